@@ -1,0 +1,391 @@
+/*
+ * evfile.c - reading and writing binary event files (see evfile.h).
+ *
+ * The reader validates every record as it streams (ev_validate(): a few
+ * compares) so that a corrupt or hostile file is reported with its record
+ * number instead of reaching the engine.
+ */
+#include "evfile.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "evfile.c reads and writes records in host order: little-endian only"
+#endif
+
+struct evf_hdr {
+	char magic[8];
+	uint32_t version;
+	uint32_t recsize;
+	uint64_t nrec;
+	uint64_t trailer;
+	uint64_t first_ts;
+	uint64_t last_ts;
+	uint32_t flags;
+	uint32_t nstrings;
+	uint32_t nmeta;
+	uint32_t rsv;
+};
+_Static_assert(sizeof(struct evf_hdr) == EVF_HEADER, "header is 64 bytes");
+
+struct evf_writer {
+	FILE *f;
+	char *path;
+	char *tmp;
+	struct evf_hdr h;
+	char *buf;
+};
+
+int evf_create(const char *path, struct evf_writer **out, char *err,
+               size_t errlen)
+{
+	struct evf_writer *w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->path = strdup(path);
+	if (!w->path || asprintf(&w->tmp, "%s.tmp.%d", path, (int)getpid()) < 0) {
+		free(w->path);
+		free(w);
+		return -ENOMEM;
+	}
+	w->f = fopen(w->tmp, "wb");
+	if (!w->f) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", w->tmp, strerror(e));
+		free(w->tmp);
+		free(w->path);
+		free(w);
+		return -e;
+	}
+	w->buf = malloc(1 << 20);
+	if (w->buf)
+		setvbuf(w->f, w->buf, _IOFBF, 1 << 20);
+	memcpy(w->h.magic, EVF_MAGIC, 8);
+	w->h.version = EVF_VERSION;
+	w->h.recsize = sizeof(struct cs_ev);
+	if (fwrite(&w->h, sizeof(w->h), 1, w->f) != 1) {
+		snprintf(err, errlen, "%s: write error", w->tmp);
+		evf_abort(w);
+		return -EIO;
+	}
+	*out = w;
+	return 0;
+}
+
+int evf_write(struct evf_writer *w, const struct cs_ev *ev, size_t n)
+{
+	if (!n)
+		return 0;
+	if (fwrite(ev, sizeof(*ev), n, w->f) != n)
+		return -EIO;
+	if (!w->h.nrec)
+		w->h.first_ts = ev[0].ts;
+	w->h.last_ts = ev[n - 1].ts;
+	w->h.nrec += n;
+	for (size_t i = 0; i < n; i++)
+		if (ev[i].type == EV_OBSERVED)
+			w->h.flags |= EVF_F_LABELS;
+	return 0;
+}
+
+static int put_blob(FILE *f, const char *s, size_t len)
+{
+	uint32_t l = (uint32_t)len;
+	return fwrite(&l, 4, 1, f) == 1 && (len == 0 || fwrite(s, 1, len, f) == len)
+	       ? 0 : -EIO;
+}
+
+int evf_finish(struct evf_writer *w, const struct strtab *strings,
+               const struct ev_meta *meta, size_t nmeta, char *err,
+               size_t errlen)
+{
+	FILE *f = w->f;
+	long off = ftell(f);
+	int r = 0;
+
+	if (off < 0)
+		r = -EIO;
+	w->h.trailer = (uint64_t)off;
+	w->h.nstrings = strings ? strings->n : 1;
+	w->h.nmeta = (uint32_t)nmeta;
+	if (!r && fwrite("STRS", 4, 1, f) != 1)
+		r = -EIO;
+	if (strings) {
+		for (uint32_t i = 0; !r && i < strings->n; i++)
+			r = put_blob(f, strtab_get(strings, i), strtab_len(strings, i));
+	} else if (!r) {
+		r = put_blob(f, "", 0);
+	}
+	if (!r && fwrite("META", 4, 1, f) != 1)
+		r = -EIO;
+	for (size_t i = 0; !r && i < nmeta; i++) {
+		r = put_blob(f, meta[i].key, strlen(meta[i].key));
+		if (!r)
+			r = put_blob(f, meta[i].val, strlen(meta[i].val));
+	}
+	if (!r && fwrite("END!", 4, 1, f) != 1)
+		r = -EIO;
+	if (!r && (fseek(f, 0, SEEK_SET) || fwrite(&w->h, sizeof(w->h), 1, f) != 1))
+		r = -EIO;
+	if (!r && fflush(f))
+		r = -EIO;
+	if (r) {
+		snprintf(err, errlen, "%s: write error (disk full?)", w->tmp);
+		evf_abort(w);
+		return r;
+	}
+	if (fclose(f)) {
+		w->f = NULL;
+		snprintf(err, errlen, "%s: write error (disk full?)", w->tmp);
+		evf_abort(w);
+		return -EIO;
+	}
+	w->f = NULL;
+	if (rename(w->tmp, w->path)) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", w->path, strerror(e));
+		evf_abort(w);
+		return -e;
+	}
+	free(w->buf);
+	free(w->tmp);
+	free(w->path);
+	free(w);
+	return 0;
+}
+
+void evf_abort(struct evf_writer *w)
+{
+	if (!w)
+		return;
+	if (w->f)
+		fclose(w->f);
+	unlink(w->tmp);
+	free(w->buf);
+	free(w->tmp);
+	free(w->path);
+	free(w);
+}
+
+/* ------------------------------------------------------------------ */
+/* reading                                                             */
+
+struct evf_src {
+	struct ev_source base;
+	FILE *f;
+	char *buf;
+	uint64_t nrec, done, prev_ts;
+	int failed;
+};
+
+static long evf_next(struct ev_source *s, struct cs_ev *buf, size_t max)
+{
+	struct evf_src *r = (struct evf_src *)s;
+	const char *why;
+
+	if (r->failed)
+		return -EIO;
+	uint64_t left = r->nrec - r->done;
+	size_t n = max < left ? max : (size_t)left;
+	if (!n)
+		return 0;
+	/* read() straight into the caller's block: no stdio copy. */
+	size_t want = n * sizeof(*buf), have = 0;
+	while (have < want) {
+		ssize_t k = read(fileno(r->f), (char *)buf + have, want - have);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		have += (size_t)k;
+	}
+	size_t got = have / sizeof(*buf);
+	for (size_t i = 0; i < got; i++) {
+		const struct cs_ev *e = &buf[i];
+		/* Most records are faults: check those inline, the rest fully. */
+		if (e->type == EV_FAULT && !e->rsv && e->ts >= r->prev_ts &&
+		    e->addr < EV_USER_TOP) {
+			r->prev_ts = e->ts;
+			continue;
+		}
+		if (ev_validate(&buf[i], r->prev_ts, s->strings.n, &why)) {
+			snprintf(s->err, sizeof(s->err), "%s: record %" PRIu64 ": %s",
+			         s->path, r->done + i, why);
+			r->failed = 1;
+			return -EINVAL;
+		}
+		r->prev_ts = buf[i].ts;
+	}
+	if (got < n) {
+		snprintf(s->err, sizeof(s->err),
+		         "%s: record %" PRIu64 ": file truncated (header promises %" PRIu64 ")",
+		         s->path, r->done + got, r->nrec);
+		r->failed = 1;
+		return -EIO;
+	}
+	r->done += got;
+	s->bytes_done = EVF_HEADER + r->done * sizeof(*buf);
+	s->events += got;
+	return (long)got;
+}
+
+static void evf_close(struct ev_source *s)
+{
+	struct evf_src *r = (struct evf_src *)s;
+	if (r->f)
+		fclose(r->f);
+	free(r->buf);
+	evsrc_fini(s);
+	free(r);
+}
+
+static const struct ev_source_ops evf_ops = { .next = evf_next, .close = evf_close };
+
+/* Read a u32-length-prefixed blob of at most limit bytes into a fresh
+ * NUL-terminated buffer.  Returns NULL on a short or oversized blob. */
+static char *get_blob(FILE *f, size_t limit, uint32_t *len)
+{
+	uint32_t l;
+	if (fread(&l, 4, 1, f) != 1 || l > limit)
+		return NULL;
+	char *s = malloc((size_t)l + 1);
+	if (!s)
+		return NULL;
+	if (l && fread(s, 1, l, f) != l) {
+		free(s);
+		return NULL;
+	}
+	s[l] = 0;
+	*len = l;
+	return s;
+}
+
+int evf_open_source(const char *path, struct ev_source **out, char *err,
+                    size_t errlen)
+{
+	struct evf_src *r = calloc(1, sizeof(*r));
+	struct evf_hdr h;
+	struct stat st;
+	int e;
+
+	if (!r)
+		return -ENOMEM;
+	if ((e = evsrc_init(&r->base, &evf_ops, path, "events")))
+		goto fail_nomsg;
+	r->f = fopen(path, "rb");
+	if (!r->f) {
+		e = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-e));
+		goto fail;
+	}
+	r->buf = malloc(1 << 20);
+	if (r->buf)
+		setvbuf(r->f, r->buf, _IOFBF, 1 << 20);
+	if (fstat(fileno(r->f), &st) || fread(&h, sizeof(h), 1, r->f) != 1) {
+		snprintf(err, errlen, "%s: shorter than an event-file header", path);
+		e = -EINVAL;
+		goto fail;
+	}
+	if (memcmp(h.magic, EVF_MAGIC, 8)) {
+		snprintf(err, errlen, "%s: not a cowsim event file (bad magic)", path);
+		e = -EINVAL;
+		goto fail;
+	}
+	if (h.version != EVF_VERSION) {
+		snprintf(err, errlen, "%s: event file version %u, this cowsim reads "
+		         "version %u: re-import the trace", path, h.version, EVF_VERSION);
+		e = -EINVAL;
+		goto fail;
+	}
+	if (h.recsize != sizeof(struct cs_ev)) {
+		snprintf(err, errlen, "%s: record size %u, expected %zu", path,
+		         h.recsize, sizeof(struct cs_ev));
+		e = -EINVAL;
+		goto fail;
+	}
+	if (!h.trailer) {
+		snprintf(err, errlen, "%s: unfinished event file (its writer never "
+		         "completed it)", path);
+		e = -EINVAL;
+		goto fail;
+	}
+	if (h.nrec > (UINT64_MAX - EVF_HEADER) / sizeof(struct cs_ev) ||
+	    h.trailer != EVF_HEADER + h.nrec * sizeof(struct cs_ev) ||
+	    h.trailer + 12 > (uint64_t)st.st_size) {
+		snprintf(err, errlen, "%s: truncated or corrupt: header says %" PRIu64
+		         " records, the file has %lld bytes", path, h.nrec,
+		         (long long)st.st_size);
+		e = -EINVAL;
+		goto fail;
+	}
+	if (fseeko(r->f, (off_t)h.trailer, SEEK_SET)) {
+		snprintf(err, errlen, "%s: cannot seek to its trailer", path);
+		e = -EIO;
+		goto fail;
+	}
+	char tag[4];
+	uint64_t size = (uint64_t)st.st_size;
+	if (fread(tag, 4, 1, r->f) != 1 || memcmp(tag, "STRS", 4) ||
+	    h.nstrings == 0 || h.nstrings > size) {
+		snprintf(err, errlen, "%s: corrupt string table", path);
+		e = -EINVAL;
+		goto fail;
+	}
+	strtab_free(&r->base.strings);
+	memset(&r->base.strings, 0, sizeof(r->base.strings));
+	for (uint32_t i = 0; i < h.nstrings; i++) {
+		uint32_t l;
+		char *s = get_blob(r->f, size, &l);
+		if (!s || strtab_intern(&r->base.strings, s, l) != i) {
+			free(s);
+			snprintf(err, errlen, "%s: corrupt string table (string %u)", path, i);
+			e = -EINVAL;
+			goto fail;
+		}
+		free(s);
+	}
+	if (fread(tag, 4, 1, r->f) != 1 || memcmp(tag, "META", 4) || h.nmeta > size) {
+		snprintf(err, errlen, "%s: corrupt metadata", path);
+		e = -EINVAL;
+		goto fail;
+	}
+	for (uint32_t i = 0; i < h.nmeta; i++) {
+		uint32_t kl, vl;
+		char *k = get_blob(r->f, 4096, &kl);
+		char *v = k ? get_blob(r->f, 1 << 20, &vl) : NULL;
+		if (!k || !v || evsrc_meta_set(&r->base, k, v)) {
+			free(k);
+			free(v);
+			snprintf(err, errlen, "%s: corrupt metadata (entry %u)", path, i);
+			e = -EINVAL;
+			goto fail;
+		}
+		free(k);
+		free(v);
+	}
+	if (fread(tag, 4, 1, r->f) != 1 || memcmp(tag, "END!", 4)) {
+		snprintf(err, errlen, "%s: corrupt trailer", path);
+		e = -EINVAL;
+		goto fail;
+	}
+	if (lseek(fileno(r->f), EVF_HEADER, SEEK_SET) != EVF_HEADER) {
+		e = -EIO;
+		snprintf(err, errlen, "%s: cannot seek", path);
+		goto fail;
+	}
+	r->nrec = h.nrec;
+	r->base.bytes_total = h.trailer;
+	r->base.bytes_done = EVF_HEADER;
+	*out = &r->base;
+	return 0;
+fail_nomsg:
+	snprintf(err, errlen, "%s: out of memory", path);
+fail:
+	evf_close(&r->base);
+	return e;
+}

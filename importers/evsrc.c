@@ -1,0 +1,126 @@
+/*
+ * evsrc.c - event source plumbing: format detection, metadata, dispatch to
+ * the reader of each format.
+ */
+#include "evsrc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evfile.h"
+#include "scn.h"
+
+int evsrc_init(struct ev_source *s, const struct ev_source_ops *ops,
+               const char *path, const char *format)
+{
+	memset(s, 0, sizeof(*s));
+	s->ops = ops;
+	s->format = format;
+	strtab_init(&s->strings);
+	s->path = strdup(path);
+	return s->path && s->strings.n == 1 ? 0 : -ENOMEM;
+}
+
+void evsrc_fini(struct ev_source *s)
+{
+	for (size_t i = 0; i < s->nmeta; i++) {
+		free(s->meta[i].key);
+		free(s->meta[i].val);
+	}
+	free(s->meta);
+	strtab_free(&s->strings);
+	free(s->path);
+}
+
+int evsrc_meta_set(struct ev_source *s, const char *key, const char *val)
+{
+	for (size_t i = 0; i < s->nmeta; i++) {
+		if (!strcmp(s->meta[i].key, key)) {
+			char *v = strdup(val);
+			if (!v)
+				return -ENOMEM;
+			free(s->meta[i].val);
+			s->meta[i].val = v;
+			return 0;
+		}
+	}
+	if (s->nmeta == s->capmeta) {
+		size_t cap = s->capmeta ? s->capmeta * 2 : 8;
+		struct ev_meta *m = realloc(s->meta, cap * sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		s->meta = m;
+		s->capmeta = cap;
+	}
+	char *k = strdup(key), *v = strdup(val);
+	if (!k || !v) {
+		free(k);
+		free(v);
+		return -ENOMEM;
+	}
+	s->meta[s->nmeta++] = (struct ev_meta){ .key = k, .val = v };
+	return 0;
+}
+
+const char *evsrc_meta_get(const struct ev_source *s, const char *key)
+{
+	for (size_t i = 0; i < s->nmeta; i++)
+		if (!strcmp(s->meta[i].key, key))
+			return s->meta[i].val;
+	return NULL;
+}
+
+void evsrc_close(struct ev_source *s)
+{
+	if (s)
+		s->ops->close(s);
+}
+
+static int ends_with(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+	return a >= b && !strcmp(s + a - b, suf);
+}
+
+const char *evsrc_detect(const char *path, const unsigned char *head, size_t n)
+{
+	if (n >= 8 && !memcmp(head, EVF_MAGIC, 8))
+		return "events";
+	if (n >= 10 && head[0] == 0x17 && head[1] == 0x08 && head[2] == 0x44 &&
+	    !memcmp(head + 3, "tracing", 7))
+		return "dat";
+	if (ends_with(path, ".scn"))
+		return "scenario";
+	return NULL;
+}
+
+int evsrc_open(const char *path, const struct evsrc_opts *opts,
+               struct ev_source **out, char *err, size_t errlen)
+{
+	const char *fmt = opts ? opts->format : NULL;
+
+	if (!fmt) {
+		unsigned char head[64];
+		FILE *f = fopen(path, "rb");
+		if (!f) {
+			int e = errno;
+			snprintf(err, errlen, "%s: %s", path, strerror(e));
+			return -e;
+		}
+		size_t n = fread(head, 1, sizeof(head), f);
+		fclose(f);
+		fmt = evsrc_detect(path, head, n);
+		if (!fmt) {
+			snprintf(err, errlen, "%s: unknown trace format (use --format)", path);
+			return -EINVAL;
+		}
+	}
+	if (!strcmp(fmt, "events"))
+		return evf_open_source(path, out, err, errlen);
+	if (!strcmp(fmt, "scenario"))
+		return scn_open_source(path, out, err, errlen);
+	snprintf(err, errlen, "%s: format '%s' is not supported", path, fmt);
+	return -EINVAL;
+}

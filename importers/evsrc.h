@@ -1,0 +1,87 @@
+/*
+ * evsrc.h - a source of normalized events: the one interface the replay
+ * driver reads, whatever the input was.
+ *
+ * A source yields events in blocks (the caller's buffer), in stream order,
+ * and owns the string table the events' string ids refer to and a list of
+ * key=value facts about the trace (kernel, swap, capture tool, dropped
+ * events...).  For importers that parse as they go, the string table grows
+ * while events are read: an id is valid from the block that first uses it.
+ *
+ * Lifecycle: evsrc_open() picks the right reader for a path; then
+ * evsrc_next() until it returns 0; then evsrc_close().
+ *
+ * Errors: evsrc_next() returns the number of events (> 0), 0 at the end, or
+ * a negative errno with a message naming the file and the line or record in
+ * src->err.  After an error the source yields nothing more.
+ */
+#ifndef COWSIM_EVSRC_H
+#define COWSIM_EVSRC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ev.h"
+#include "strtab.h"
+
+struct ev_source;
+
+struct ev_source_ops {
+	long (*next)(struct ev_source *s, struct cs_ev *buf, size_t max);
+	void (*close)(struct ev_source *s);
+};
+
+struct ev_meta {
+	char *key;
+	char *val;
+};
+
+struct ev_source {
+	const struct ev_source_ops *ops;
+	char *path;
+	const char *format;        /* "events", "scenario", "dat", "ftrace", "perf" */
+	struct strtab strings;
+	struct ev_meta *meta;
+	size_t nmeta, capmeta;
+	uint64_t bytes_total;      /* input size, 0 if unknown (a pipe) */
+	uint64_t bytes_done;       /* progress */
+	uint64_t events;           /* events yielded so far */
+	char err[512];
+};
+
+/* Options for opening a trace (importers read what applies to them). */
+struct evsrc_opts {
+	const char *format;        /* NULL: detect */
+	uint32_t pid;              /* keep only this process tree (0: all) */
+	const char *comm;          /* ... or the tree of the first exec of comm */
+	int quiet;
+};
+
+/*
+ * Open path as an event source, detecting its format unless opts->format
+ * says.  Returns 0 and *out, or a negative errno with a message in err.
+ */
+int evsrc_open(const char *path, const struct evsrc_opts *opts,
+               struct ev_source **out, char *err, size_t errlen);
+
+static inline long evsrc_next(struct ev_source *s, struct cs_ev *buf,
+                              size_t max)
+{
+	return s->ops->next(s, buf, max);
+}
+
+void evsrc_close(struct ev_source *s);
+
+/* Helpers for implementations. */
+int evsrc_init(struct ev_source *s, const struct ev_source_ops *ops,
+               const char *path, const char *format);
+void evsrc_fini(struct ev_source *s);
+int evsrc_meta_set(struct ev_source *s, const char *key, const char *val);
+const char *evsrc_meta_get(const struct ev_source *s, const char *key);
+
+/* Detect a file's format from its first bytes: "events", "dat", "scenario",
+ * "ftrace", "perf", or NULL. */
+const char *evsrc_detect(const char *path, const unsigned char *head,
+                         size_t n);
+
+#endif
