@@ -1,0 +1,280 @@
+/*
+ * engine.h - the engine's internal state, shared by engine.c, oracle.c and
+ * the policy files.  Not an API for anything outside sim/.
+ *
+ * Memory layout is driven by one bar: at most 64 bytes of simulator memory
+ * per simulated resident page.  A frame is 24 bytes; a PTE is 8 bytes in a
+ * 4 KiB table; everything else (areas, tasks, swap slots, GUP handles) is
+ * per-process or per-event-kind, not per page.
+ *
+ * Reference counting follows the kernel's split:
+ *   ref  = page_count(): one per PTE mapping, one for the swap cache, one
+ *          while in a per-CPU LRU batch, one per FOLL_GET, pin_bias per
+ *          FOLL_PIN (GUP_PIN_COUNTING_BIAS), one per phantom mapper;
+ *   map  = page_mapcount(): one per PTE mapping (and per phantom mapper);
+ *   gup  = GUP references of any kind (the oracle's "a GUP reference exists").
+ * The shared zero page is frame 0 and is never counted, as vm_normal_page()
+ * returns NULL for it.
+ */
+#ifndef COWSIM_ENGINE_H
+#define COWSIM_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../importers/ev.h"
+#include "config.h"
+#include "pgtable.h"
+#include "pol.h"
+#include "sim.h"
+#include "vma.h"
+
+/* ---- frames ---- */
+
+#define FR_USED    0x0001u
+#define FR_ANON    0x0002u   /* anonymous (PageAnon) */
+#define FR_EXCL    0x0004u   /* PG_anon_exclusive */
+#define FR_LRU     0x0008u   /* on an LRU list */
+#define FR_BATCH   0x0010u   /* in a per-CPU batch (holds one ref, !LRU) */
+#define FR_KSM     0x0020u
+#define FR_FILE    0x0040u   /* page cache (file or shmem) */
+#define FR_GUPPED  0x0080u   /* Piggin's PageDontCOW: GUP referenced it */
+#define FR_ZERO    0x0100u   /* the shared zero page (frame 0 only) */
+#define FR_INSWAP  0x0200u   /* in the swap cache (swap = its slot) */
+
+struct sim_frame {
+	uint32_t ref;
+	uint32_t map;
+	uint32_t swap;     /* swap slot while FR_INSWAP; free-list link if free */
+	uint32_t owner;    /* content stamp: mm id of the last writer */
+	uint32_t gup;      /* GUP references (any kind) */
+	uint16_t flags;
+	uint8_t cpu;       /* batch holding it, while FR_BATCH */
+	uint8_t phantom;   /* mappers the trace does not show (initial state) */
+};
+_Static_assert(sizeof(struct sim_frame) == 24, "frame must stay 24 bytes");
+
+/* ---- swap ---- */
+
+struct sim_slot {
+	uint32_t count;    /* swap PTEs naming this slot (swap_map count) */
+	uint32_t frame;    /* swap-cache page, 0 if none; free-list link */
+	uint32_t owner;    /* content stamp of the data on "disk" */
+};
+
+/* ---- PTE encoding (PTE-level entries) ---- */
+
+#define PTE_P      0x1ull    /* present */
+#define PTE_W      0x2ull    /* writable */
+#define PTE_SWP    0x4ull    /* swap entry (not present) */
+#define PTE_SWPX   0x8ull    /* swap entry with the exclusive bit (5.19) */
+#define PTE_SHIFT  12
+
+static inline uint64_t pte_mk(uint32_t idx, uint64_t bits)
+{
+	return ((uint64_t)idx << PTE_SHIFT) | bits;
+}
+static inline uint32_t pte_idx(uint64_t pte)
+{
+	return (uint32_t)(pte >> PTE_SHIFT);
+}
+
+/* ---- address spaces and tasks ---- */
+
+/* PTE tables cached per address space, direct-mapped by (pg >> 9): faults
+ * alternate between a few areas (the allocation front, a hot data
+ * structure, the stack), each needing its own table. */
+#define PTE_CACHE 8
+
+struct sim_mm {
+	uint32_t id;         /* unique for the engine's life: pids recycle */
+	uint32_t users;      /* tasks sharing it; 0 = free slot */
+	uint32_t pgd;
+	uint32_t nr_pt;      /* page-table pages, PGD included */
+	uint32_t tgid;
+	uint64_t pte_key[PTE_CACHE];  /* PTE tables recently used: (pg >> 9) + 1 */
+	uint32_t pte_tbl[PTE_CACHE];  /* ... and their table indices */
+	uint64_t rss;        /* present PTEs */
+	uint64_t brk_start;
+	uint64_t brk;
+	struct vma_set vmas;
+	bool has_pinned;     /* MMF_HAS_PINNED, sticky (008cfe4418b3) */
+	uint32_t next_free;
+};
+
+#define TASK_CACHE 64
+
+struct sim_task {
+	uint32_t tid;
+	uint32_t tgid;
+	uint32_t mm;         /* index into e->mm */
+	uint32_t comm;       /* string id */
+	uint64_t last_addr;  /* last fault, for EV_OBSERVED */
+	uint32_t last_ix;    /* index of that fault in the fault log */
+	uint8_t last_out;    /* enum sim_out of that fault */
+	uint8_t live;
+};
+
+/* ---- GUP references ---- */
+
+struct sim_gup {
+	uint32_t id;         /* handle id from the stream */
+	uint32_t mm_id;      /* owner address space (sim_mm.id) */
+	uint64_t start;      /* first page number */
+	uint32_t npages;
+	uint32_t flags;      /* EV_GUP_* */
+	uint64_t refs;       /* references per page */
+	uint32_t inc;        /* refcount added per reference (1 or pin_bias) */
+	uint8_t leaked;      /* oracle: counted once */
+	uint8_t lost;
+	uint8_t live;
+	uint32_t *frames;    /* per page: frame referenced, or UINT32_MAX when
+	                        no reference was taken */
+};
+
+/* A pending swap-out whose unmap waits for a racing GUP-fast. */
+struct sim_race {
+	int kind;            /* 0 none, 1 swap-out, 2 fork */
+	uint32_t mm;
+	uint64_t pg;
+	uint64_t npages;
+	uint32_t frame;
+};
+
+struct sim_engine {
+	const struct sim_config *cfg;
+	const struct pol_ops *pol;
+	uint32_t pin_bias;
+
+	/* frames */
+	struct sim_frame *fr;
+	uint32_t nfr, capfr;
+	uint32_t *free_fr;      /* stack of free frame indices: popping reads
+	                           this dense array, not the cold frame */
+	uint32_t nfree, capfree;
+	uint64_t frames_used, anon_frames;
+
+	/* swap */
+	struct sim_slot *slot;
+	uint32_t nslot, capslot, free_slot;
+
+	struct pt_pool pt;
+
+	/* address spaces */
+	struct sim_mm *mm;
+	uint32_t nmm, capmm, free_mm, next_mm_id;
+
+	/* tasks: array + open-addressing tid index (value = index + 1) */
+	struct sim_task *task;
+	uint32_t ntask, captask;
+	uint32_t *tix;
+	uint32_t tixcap;        /* power of two */
+	uint32_t tcache[TASK_CACHE];   /* tid & mask -> task (checked) */
+
+	/* GUP handles: array + id index */
+	struct sim_gup *gup;
+	uint32_t ngup, capgup, live_gups;
+	uint32_t *gix;
+	uint32_t gixcap;
+
+	/* per-CPU LRU batches: batch[cpu * lru_batch + i] */
+	uint32_t *batch;
+	uint16_t *batch_n;
+	uint32_t ncpu;
+
+	/* page cache: (file << 32 | pgoff) -> frame */
+	uint64_t *pc_key;
+	uint32_t *pc_val;
+	uint32_t pccap, pcn;
+
+	/* KSM stable pages: key -> frame (few; linear) */
+	uint64_t *ksm_key;
+	uint32_t *ksm_frame;
+	uint32_t nksm, capksm;
+
+	/* initial state: pfn -> frame, only while EV_PAGE_INIT events arrive */
+	uint64_t *pfn_key;
+	uint32_t *pfn_val;
+	uint32_t pfncap, pfnn;
+
+	struct sim_race race;
+	uint32_t hold;           /* frame a fault handler holds (never freed) */
+
+	/* the event being applied */
+	uint64_t now;
+	uint32_t cpu;
+	int in_gup;
+
+	struct sim_metrics m;
+	struct sim_fork_rec *forks;
+	size_t nforks, capforks;
+	uint64_t *fork_lat_scratch;
+
+	struct sim_sample *samples;
+	size_t nsamples, capsamples;
+	uint64_t sample_every, next_sample;
+
+	sim_fault_hook fault_hook;
+	void *fault_ctx;
+	uint32_t fault_ix;
+
+	uint64_t fault_ns[OUT_NR];   /* modeled cost of a fault by outcome */
+
+	uint64_t bytes, peak_bytes;
+	uint64_t resident;       /* present PTEs, all mms */
+	bool swap_on;            /* the traced machine had swap */
+};
+
+/* ---- accessors and helpers for policies ---- */
+
+static inline const struct sim_frame *sim_frame(const struct sim_engine *e,
+                                                uint32_t f)
+{
+	return &e->fr[f];
+}
+
+/* page_maybe_dma_pinned() of a small page: the fuzzy refcount test. */
+static inline bool sim_maybe_pinned(const struct sim_engine *e, uint32_t f)
+{
+	return e->pin_bias > 1 && e->fr[f].ref >= e->pin_bias;
+}
+
+/* Number of swap PTEs still naming the frame's swap slot (page_swapcount). */
+static inline uint32_t sim_swapcount(const struct sim_engine *e, uint32_t f)
+{
+	const struct sim_frame *fr = &e->fr[f];
+	return (fr->flags & FR_INSWAP) ? e->slot[fr->swap].count : 0;
+}
+
+static inline bool sim_in_swapcache(const struct sim_engine *e, uint32_t f)
+{
+	return (e->fr[f].flags & FR_INSWAP) != 0;
+}
+
+/* lru_add_drain(): drain the current CPU's batch. */
+void sim_lru_drain_local(struct sim_engine *e);
+
+/* try_to_free_swap(): drop the page from the swap cache if no swap PTE
+ * still names its slot.  Returns true if it did. */
+bool sim_try_free_swap(struct sim_engine *e, uint32_t f);
+
+/* ---- oracle (oracle.c) ---- */
+
+/* mm gains write access to frame f (reuse, or a writable mapping): the
+ * content stamp moves to mm; with GUP references, check them for leaks. */
+void oracle_leak_check(struct sim_engine *e, const struct sim_mm *mm,
+                       uint32_t f);
+static inline void oracle_write_grant(struct sim_engine *e,
+                                      const struct sim_mm *mm, uint32_t f)
+{
+	if (e->fr[f].gup)
+		oracle_leak_check(e, mm, f);
+	e->fr[f].owner = mm->id;
+}
+/* mm's PTE for page pg stops mapping frame old because of a COW copy. */
+void oracle_cow_replaced(struct sim_engine *e, const struct sim_mm *mm,
+                         uint64_t pg, uint32_t old);
+/* A COW copy of old at fault in mm; counts it if it was unnecessary. */
+void oracle_copy(struct sim_engine *e, uint32_t old);
+
+#endif

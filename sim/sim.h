@@ -1,0 +1,236 @@
+/*
+ * sim.h - the COW simulation engine: replays normalized events (ev.h) against
+ * a model of Linux memory management and one COW policy.
+ *
+ * One engine = one policy = one complete, independent simulated machine:
+ * physical frames (refcount, mapcount, pins, anon-exclusive bit, swap cache,
+ * per-CPU LRU batches, KSM, the shared zero page, a content stamp), address
+ * spaces with x86-64 page tables and VMAs, tasks, swap slots and GUP
+ * references.  To compare policies, the replay driver (replay.h) feeds the
+ * same events to several engines.
+ *
+ * Lifecycle:
+ *   sim_create(cfg, &e)       cfg must outlive the engine
+ *   sim_apply(e, ev) ...      once per event, in stream order
+ *   sim_finish(e)             end of stream: final gauges, percentiles
+ *   sim_metrics(e), sim_forks(e), sim_samples(e)   read results
+ *   sim_destroy(e)
+ *
+ * Errors: sim_apply() returns 0, or -ENOMEM (the engine is then unusable;
+ * destroy it).  Events that make no sense for the simulated state (a fault
+ * outside any mapping, a fork by an unknown task, an unknown GUP handle) are
+ * not errors: they are counted in the metrics and skipped, because real
+ * traces have lost events and the replay must go on.
+ *
+ * Invariants the engine maintains after every event (sim_check() verifies
+ * them exhaustively; the test suite calls it after every event):
+ *  - for every frame: ref == map + in_swapcache + in_batch
+ *                            + gets + pins * pin_bias (+ phantom mappers);
+ *  - map == the number of PTEs (in all address spaces) that point at it;
+ *  - a writable PTE maps a page with map == 1 that is anon-exclusive, or a
+ *    page of a shared mapping;
+ *  - for every swap slot: count == the number of swap PTEs naming it;
+ *  - every present PTE lies inside a VMA of its address space.
+ */
+#ifndef COWSIM_SIM_H
+#define COWSIM_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../importers/ev.h"
+#include "config.h"
+
+struct sim_engine;
+
+/* What a fault did, as the engine saw it. */
+enum sim_out {
+	OUT_NONE = 0,    /* nothing to do: PTE already allowed the access */
+	OUT_MAP,         /* mapped an existing page (page cache, zero page) */
+	OUT_NEW,         /* first touch: new zeroed anonymous page */
+	OUT_ZERO_FILL,   /* write to the shared zero page: new zeroed page */
+	OUT_COPY,        /* anon -> anon COW copy */
+	OUT_COPY_FILE,   /* file -> anon copy (private file mapping) */
+	OUT_REUSE,       /* write-protected anon page reused in place */
+	OUT_MKWRITE,     /* shared mapping made writable */
+	OUT_SWAPIN,      /* mapped from swap without a copy */
+	OUT_BAD,         /* fault outside any mapping */
+	OUT_SEGV,        /* access the mapping does not allow */
+	OUT_NR
+};
+const char *sim_out_name(enum sim_out o);
+
+/*
+ * Counters and gauges of one run.  X(name, description) lists them once so
+ * that every output (table, JSON, CSV, SQLite) names them the same way.
+ */
+#define SIM_COUNTERS(X) \
+	X(events, "events replayed") \
+	X(forks, "process creations (fork, vfork, clone without CLONE_THREAD)") \
+	X(threads, "threads created (CLONE_THREAD)") \
+	X(execs, "execve() calls") \
+	X(exits, "task exits") \
+	X(faults, "page-fault events") \
+	X(write_faults, "page faults that were writes") \
+	X(wp_faults, "write faults on present write-protected PTEs") \
+	X(copies_fault, "anon->anon COW copies at fault (incl. GUP-triggered and unshare)") \
+	X(copies_file, "file->anon copies at write fault in private file mappings") \
+	X(zero_fills, "writes to the shared zero page (allocate and clear)") \
+	X(copies_fork, "pages copied at fork (early COW)") \
+	X(reuses, "write-protected anon pages reused in place") \
+	X(new_pages, "first-touch anonymous pages") \
+	X(unnecessary_copies, "COW copies where the faulting mm was the only mapper and no GUP reference existed") \
+	X(unnecessary_fork_copies, "early COW copies at fork of pages no GUP reference held") \
+	X(leaks, "GUP references through which another process's post-fork writes became visible") \
+	X(lost_pins, "pins whose page stopped backing the pinner's mapping after a COW") \
+	X(gups, "GUP calls") \
+	X(gup_pages, "pages GUP referenced") \
+	X(gup_unshares, "R/O pins that had to unshare first") \
+	X(gup_cow_breaks, "GUP calls that broke COW with a write fault") \
+	X(gup_refused, "GUP references refused (refcount overflow guard, no mapping)") \
+	X(refcount_overflows, "page refcounts pushed past INT_MAX") \
+	X(swapouts, "pages swapped out") \
+	X(swapout_refused, "swap-outs refused (pinned, shared for PAGEOUT, no swap)") \
+	X(swapins, "pages read back from swap") \
+	X(ksm_merges, "pages merged by KSM") \
+	X(ksm_refused, "KSM merges refused (extra references)") \
+	X(migrations, "pages migrated") \
+	X(migrate_refused, "migrations refused (extra references)") \
+	X(lru_drains, "per-CPU LRU batch drains") \
+	X(ptes_copied, "PTEs copied at fork") \
+	X(pt_pages_copied, "page-table pages allocated for fork children") \
+	X(spurious_faults, "faults on PTEs that already allowed the access") \
+	X(bad_faults, "faults outside any mapping (skipped)") \
+	X(segv_faults, "faults the mapping's protection forbids (skipped)") \
+	X(inferred_vmas, "mappings the importer had to infer") \
+	X(phantom_mappers, "mappers of initial pages that the trace does not show") \
+	X(unknown_tasks, "events of tasks never seen (a task was invented)") \
+	X(unknown_handles, "GUP releases of unknown handles") \
+	X(labelled, "faults with a kernel-observed outcome") \
+	X(agree, "labelled faults whose predicted outcome matches the kernel's") \
+	X(observed_copies, "faults the kernel resolved by copying") \
+	X(observed_reuses, "write-protect faults the kernel resolved by reuse") \
+	X(observed_zero_fills, "faults the kernel resolved with a zeroed page")
+
+#define SIM_GAUGES(X) \
+	X(peak_frames, "peak allocated frames (anonymous + page cache)") \
+	X(final_frames, "frames allocated at the end") \
+	X(peak_anon_frames, "peak anonymous frames") \
+	X(peak_pt_pages, "peak page-table pages") \
+	X(final_pt_pages, "page-table pages at the end") \
+	X(max_refcount, "highest page refcount seen") \
+	X(max_mapcount, "highest page mapcount seen") \
+	X(fork_latency_ns_p50, "modeled fork latency, median") \
+	X(fork_latency_ns_p99, "modeled fork latency, 99th percentile") \
+	X(fork_latency_ns_max, "modeled fork latency, maximum") \
+	X(fork_latency_ns_sum, "modeled fork latency, total") \
+	X(fault_latency_ns_sum, "modeled fault latency, total") \
+	X(observed_fork_latency_ns_p50, "kernel-observed fork latency, median") \
+	X(observed_forks, "forks with an observed latency")
+
+struct sim_metrics {
+#define SIM_FIELD(n, d) uint64_t n;
+	SIM_COUNTERS(SIM_FIELD)
+	SIM_GAUGES(SIM_FIELD)
+#undef SIM_FIELD
+};
+
+/* Metrics by index and name (metrics.c), in SIM_COUNTERS then SIM_GAUGES
+ * order.  sim_metric_find() returns the index or -1. */
+size_t sim_nmetrics(void);
+const char *sim_metric_name(size_t i, const char **doc);
+int sim_metric_find(const char *name);
+uint64_t sim_metric_get(const struct sim_metrics *m, size_t i);
+
+/* One fork, as the engine modeled it. */
+struct sim_fork_rec {
+	uint64_t ts;
+	uint32_t parent_tid;
+	uint32_t child_tid;
+	uint32_t parent_mm;     /* engine-wide unique ids of the address spaces */
+	uint32_t child_mm;
+	uint32_t clone_flags;
+	uint32_t vmas;          /* areas the child inherited */
+	uint64_t ptes;          /* PTEs copied */
+	uint32_t pt_pages;      /* page-table pages allocated for the child */
+	uint32_t pages_copied;  /* early COW copies */
+	uint64_t latency_ns;    /* modeled */
+	uint64_t observed_ns;   /* kernel-observed (0 = unknown) */
+};
+
+/* A point of the time series kept for plots. */
+struct sim_sample {
+	uint64_t ts;
+	uint64_t events;
+	uint64_t copies;        /* copies_fault + copies_file + copies_fork */
+	uint64_t zero_fills;
+	uint64_t frames;
+	uint64_t pt_pages;
+};
+
+/* One write fault, for --faults logging (sim_set_fault_hook). */
+struct sim_fault_rec {
+	uint64_t ts;
+	uint64_t addr;
+	uint32_t tid;
+	uint32_t tgid;
+	uint32_t mm;            /* engine-wide unique id of the address space */
+	uint8_t out;            /* enum sim_out */
+	uint8_t observed;       /* enum ev_obs, filled when the label arrives */
+	uint8_t gup;            /* 1: the fault was taken inside GUP */
+};
+typedef void (*sim_fault_hook)(void *ctx, const struct sim_fault_rec *r,
+                               int is_label);
+
+int sim_create(const struct sim_config *cfg, struct sim_engine **out);
+void sim_destroy(struct sim_engine *e);
+
+/* Apply one event.  Returns 0 or -ENOMEM. */
+int sim_apply(struct sim_engine *e, const struct cs_ev *ev);
+
+/* Apply n events in order (the replay loop's form).  Returns 0 or -ENOMEM;
+ * on error the events after the failing one are not applied. */
+int sim_apply_block(struct sim_engine *e, const struct cs_ev *ev, size_t n);
+
+/* End of stream: compute percentiles and final gauges. */
+void sim_finish(struct sim_engine *e);
+
+const struct sim_metrics *sim_metrics(const struct sim_engine *e);
+const struct sim_config *sim_config(const struct sim_engine *e);
+const struct sim_fork_rec *sim_forks(const struct sim_engine *e, size_t *n);
+const struct sim_sample *sim_samples(const struct sim_engine *e, size_t *n);
+
+/* Bytes the engine holds now and at most (its own memory, not the trace's). */
+uint64_t sim_memory_bytes(const struct sim_engine *e);
+uint64_t sim_peak_memory_bytes(const struct sim_engine *e);
+/* Present PTEs across all address spaces now (resident pages). */
+uint64_t sim_resident_pages(const struct sim_engine *e);
+
+/* Whether the simulated machine has swap (default yes).  A trace taken
+ * without swap says so in its metadata: MADV_PAGEOUT then swaps nothing. */
+void sim_set_swap(struct sim_engine *e, bool on);
+
+/* Called for every write fault (is_label 0) and when its label arrives
+ * (is_label 1, same record with `observed` set). */
+void sim_set_fault_hook(struct sim_engine *e, sim_fault_hook fn, void *ctx);
+
+/*
+ * Check every invariant listed above by brute force.  Slow: for tests.
+ * Returns 0, or -EINVAL with a description in buf.
+ */
+int sim_check(struct sim_engine *e, char *buf, size_t len);
+
+/* Test hooks: the state of the page mapped at addr in tid's address space.
+ * Returns 0 and fills *st, or -ENOENT if nothing is mapped there. */
+struct sim_page_state {
+	uint32_t frame;         /* 0 = shared zero page */
+	uint32_t ref, map, gup;
+	int present, writable, swapped, swp_exclusive;
+	int anon, exclusive, in_swapcache, in_batch, ksm, file;
+	uint32_t owner;         /* mm id of the last writer */
+};
+int sim_page_state(struct sim_engine *e, uint32_t tid, uint64_t addr,
+                   struct sim_page_state *st);
+
+#endif
