@@ -1,0 +1,461 @@
+/*
+ * config.c - policy configurations from INI text (libinih), the shipped
+ * presets, and the canonical dump of a configuration.
+ *
+ * Every key is described once, in the tables below (name, type, where it
+ * lives in struct sim_config, what it models); parsing, validation and
+ * cfg_format() all walk the same tables, so a switch added here is
+ * documented, parsed and stored with every result at once.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Generated at build time from configs/ (*.ini) (see CMakeLists.txt). */
+struct cfg_embedded {
+	const char *name;
+	const char *text;
+};
+extern const struct cfg_embedded cfg_embedded[];
+extern const size_t cfg_nembedded;
+
+enum key_type { K_BOOL, K_U32, K_DOUBLE, K_ENUM };
+
+struct key_desc {
+	const char *section;
+	const char *name;
+	enum key_type type;
+	size_t off;
+	const char *const *enums;   /* K_ENUM: value names, NULL-terminated */
+	const char *doc;
+};
+
+static const char *const model_names[] = {
+	"mapcount", "page-count", "anon-exclusive", "early-decow", NULL
+};
+static const char *const early_cow_names[] = { "none", "pinned", "gupped", NULL };
+static const char *const swapin_names[] = { "mapcount", "page-count", "exclusive", NULL };
+
+#define SW(n, t, doc) { "switches", #n, t, offsetof(struct sim_config, n), NULL, doc }
+#define SWE(n, e, doc) { "switches", #n, K_ENUM, offsetof(struct sim_config, n), e, doc }
+#define CO(n, doc) { "cost", #n, K_DOUBLE, offsetof(struct sim_config, cost.n), NULL, doc }
+
+static const struct key_desc keys[] = {
+	SW(gup_forces_cow_break, K_BOOL, "5.8 17839856fd58: every GUP in a COW mapping breaks COW first"),
+	SW(pin_bias, K_U32, "GUP_PIN_COUNTING_BIAS (3faa52c03f44, 5.7); 1 = a pin is a plain reference"),
+	SWE(early_cow, early_cow_names, "copy at fork: none, pinned (70e806e4e645, 5.9), gupped (Piggin 2009)"),
+	SW(fork_gup_fast_guard, K_BOOL, "57efa1fe5957 (5.11): mm->write_protect_seq stops GUP-fast racing fork"),
+	SW(wp_swapcache_opt, K_BOOL, "53a05ad9f21d (5.18): do_wp_page() tolerates the swap cache's reference"),
+	SW(wp_lru_drain, K_BOOL, "d4c470970d45 (5.18): do_wp_page() drains the local LRU batch"),
+	SWE(swapin, swapin_names, "do_swap_page() reuse: mapcount (<=5.17), page-count (c145e0b47c77, 5.18), exclusive (5.19)"),
+	SW(swapin_lru_drain, K_BOOL, "c145e0b47c77 (5.18): drain the local LRU batch before a write swap-in"),
+	SW(swapout_skip_pinned, K_BOOL, "feb889fb40fa (5.11): reclaim skips maybe-pinned anon pages"),
+	SW(swapout_recheck_pinned, K_BOOL, "5.19: try_to_unmap_one() rechecks pins after clearing the PTE"),
+	SW(reuse_ksm, K_BOOL, "52d1e606ee73 (5.1) .. 1a0cf26323c8 (5.9): reuse_ksm_page()"),
+	SW(mprotect_excl_writable, K_BOOL, "64fe24a3e05e (6.0): mprotect maps exclusive anon pages writable"),
+	SW(ro_pin_unshare, K_BOOL, "a7f226604170 (5.19): R/O pins of shared anon pages unshare first"),
+	SW(ro_pin_unshare_nonanon, K_BOOL, "84209e87c696 (6.2): R/O longterm pins unshare zero/page-cache pages in COW mappings"),
+	SW(gup_overflow_check, K_BOOL, "8fde12ca79af (5.1): GUP refuses references that would overflow the refcount"),
+	SW(zero_page_pin_noref, K_BOOL, "c8070b787519 (6.5): pinning the zero page takes no reference"),
+	SW(exit_drains_lru, K_BOOL, "exit_mmap() calls lru_add_drain() on the exiting CPU"),
+	SW(munmap_drains_lru, K_BOOL, "unmap_region()/zap_page_range() call lru_add_drain()"),
+	SW(lru_batch, K_U32, "per-CPU LRU add batch: PAGEVEC_SIZE 14 (<4.x), 15 (..6.8), 31 (9cecde80aae0, 6.9)"),
+	CO(fork_base_ns, "fork() of a process with an empty address space"),
+	CO(vfork_base_ns, "vfork()/clone(CLONE_VM): no address-space copy"),
+	CO(fork_per_vma_ns, "per inherited VMA (vm_area_dup, anon_vma_fork)"),
+	CO(fork_per_pt_page_ns, "per page-table page allocated for the child"),
+	CO(fork_per_pte_ns, "per PTE copied (refcount, mapcount, write-protect)"),
+	CO(fork_per_copy_ns, "per page copied at fork (early COW)"),
+	CO(fault_base_ns, "per page fault, entry to exit"),
+	CO(fault_per_copy_ns, "extra per fault that copies a page"),
+	CO(fault_per_zero_ns, "extra per fault that allocates a zeroed page"),
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+void cfg_defaults(struct sim_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "custom");
+	c->model = POL_ANONEXCL;
+	c->pin_bias = 1024;
+	c->early_cow = EARLY_COW_PINNED;
+	c->fork_gup_fast_guard = true;
+	c->wp_swapcache_opt = true;
+	c->wp_lru_drain = true;
+	c->swapin = SWAPIN_EXCLUSIVE;
+	c->swapin_lru_drain = true;
+	c->swapout_skip_pinned = true;
+	c->swapout_recheck_pinned = true;
+	c->mprotect_excl_writable = true;
+	c->ro_pin_unshare = true;
+	c->ro_pin_unshare_nonanon = true;
+	c->gup_overflow_check = true;
+	c->zero_page_pin_noref = true;
+	c->exit_drains_lru = true;
+	c->munmap_drains_lru = true;
+	c->lru_batch = 31;
+	/* x86-64 bare metal; see configs/cost-x86-64.ini for sources */
+	c->cost = (struct cost_params){
+		.fork_base_ns = 60000, .vfork_base_ns = 25000,
+		.fork_per_vma_ns = 300, .fork_per_pt_page_ns = 400,
+		.fork_per_pte_ns = 55, .fork_per_copy_ns = 1000,
+		.fault_base_ns = 700, .fault_per_copy_ns = 1000,
+		.fault_per_zero_ns = 400,
+	};
+}
+
+const char *cfg_model_name(enum pol_model m)
+{
+	return m < POL_NMODELS ? model_names[m] : "?";
+}
+
+struct parse_ctx {
+	struct sim_config *c;
+	const char *origin;
+	char *err;
+	size_t errlen;
+	int depth;
+	bool failed;
+};
+
+static int parse_bool(const char *v, bool *out)
+{
+	if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on") ||
+	    !strcmp(v, "1"))
+		*out = true;
+	else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off") ||
+	         !strcmp(v, "0"))
+		*out = false;
+	else
+		return -1;
+	return 0;
+}
+
+static void fail(struct parse_ctx *p, const char *fmt, const char *a,
+                 const char *b)
+{
+	if (p->failed)
+		return;
+	p->failed = true;
+	char msg[200];
+	snprintf(msg, sizeof(msg), fmt, a, b);
+	snprintf(p->err, p->errlen, "%s", msg);
+}
+
+static int load_cost_preset(struct parse_ctx *p, const char *name);
+
+static int set_key(struct parse_ctx *p, const char *section, const char *name,
+                   const char *value)
+{
+	struct sim_config *c = p->c;
+
+	if (!strcmp(section, "policy")) {
+		if (!strcmp(name, "name"))
+			snprintf(c->name, sizeof(c->name), "%s", value);
+		else if (!strcmp(name, "kernel"))
+			snprintf(c->kernel, sizeof(c->kernel), "%s", value);
+		else if (!strcmp(name, "description"))
+			snprintf(c->description, sizeof(c->description), "%s", value);
+		else if (!strcmp(name, "model")) {
+			int m;
+			for (m = 0; model_names[m] && strcmp(model_names[m], value); m++)
+				;
+			if (!model_names[m]) {
+				fail(p, "unknown model '%s' (mapcount, page-count, "
+				        "anon-exclusive, early-decow)%s", value, "");
+				return 0;
+			}
+			c->model = (enum pol_model)m;
+		} else if (!strcmp(name, "cost")) {
+			return load_cost_preset(p, value);
+		} else {
+			fail(p, "unknown key '%s' in [policy]%s", name, "");
+			return 0;
+		}
+		return 1;
+	}
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key_desc *k = &keys[i];
+		if (strcmp(k->section, section) || strcmp(k->name, name))
+			continue;
+		char *at = (char *)c + k->off;
+		char *end;
+		switch (k->type) {
+		case K_BOOL:
+			if (parse_bool(value, (bool *)at)) {
+				fail(p, "'%s' must be true or false, not '%s'", name, value);
+				return 0;
+			}
+			return 1;
+		case K_U32: {
+			unsigned long v = strtoul(value, &end, 10);
+			if (!*value || *end || v == 0 || v > 1u << 20) {
+				fail(p, "'%s' must be a positive integer, not '%s'", name, value);
+				return 0;
+			}
+			*(uint32_t *)at = (uint32_t)v;
+			return 1;
+		}
+		case K_DOUBLE: {
+			double v = strtod(value, &end);
+			if (!*value || *end || !(v >= 0 && v < 1e12)) {
+				fail(p, "'%s' must be a non-negative number of ns, not '%s'", name,
+				     value);
+				return 0;
+			}
+			*(double *)at = v;
+			return 1;
+		}
+		case K_ENUM:
+			for (int m = 0; k->enums[m]; m++) {
+				if (!strcmp(k->enums[m], value)) {
+					*(int *)at = m;
+					return 1;
+				}
+			}
+			fail(p, "'%s' has no value '%s'", name, value);
+			return 0;
+		}
+	}
+	if (strcmp(section, "switches") && strcmp(section, "cost"))
+		fail(p, "unknown section [%s]%s", section, "");
+	else
+		fail(p, "unknown key '%s' in [%s]", name, section);
+	return 0;
+}
+
+static int handler(void *user, const char *section, const char *name,
+                   const char *value)
+{
+	struct parse_ctx *p = user;
+	if (p->failed)
+		return 1;
+	return set_key(p, section, name, value);
+}
+
+static int parse(struct parse_ctx *p, const char *text)
+{
+	int line = ini_parse_string(text, handler, p);
+	if (line < 0) {
+		snprintf(p->err, p->errlen, "%s: out of memory", p->origin);
+		return -ENOMEM;
+	}
+	if (line > 0 || p->failed) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "%s", p->failed ? p->err : "syntax error");
+		if (line > 0)
+			snprintf(p->err, p->errlen, "%s:%d: %s", p->origin, line, msg);
+		else
+			snprintf(p->err, p->errlen, "%s: %s", p->origin, msg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const char *embedded_text(const char *name)
+{
+	for (size_t i = 0; i < cfg_nembedded; i++)
+		if (!strcmp(cfg_embedded[i].name, name))
+			return cfg_embedded[i].text;
+	return NULL;
+}
+
+/* [policy] cost = NAME: the [cost] section of configs/cost-NAME.ini. */
+static int load_cost_preset(struct parse_ctx *p, const char *name)
+{
+	char full[96];
+	snprintf(full, sizeof(full), "cost-%s", name);
+	const char *text = embedded_text(full);
+	if (!text) {
+		fail(p, "unknown cost preset '%s' (configs/cost-%s.ini)", name, name);
+		return 0;
+	}
+	if (p->depth > 0) {
+		fail(p, "cost preset '%s' names another preset%s", name, "");
+		return 0;
+	}
+	struct parse_ctx sub = { .c = p->c, .origin = full, .err = p->err,
+	                         .errlen = p->errlen, .depth = p->depth + 1 };
+	if (parse(&sub, text)) {
+		p->failed = true;
+		return 0;
+	}
+	return 1;
+}
+
+int cfg_apply_text(struct sim_config *c, const char *origin, const char *text,
+                   char *err, size_t errlen)
+{
+	struct parse_ctx p = { .c = c, .origin = origin, .err = err,
+	                       .errlen = errlen };
+	int r = parse(&p, text);
+	if (r)
+		return r;
+	if (c->lru_batch > 1024) {
+		snprintf(err, errlen, "%s: lru_batch must be at most 1024", origin);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int cfg_load_text(struct sim_config *c, const char *origin, const char *text,
+                  char *err, size_t errlen)
+{
+	int r = cfg_apply_text(c, origin, text, err, errlen);
+	if (r)
+		return r;
+	free(c->text);
+	c->text = strdup(text);
+	return c->text ? 0 : -ENOMEM;
+}
+
+int cfg_load_file(struct sim_config *c, const char *path, char *err,
+                  size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	for (;;) {
+		if (len + 4096 + 1 > cap) {
+			cap = cap ? cap * 2 : 8192;
+			if (cap > (1u << 22)) {
+				snprintf(err, errlen, "%s: too large for a configuration", path);
+				free(buf);
+				fclose(f);
+				return -EINVAL;
+			}
+			char *n = realloc(buf, cap);
+			if (!n) {
+				free(buf);
+				fclose(f);
+				return -ENOMEM;
+			}
+			buf = n;
+		}
+		size_t r = fread(buf + len, 1, 4096, f);
+		len += r;
+		if (r < 4096)
+			break;
+	}
+	int rerr = ferror(f);
+	fclose(f);
+	if (rerr) {
+		snprintf(err, errlen, "%s: read error", path);
+		free(buf);
+		return -EIO;
+	}
+	buf[len] = 0;
+	if (memchr(buf, 0, len)) {
+		snprintf(err, errlen, "%s: not a text file", path);
+		free(buf);
+		return -EINVAL;
+	}
+	int r = cfg_load_text(c, path, buf, err, errlen);
+	free(buf);
+	return r;
+}
+
+int cfg_load_preset(struct sim_config *c, const char *name, char *err,
+                    size_t errlen)
+{
+	const char *text = embedded_text(name);
+	if (!text || !strncmp(name, "cost-", 5)) {
+		snprintf(err, errlen, "no policy preset named '%s' (see `cowsim policies`)",
+		         name);
+		return -ENOENT;
+	}
+	char origin[128];
+	snprintf(origin, sizeof(origin), "configs/%s.ini", name);
+	return cfg_load_text(c, origin, text, err, errlen);
+}
+
+void cfg_release(struct sim_config *c)
+{
+	free(c->text);
+	c->text = NULL;
+}
+
+size_t cfg_npresets(void)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < cfg_nembedded; i++)
+		if (strncmp(cfg_embedded[i].name, "cost-", 5))
+			n++;
+	return n;
+}
+
+static size_t preset_index(size_t i)
+{
+	for (size_t k = 0; k < cfg_nembedded; k++) {
+		if (!strncmp(cfg_embedded[k].name, "cost-", 5))
+			continue;
+		if (i-- == 0)
+			return k;
+	}
+	return cfg_nembedded;
+}
+
+const char *cfg_preset_name(size_t i)
+{
+	size_t k = preset_index(i);
+	return k < cfg_nembedded ? cfg_embedded[k].name : NULL;
+}
+
+const char *cfg_preset_text(size_t i)
+{
+	size_t k = preset_index(i);
+	return k < cfg_nembedded ? cfg_embedded[k].text : NULL;
+}
+
+size_t cfg_format(const struct sim_config *c, char *buf, size_t len)
+{
+	size_t n = 0;
+#define OUT(...) do { int w_ = snprintf(buf + (n < len ? n : len), \
+	n < len ? len - n : 0, __VA_ARGS__); if (w_ > 0) n += (size_t)w_; } while (0)
+	OUT("[policy]\nname = %s\nmodel = %s\n", c->name, cfg_model_name(c->model));
+	if (c->kernel[0])
+		OUT("kernel = %s\n", c->kernel);
+	if (c->description[0])
+		OUT("description = %s\n", c->description);
+	const char *sec = "";
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key_desc *k = &keys[i];
+		const char *at = (const char *)c + k->off;
+		if (strcmp(sec, k->section)) {
+			sec = k->section;
+			OUT("\n[%s]\n", sec);
+		}
+		switch (k->type) {
+		case K_BOOL: OUT("%s = %s\n", k->name, *(const bool *)at ? "true" : "false"); break;
+		case K_U32: OUT("%s = %u\n", k->name, *(const uint32_t *)at); break;
+		case K_DOUBLE: OUT("%s = %g\n", k->name, *(const double *)at); break;
+		case K_ENUM: OUT("%s = %s\n", k->name, k->enums[*(const int *)at]); break;
+		}
+	}
+#undef OUT
+	return n;
+}
+
+size_t cfg_nkeys(void)
+{
+	return NKEYS;
+}
+
+const char *cfg_key_doc(size_t i, const char **section, const char **name)
+{
+	if (i >= NKEYS)
+		return NULL;
+	*section = keys[i].section;
+	*name = keys[i].name;
+	return keys[i].doc;
+}
