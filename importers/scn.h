@@ -1,0 +1,65 @@
+/*
+ * scn.h - hand-written scenarios: a small line-oriented language for event
+ * sequences with named processes and symbolic addresses, plus `expect`
+ * lines stating what each policy must conclude.  Grammar: docs/scenarios.md.
+ *
+ * A scenario is parsed whole (they are small) into an event array, its
+ * string table and its expectations; scn_open_source() wraps it as an
+ * event source so that `cowsim replay x.scn` works like any trace, and
+ * `cowsim check` evaluates the expectations.
+ *
+ * Errors: scn_parse_file() returns 0, or -EINVAL with "file:line:col:
+ * message" in err (or another negative errno for I/O).  Nothing is kept
+ * from a scenario that failed to parse.
+ */
+#ifndef COWSIM_SCN_H
+#define COWSIM_SCN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ev.h"
+#include "evsrc.h"
+#include "strtab.h"
+
+enum scn_op { SCN_EQ, SCN_NE, SCN_LT, SCN_LE, SCN_GT, SCN_GE };
+
+struct scn_check {
+	int kind;            /* 0 metric, 1 pass, 2 fail */
+	char metric[48];
+	enum scn_op op;
+	uint64_t value;
+	uint32_t col;
+};
+
+struct scn_expect {
+	uint32_t line;
+	char *policies;      /* comma-separated preset names, or "all" */
+	struct scn_check *checks;
+	size_t nchecks;
+};
+
+struct scn {
+	char *path;
+	char *name;
+	struct cs_ev *ev;
+	size_t nev, capev;
+	struct strtab strings;
+	struct scn_expect *exp;
+	size_t nexp, capexp;
+	bool swap;
+};
+
+int scn_parse_file(const char *path, struct scn *out, char *err, size_t errlen);
+int scn_parse_text(const char *origin, const char *text, struct scn *out,
+                   char *err, size_t errlen);
+void scn_free(struct scn *s);
+
+/* True if the expectation names the policy (or says "all"). */
+bool scn_expect_names(const struct scn_expect *x, const char *policy);
+
+int scn_open_source(const char *path, struct ev_source **out, char *err,
+                    size_t errlen);
+
+#endif

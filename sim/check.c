@@ -1,0 +1,215 @@
+/*
+ * check.c - `cowsim check`: replay scenarios and hold each policy to the
+ * scenario's `expect` lines.
+ *
+ * A scenario is replayed once per policy it names, with sim_check() run
+ * after every single event: an engine invariant broken anywhere fails the
+ * scenario even if the expectations hold.  Then each expectation is
+ * evaluated against the final metrics of each policy it names:
+ *   pass        no leak and no lost pin (cow.c's verdict)
+ *   fail        at least one leak or lost pin
+ *   METRIC op N a metric compared with a number.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../importers/scn.h"
+#include "cli.h"
+#include "config.h"
+#include "sim.h"
+
+static const char check_usage[] =
+	"usage: cowsim check SCENARIO.scn... [-v] [--no-invariants]\n"
+	"\n"
+	"Replay each scenario under every policy its `expect` lines name (all\n"
+	"presets if it has none), verify the engine's invariants after every\n"
+	"event, and check the expectations.  Prints each failure as FILE:LINE:\n"
+	"with the policy and the values seen; -v prints passing checks too.\n"
+	"Exit status 1 if any expectation or invariant failed, 2 on a bad\n"
+	"scenario (FILE:LINE:COL: message).\n"
+	"\n"
+	"example:\n"
+	"  cowsim check traces/scenarios/*.scn\n";
+
+static bool compare(uint64_t v, enum scn_op op, uint64_t want)
+{
+	switch (op) {
+	case SCN_EQ: return v == want;
+	case SCN_NE: return v != want;
+	case SCN_LT: return v < want;
+	case SCN_LE: return v <= want;
+	case SCN_GT: return v > want;
+	case SCN_GE: return v >= want;
+	}
+	return false;
+}
+
+static const char *op_str(enum scn_op op)
+{
+	static const char *const s[] = { "=", "!=", "<", "<=", ">", ">=" };
+	return s[op];
+}
+
+/* Replay s under cfg; returns 0, 1 (an invariant broke: reported) or 2. */
+static int run_one(const struct scn *s, const struct sim_config *cfg,
+                   bool invariants, struct sim_metrics *m)
+{
+	struct sim_engine *e;
+	char buf[512];
+	int rc = 0;
+
+	if (sim_create(cfg, &e))
+		return cli_die("out of memory");
+	sim_set_swap(e, s->swap);
+	for (size_t i = 0; i < s->nev; i++) {
+		if (sim_apply(e, &s->ev[i])) {
+			rc = cli_die("%s: out of memory", s->path);
+			break;
+		}
+		if (invariants && sim_check(e, buf, sizeof(buf))) {
+			printf("%s: event %zu (%s): invariant broken under %s: %s\n",
+			       s->path, i, ev_type_name(s->ev[i].type), cfg->name, buf);
+			rc = 1;
+			break;
+		}
+	}
+	if (!rc) {
+		sim_finish(e);
+		*m = *sim_metrics(e);
+	}
+	sim_destroy(e);
+	return rc;
+}
+
+int cmd_check(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "no-invariants", no_argument, NULL, 'N' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int verbose = 0, c;
+	bool invariants = true;
+	size_t nchecks = 0, nfailed = 0, nscn = 0;
+
+	while ((c = getopt_long(argc, argv, "vNh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'v': verbose = 1; break;
+		case 'N': invariants = false; break;
+		case 'h': fputs(check_usage, stdout); return 0;
+		default: fputs(check_usage, stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		fputs(check_usage, stderr);
+		return 2;
+	}
+	/* Parse every scenario first: a bad one stops everything, before any
+	 * result is printed. */
+	size_t n = (size_t)(argc - optind);
+	struct scn *scns = calloc(n, sizeof(*scns));
+	if (!scns)
+		return cli_die("out of memory");
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		char err[1024];
+		if (scn_parse_file(argv[optind + (int)i], &scns[i], err, sizeof(err)))
+			rc = cli_die("%s", err);
+		for (size_t k = 0; !rc && k < scns[i].nexp; k++) {
+			const struct scn_expect *x = &scns[i].exp[k];
+			for (size_t j = 0; !rc && j < x->nchecks; j++) {
+				const struct scn_check *ck = &x->checks[j];
+				if (ck->kind == 0 && sim_metric_find(ck->metric) < 0)
+					rc = cli_die("%s:%u:%u: unknown metric '%s'", scns[i].path,
+					             x->line, ck->col, ck->metric);
+			}
+			char *copy = strdup(x->policies);
+			for (char *sv = NULL, *t = copy ? strtok_r(copy, ",", &sv) : NULL;
+			     !rc && t; t = strtok_r(NULL, ",", &sv)) {
+				size_t p;
+				if (!strcmp(t, "all"))
+					continue;
+				for (p = 0; p < cfg_npresets(); p++)
+					if (!strcmp(cfg_preset_name(p), t))
+						break;
+				if (p == cfg_npresets())
+					rc = cli_die("%s:%u: no policy preset named '%s'",
+					             scns[i].path, x->line, t);
+			}
+			free(copy);
+		}
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		const struct scn *s = &scns[i];
+		nscn++;
+		for (size_t p = 0; p < cfg_npresets() && rc != 2; p++) {
+			const char *name = cfg_preset_name(p);
+			bool named = !s->nexp;
+			for (size_t k = 0; k < s->nexp; k++)
+				named |= scn_expect_names(&s->exp[k], name);
+			if (!named)
+				continue;
+			struct sim_config cfg;
+			struct sim_metrics m;
+			char err[512];
+			cfg_defaults(&cfg);
+			if (cfg_load_preset(&cfg, name, err, sizeof(err))) {
+				rc = cli_die("%s", err);
+				break;
+			}
+			int r = run_one(s, &cfg, invariants, &m);
+			cfg_release(&cfg);
+			if (r == 2) {
+				rc = 2;
+				break;
+			}
+			if (r == 1) {
+				nfailed++;
+				continue;
+			}
+			for (size_t k = 0; k < s->nexp; k++) {
+				const struct scn_expect *x = &s->exp[k];
+				if (!scn_expect_names(x, name))
+					continue;
+				for (size_t j = 0; j < x->nchecks; j++) {
+					const struct scn_check *ck = &x->checks[j];
+					bool ok;
+					char what[128];
+					nchecks++;
+					if (ck->kind == 1 || ck->kind == 2) {
+						bool clean = !m.leaks && !m.lost_pins;
+						ok = ck->kind == 1 ? clean : !clean;
+						snprintf(what, sizeof(what), "%s (leaks=%" PRIu64
+						         " lost_pins=%" PRIu64 ")",
+						         ck->kind == 1 ? "pass" : "fail", m.leaks,
+						         m.lost_pins);
+					} else {
+						int mi = sim_metric_find(ck->metric);
+						uint64_t v = sim_metric_get(&m, (size_t)mi);
+						ok = compare(v, ck->op, ck->value);
+						snprintf(what, sizeof(what), "%s%s%" PRIu64 " (is %" PRIu64 ")",
+						         ck->metric, op_str(ck->op), ck->value, v);
+					}
+					if (!ok)
+						nfailed++;
+					if (!ok || verbose)
+						printf("%s:%u: %s: %s: %s\n", s->path, x->line, name,
+						       what, ok ? "ok" : "FAILED");
+				}
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		scn_free(&scns[i]);
+	free(scns);
+	if (rc)
+		return rc;
+	printf("%zu scenario%s, %zu check%s, %zu failed\n", nscn,
+	       nscn == 1 ? "" : "s", nchecks, nchecks == 1 ? "" : "s", nfailed);
+	return nfailed ? 1 : 0;
+}
