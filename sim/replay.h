@@ -1,0 +1,67 @@
+/*
+ * replay.h - run one event source through several policies in one pass,
+ * and print what they concluded side by side.
+ *
+ * The driver reads the source in blocks of REPLAY_BLOCK events and hands
+ * each block to every engine in turn: each engine's working set (its page
+ * tables and frames) stays hot in cache for a whole block instead of being
+ * evicted by the others at every event, and the source is read once however
+ * many policies there are.
+ *
+ * Lifecycle: replay_init(), replay_add() per policy, replay_run() once,
+ * then read r->runs[i], replay_print(), replay_free().
+ *
+ * Errors: replay_run() returns 0, -EINVAL (the source failed: its message is
+ * in err, naming file and line/record) or -ENOMEM.  A failed replay has no
+ * results to print: callers must not store or print a partial one.
+ */
+#ifndef COWSIM_REPLAY_H
+#define COWSIM_REPLAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../importers/evsrc.h"
+#include "config.h"
+#include "sim.h"
+
+#define REPLAY_BLOCK 4096
+
+struct replay_run {
+	struct sim_config cfg;
+	struct sim_engine *e;
+	double seconds;          /* time spent in this engine */
+};
+
+struct replay {
+	struct replay_run *runs;
+	size_t nruns;
+	const char *trace;       /* path, for output */
+	const char *format;
+	uint64_t events;
+	double wall_seconds;     /* whole pass, import included */
+	double source_seconds;   /* reading/importing the source */
+	int progress;            /* show a progress line on stderr */
+	int invariants;          /* sim_check() after every event (slow) */
+};
+
+void replay_init(struct replay *r);
+
+/* Add a policy (the config is copied; its text is taken over).  Returns 0
+ * or -ENOMEM. */
+int replay_add(struct replay *r, struct sim_config *cfg);
+
+int replay_run(struct replay *r, struct ev_source *src, char *err,
+               size_t errlen);
+
+enum replay_fmt { REPLAY_TABLE, REPLAY_JSON, REPLAY_CSV };
+
+/* Print results.  For JSON, first/last bracket the array across traces:
+ * call with first=1 for the first trace and last=1 for the last. */
+void replay_print(const struct replay *r, enum replay_fmt fmt, FILE *out,
+                  int first, int last);
+
+void replay_free(struct replay *r);
+
+#endif
