@@ -22,7 +22,12 @@ int cli_parse_u64(const char *s, uint64_t *out);
 int cli_load_policies(struct replay *r, const char *list, char **configs,
                       size_t nconfigs, const char *cost);
 
+/* The verbs (cowsim.c dispatches; each lives next to what it drives). */
+int cmd_replay(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_policies(int argc, char **argv);
+int cmd_synth(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
 
 struct ev_source;
 struct cs_ev;

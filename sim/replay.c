@@ -85,6 +85,9 @@ int replay_run(struct replay *r, struct ev_source *src, char *err,
 		}
 		if (swap && !strcmp(swap, "0"))
 			sim_set_swap(r->runs[i].e, false);
+		if (r->runs[i].fault_hook)
+			sim_set_fault_hook(r->runs[i].e, r->runs[i].fault_hook,
+			                   r->runs[i].fault_ctx);
 	}
 	for (;;) {
 		double ts = now_s();
@@ -97,6 +100,9 @@ int replay_run(struct replay *r, struct ev_source *src, char *err,
 		}
 		if (n == 0)
 			break;
+		if (r->on_block && (rc = r->on_block(r->on_block_ctx, src, buf,
+		                                     (size_t)n, err, errlen)))
+			goto out;
 		for (size_t i = 0; i < r->nruns; i++) {
 			struct sim_engine *e = r->runs[i].e;
 			double t = now_s();

@@ -32,6 +32,8 @@ struct replay_run {
 	struct sim_config cfg;
 	struct sim_engine *e;
 	double seconds;          /* time spent in this engine */
+	sim_fault_hook fault_hook;   /* set before replay_run() to log faults */
+	void *fault_ctx;
 };
 
 struct replay {
@@ -44,6 +46,12 @@ struct replay {
 	double source_seconds;   /* reading/importing the source */
 	int progress;            /* show a progress line on stderr */
 	int invariants;          /* sim_check() after every event (slow) */
+	/* Called with each block before the engines see it, e.g. for the
+	 * results store to follow processes.  Returns 0, or a negative errno
+	 * to stop the replay (its message in err). */
+	int (*on_block)(void *ctx, const struct ev_source *src,
+	                const struct cs_ev *ev, size_t n, char *err, size_t errlen);
+	void *on_block_ctx;
 };
 
 void replay_init(struct replay *r);
