@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <ini.h>
 #include <stddef.h>
@@ -77,6 +78,8 @@ static const struct key_desc keys[] = {
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
+static const char *embedded_text(const char *name);
+
 void cfg_defaults(struct sim_config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -99,14 +102,13 @@ void cfg_defaults(struct sim_config *c)
 	c->exit_drains_lru = true;
 	c->munmap_drains_lru = true;
 	c->lru_batch = 31;
-	/* x86-64 bare metal; see configs/cost-x86-64.ini for sources */
-	c->cost = (struct cost_params){
-		.fork_base_ns = 60000, .vfork_base_ns = 25000,
-		.fork_per_vma_ns = 300, .fork_per_pt_page_ns = 400,
-		.fork_per_pte_ns = 55, .fork_per_copy_ns = 1000,
-		.fault_base_ns = 700, .fault_per_copy_ns = 1000,
-		.fault_per_zero_ns = 400,
-	};
+	/* Costs: the x86-64 preset, whose sources are written beside it. */
+	char err[256];
+	const char *text = embedded_text("cost-x86-64");
+	int r = text ? cfg_apply_text(c, "configs/cost-x86-64.ini", text, err,
+	                              sizeof(err)) : -ENOENT;
+	assert(r == 0);
+	(void)r;
 }
 
 const char *cfg_model_name(enum pol_model m)

@@ -31,8 +31,8 @@
 #define NO_FRAME UINT32_MAX
 #define MAX_CPUS 256u
 #define PREFETCH_AHEAD 8
-#define PIPE_PTE 4      /* events ahead whose PTE is prefetched */
-#define PIPE_FRAME 2    /* events ahead whose frame is prefetched */
+#define PIPE_PTE 16      /* events ahead whose PTE is prefetched */
+#define PIPE_FRAME 6    /* events ahead whose frame is prefetched */
 #define SHMEM_FILE_BASE 0x80000000u
 
 /* ------------------------------------------------------------------ */
@@ -757,10 +757,11 @@ static int fault_none(struct sim_engine *e, struct sim_mm *mm, struct vma *vma,
 			*out = OUT_MAP;
 			return 0;
 		}
+		/* A fresh page: no GUP reference to check, and anon_new() has
+		 * stamped it with mm already. */
 		err = anon_new(e, mm->id, &f);
 		if (err)
 			return err;
-		oracle_write_grant(e, mm, f);
 		map_new(e, mm, ptep, f, true);
 		vma->flags |= VMA_HAS_ANON;
 		e->m.new_pages++;
