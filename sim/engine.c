@@ -31,6 +31,8 @@
 #define NO_FRAME UINT32_MAX
 #define MAX_CPUS 256u
 #define PREFETCH_AHEAD 8
+#define FORK_AHEAD 16     /* PTEs ahead whose frame fork's copy prefetches */
+#define ZAP_AHEAD 16      /* ... and zap_range() */
 #define PIPE_PTE 16      /* events ahead whose PTE is prefetched */
 #define PIPE_FRAME 6    /* events ahead whose frame is prefetched */
 #define SHMEM_FILE_BASE 0x80000000u
@@ -460,25 +462,9 @@ static inline void map_new(struct sim_engine *e, struct sim_mm *mm, uint64_t *pt
 	lru_add(e, f);
 }
 
-/* zap_pte_range() for one entry: drop a present page or a swap entry. */
-static void zap_pte(struct sim_engine *e, struct sim_mm *mm, uint64_t *ptep)
+/* zap_pte_range() for a swap entry: drop its slot reference. */
+static void zap_swap_pte(struct sim_engine *e, uint64_t pte)
 {
-	uint64_t pte = *ptep;
-
-	if (!pte)
-		return;
-	*ptep = 0;
-	if (pte & PTE_P) {
-		uint32_t f = pte_idx(pte);
-		mm->rss--;
-		e->resident--;
-		if (f) {
-			assert(e->fr[f].map > 0);
-			e->fr[f].map--;
-			frame_put(e, f, 1);
-		}
-		return;
-	}
 	/* free_swap_and_cache(): the last swap PTE gone, an unmapped
 	 * swap-cache page has no reason to stay. */
 	uint32_t s = pte_idx(pte);
@@ -491,7 +477,11 @@ static void zap_pte(struct sim_engine *e, struct sim_mm *mm, uint64_t *ptep)
 		slot_maybe_free(e, s);
 }
 
-/* Zap every entry in [start, end) pages of mm. */
+/*
+ * Zap every entry in [start, end) pages of mm (zap_pte_range()).  Exit,
+ * munmap and MADV_DONTNEED run this over every PTE a process has: it keeps
+ * to the present-page case and settles rss and resident once per table.
+ */
 static void zap_range(struct sim_engine *e, struct sim_mm *mm, uint64_t start,
                       uint64_t end)
 {
@@ -501,16 +491,34 @@ static void zap_range(struct sim_engine *e, struct sim_mm *mm, uint64_t start,
 	while ((t = pt_next_pte_table(&e->pt, mm->pgd, &pg, end))) {
 		uint64_t *tbl = pt_table(&e->pt, t);
 		uint64_t stop = (pg | (PT_ENTRIES - 1)) + 1;
+		uint64_t rss = 0;
 		if (stop > end)
 			stop = end;
 		for (; pg < stop; pg++) {
-			/* Frames of consecutive PTEs are scattered: fetch a few
+			unsigned i = (unsigned)pg & (PT_ENTRIES - 1);
+			/* Frames of consecutive PTEs are scattered: fetch some
 			 * ahead so that their cache misses overlap. */
-			uint64_t ahead = tbl[(pg + PREFETCH_AHEAD) & (PT_ENTRIES - 1)];
+			uint64_t ahead = tbl[(i + ZAP_AHEAD) & (PT_ENTRIES - 1)];
 			if (ahead & PTE_P)
 				__builtin_prefetch(&e->fr[pte_idx(ahead)], 1);
-			zap_pte(e, mm, &tbl[pg & (PT_ENTRIES - 1)]);
+			uint64_t pte = tbl[i];
+			if (!pte)
+				continue;
+			tbl[i] = 0;
+			if (!(pte & PTE_P)) {
+				zap_swap_pte(e, pte);
+				continue;
+			}
+			rss++;
+			uint32_t f = pte_idx(pte);
+			if (f) {
+				assert(e->fr[f].map > 0);
+				e->fr[f].map--;
+				frame_put(e, f, 1);
+			}
 		}
+		mm->rss -= rss;
+		e->resident -= rss;
 	}
 }
 
@@ -1595,51 +1603,109 @@ struct fork_ctx {
 	struct sim_fork_rec *rec;
 };
 
-/* copy_present_pte() / copy_nonpresent_pte() for one entry. */
-static int copy_pte(struct sim_engine *e, struct fork_ctx *fc, struct vma *vma,
-                    uint64_t *src, uint64_t *dst)
+/* copy_present_page(): the policy wants the child to have its own copy of
+ * frame f now ("early COW"), writable if the area is; the parent's PTE is
+ * left alone (5.9) or write-protected as for sharing (2009). */
+static int copy_early(struct sim_engine *e, struct fork_ctx *fc,
+                      struct vma *vma, uint64_t *src, uint64_t *dst,
+                      uint32_t f, enum pol_fork d)
 {
-	uint64_t pte = *src;
-	struct sim_mm *child = fc->child;
+	uint32_t nf;
 
-	fc->rec->ptes++;
-	if (!(pte & PTE_P)) {
-		/* swap_duplicate(); 5.19 clears the exclusive bit in the parent
-		 * (and the child never gets it). */
-		e->slot[pte_idx(pte)].count++;
-		*src = pte & ~PTE_SWPX;
-		*dst = pte & ~PTE_SWPX;
-		return 0;
-	}
-	uint32_t f = pte_idx(pte);
-	bool cow = !(vma->flags & VMA_SHARED);
-	enum pol_fork d = POL_FORK_SHARE;
-	if (f && cow && (e->fr[f].flags & FR_ANON) && !(e->fr[f].flags & FR_KSM))
-		d = e->pol->fork_copy(e, fc->parent, f);
-	if (d != POL_FORK_SHARE) {
-		/* copy_present_page(): the child gets its own copy, writable if
-		 * the area is; the parent's PTE is left alone (5.9) or
-		 * write-protected as for sharing (2009). */
-		uint32_t nf;
-		if (d == POL_FORK_COPY_WP)
-			*src &= ~PTE_W;
-		if (!e->fr[f].gup)
-			e->m.unnecessary_fork_copies++;
-		int err = anon_new(e, e->fr[f].owner, &nf);
-		if (err)
-			return err;
-		map_new(e, child, dst, nf, vma->flags & VMA_WRITE);
-		fc->rec->pages_copied++;
-		e->m.copies_fork++;
-		return 0;
-	}
-	if (cow) {
+	if (d == POL_FORK_COPY_WP)
 		*src &= ~PTE_W;
-		if (f)
-			e->fr[f].flags &= (uint16_t)~FR_EXCL;
-	}
-	map_frame(e, child, dst, f, *src & PTE_W);
+	if (!e->fr[f].gup)
+		e->m.unnecessary_fork_copies++;
+	int err = anon_new(e, e->fr[f].owner, &nf);
+	if (err)
+		return err;
+	map_new(e, fc->child, dst, nf, vma->flags & VMA_WRITE);
+	fc->rec->pages_copied++;
+	e->m.copies_fork++;
 	return 0;
+}
+
+/*
+ * copy_pte_range(): copy_present_pte() / copy_nonpresent_pte() for every
+ * entry of one PTE table in [*pg, stop).  This loop runs once per PTE of
+ * every forked address space - about one PTE per event in a fork-heavy
+ * trace - so it keeps to the common case: a page that is shared, not
+ * copied.  The policy is asked only about pages its fork_filter says it
+ * might copy; the counts the loop changes in the child and the engine
+ * (rss, resident, PTEs) are added once per table.
+ */
+static int copy_table(struct sim_engine *e, struct fork_ctx *fc,
+                      struct vma *vma, uint64_t *stbl, uint64_t *dtbl,
+                      uint64_t pg, uint64_t stop)
+{
+	bool cow = !(vma->flags & VMA_SHARED);
+	/* Pages that fork_copy might not share (fork_filter): FR_GUPPED set,
+	 * or - with has_pinned - a refcount that looks pinned.  Frames outside
+	 * [0, thr) by refcount and without gmask are shared unasked. */
+	uint16_t gmask = cow && (e->fork_filter & POL_FF_GUPPED) ? FR_GUPPED : 0;
+	uint32_t thr = cow && (e->fork_filter & POL_FF_PINNED) &&
+	               fc->parent->has_pinned && e->pin_bias > 1
+	               ? e->pin_bias : UINT32_MAX;
+	uint64_t ptes = 0, rss = 0;
+	int err = 0;
+
+	for (; pg < stop; pg++) {
+		unsigned i = (unsigned)pg & (PT_ENTRIES - 1);
+		/* Frames of consecutive PTEs are scattered: fetch some ahead so
+		 * that their cache misses overlap. */
+		uint64_t ahead = stbl[(i + FORK_AHEAD) & (PT_ENTRIES - 1)];
+		if (ahead & PTE_P)
+			__builtin_prefetch(&e->fr[pte_idx(ahead)], 1);
+		uint64_t pte = stbl[i];
+		if (!pte)
+			continue;
+		ptes++;
+		if (!(pte & PTE_P)) {
+			/* swap_duplicate(); 5.19 clears the exclusive bit in the
+			 * parent (and the child never gets it). */
+			e->slot[pte_idx(pte)].count++;
+			stbl[i] = pte & ~PTE_SWPX;
+			dtbl[i] = pte & ~PTE_SWPX;
+			continue;
+		}
+		uint32_t f = pte_idx(pte);
+		struct sim_frame *fr = &e->fr[f];
+		if (f && ((fr->flags & gmask) || fr->ref >= thr) &&
+		    (fr->flags & (FR_ANON | FR_KSM)) == FR_ANON) {
+			enum pol_fork d = e->pol->fork_copy(e, fc->parent, f);
+			if (d != POL_FORK_SHARE) {
+				err = copy_early(e, fc, vma, &stbl[i], &dtbl[i], f, d);
+				if (err)
+					break;
+				continue;
+			}
+		}
+#ifndef NDEBUG
+		else if (f && cow && (fr->flags & (FR_ANON | FR_KSM)) == FR_ANON) {
+			/* The policy's fork_filter promised this. */
+			assert(e->pol->fork_copy(e, fc->parent, f) == POL_FORK_SHARE);
+		}
+#endif
+		if (cow) {
+			pte &= ~PTE_W;
+			stbl[i] = pte;
+			if (f)
+				fr->flags &= (uint16_t)~FR_EXCL;
+		}
+		/* map_frame() of the same page for the child. */
+		dtbl[i] = pte;
+		rss++;
+		if (f) {
+			fr->map++;
+			if (fr->map > e->m.max_mapcount)
+				e->m.max_mapcount = fr->map;
+			frame_get(e, f, 1);
+		}
+	}
+	fc->rec->ptes += ptes;
+	fc->child->rss += rss;
+	e->resident += rss;
+	return err;
 }
 
 static int copy_range(struct sim_engine *e, struct fork_ctx *fc,
@@ -1651,30 +1717,24 @@ static int copy_range(struct sim_engine *e, struct fork_ctx *fc,
 	while ((t = pt_next_pte_table(&e->pt, fc->parent->pgd, &pg, end))) {
 		uint64_t *stbl = pt_table(&e->pt, t);
 		uint64_t stop = (pg | (PT_ENTRIES - 1)) + 1;
-		uint64_t *dtbl = NULL;
 		if (stop > end)
 			stop = end;
-		for (; pg < stop; pg++) {
-			uint64_t *src = &stbl[pg & (PT_ENTRIES - 1)];
-			uint64_t ahead = stbl[(pg + PREFETCH_AHEAD) & (PT_ENTRIES - 1)];
-			if (ahead & PTE_P)
-				__builtin_prefetch(&e->fr[pte_idx(ahead)], 1);
-			if (!*src)
-				continue;
-			if (!dtbl) {
-				uint32_t n = 0;
-				uint32_t d = pt_pte_table(&e->pt, fc->child->pgd, pg,
-				                          true, &n);
-				if (!d)
-					return -ENOMEM;
-				fc->child->nr_pt += n;
-				dtbl = pt_table(&e->pt, d);
-			}
-			int err = copy_pte(e, fc, vma, src,
-			                   &dtbl[pg & (PT_ENTRIES - 1)]);
-			if (err)
-				return err;
-		}
+		/* Skip to the first entry in use: an empty stretch needs no
+		 * table in the child. */
+		while (pg < stop && !stbl[pg & (PT_ENTRIES - 1)])
+			pg++;
+		if (pg == stop)
+			continue;
+		uint32_t n = 0;
+		uint32_t d = pt_pte_table(&e->pt, fc->child->pgd, pg, true, &n);
+		if (!d)
+			return -ENOMEM;
+		fc->child->nr_pt += n;
+		int err = copy_table(e, fc, vma, stbl, pt_table(&e->pt, d), pg,
+		                     stop);
+		if (err)
+			return err;
+		pg = stop;
 	}
 	return 0;
 }
@@ -2325,6 +2385,8 @@ int sim_create(const struct sim_config *cfg, struct sim_engine **out)
 	e->cfg = cfg;
 	e->pol = pol_for_model(cfg->model);
 	e->pin_bias = cfg->pin_bias > 1 ? cfg->pin_bias : 1;
+	if (e->pol)
+		e->fork_filter = e->pol->fork_filter(cfg);
 	e->swap_on = true;
 	pt_pool_init(&e->pt);
 	acct(e, sizeof(*e));

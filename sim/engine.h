@@ -145,6 +145,7 @@ struct sim_engine {
 	const struct sim_config *cfg;
 	const struct pol_ops *pol;
 	uint32_t pin_bias;
+	unsigned fork_filter;   /* pol->fork_filter(cfg): POL_FF_* */
 
 	/* frames */
 	struct sim_frame *fr;
