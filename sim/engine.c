@@ -35,6 +35,8 @@
 #define ZAP_AHEAD 16      /* ... and zap_range() */
 #define PIPE_PTE 16      /* events ahead whose PTE is prefetched */
 #define PIPE_FRAME 6    /* events ahead whose frame is prefetched */
+#define PIPE_RING 32     /* PTEs found at the first stage, kept for the second */
+#define PIPE_FREE 2      /* depth in the free stack of the frame prefetched */
 #define SHMEM_FILE_BASE 0x80000000u
 
 /* ------------------------------------------------------------------ */
@@ -149,33 +151,47 @@ static uint32_t u64map_get(uint64_t *keys, uint32_t *vals, uint32_t cap,
 /* ------------------------------------------------------------------ */
 /* frames                                                              */
 
+/* A never-used frame, growing the array (and the free stack with it). */
+static int frame_grow(struct sim_engine *e, uint32_t *out)
+{
+	if (e->nfr == e->capfr &&
+	    grow_raw(e, (void **)&e->fr, &e->capfr, (size_t)e->nfr + 1,
+	             sizeof(*e->fr), false))
+		return -ENOMEM;
+	if (e->capfree < e->capfr &&
+	    grow_raw(e, (void **)&e->free_fr, &e->capfree, e->capfr,
+	             sizeof(*e->free_fr), false))
+		return -ENOMEM;
+	*out = e->nfr++;
+	return 0;
+}
+
+/* Take a free frame and count it; the caller writes all of its state.
+ * Frames are recycled last-freed first: that one is likeliest in cache. */
+static inline int frame_take(struct sim_engine *e, bool anon, uint32_t *out)
+{
+	if (e->nfree)
+		*out = e->free_fr[--e->nfree];
+	else if (frame_grow(e, out))
+		return -ENOMEM;
+	e->frames_used++;
+	if (e->frames_used > e->m.peak_frames)
+		e->m.peak_frames = e->frames_used;
+	if (anon) {
+		e->anon_frames++;
+		if (e->anon_frames > e->m.peak_anon_frames)
+			e->m.peak_anon_frames = e->anon_frames;
+	}
+	return 0;
+}
+
 static int frame_alloc(struct sim_engine *e, uint16_t flags, uint32_t owner,
                        uint32_t *out)
 {
-	uint32_t f;
-
-	if (e->nfree) {
-		f = e->free_fr[--e->nfree];
-	} else {
-		if (e->nfr == e->capfr &&
-		    grow_raw(e, (void **)&e->fr, &e->capfr, (size_t)e->nfr + 1,
-		             sizeof(*e->fr), false))
-			return -ENOMEM;
-		if (e->capfree < e->capfr &&
-		    grow_raw(e, (void **)&e->free_fr, &e->capfree, e->capfr,
-		             sizeof(*e->free_fr), false))
-			return -ENOMEM;
-		f = e->nfr++;
-	}
-	e->fr[f] = (struct sim_frame){ .flags = flags | FR_USED, .owner = owner };
-	e->frames_used++;
-	if (flags & FR_ANON)
-		e->anon_frames++;
-	if (e->frames_used > e->m.peak_frames)
-		e->m.peak_frames = e->frames_used;
-	if (e->anon_frames > e->m.peak_anon_frames)
-		e->m.peak_anon_frames = e->anon_frames;
-	*out = f;
+	int err = frame_take(e, flags & FR_ANON, out);
+	if (err)
+		return err;
+	e->fr[*out] = (struct sim_frame){ .flags = flags | FR_USED, .owner = owner };
 	return 0;
 }
 
@@ -454,12 +470,22 @@ static inline void map_frame(struct sim_engine *e, struct sim_mm *mm, uint64_t *
 }
 
 /* Map a page fresh from anon_new() and add it to this CPU's LRU batch
- * (folio_add_lru_vma()). */
+ * (folio_add_lru_vma()).  anon_new() has already counted both the mapping
+ * and the batch's reference. */
 static inline void map_new(struct sim_engine *e, struct sim_mm *mm, uint64_t *ptep,
                     uint32_t f, bool writable)
 {
-	map_frame(e, mm, ptep, f, writable);
-	lru_add(e, f);
+	assert(*ptep == 0);
+	assert(e->fr[f].ref == 2 && e->fr[f].map == 1 &&
+	       (e->fr[f].flags & FR_BATCH) && e->fr[f].cpu == (uint8_t)e->cpu);
+	*ptep = pte_mk(f, PTE_P | (writable ? PTE_W : 0));
+	mm->rss++;
+	e->resident++;
+	uint32_t cpu = e->cpu;
+	uint32_t *b = e->batch + (size_t)cpu * e->cfg->lru_batch;
+	b[e->batch_n[cpu]++] = f;
+	if (e->batch_n[cpu] >= e->cfg->lru_batch)
+		lru_drain_cpu(e, cpu);
 }
 
 /* zap_pte_range() for a swap entry: drop its slot reference. */
@@ -731,13 +757,30 @@ static int wp_fault(struct sim_engine *e, struct sim_mm *mm, struct vma *vma,
                     uint64_t pg, uint64_t *ptep, bool unshare,
                     enum sim_out *out);
 
-/* A new exclusive anonymous page whose content came from owner.  The
- * caller maps it and then puts it in the LRU batch (map_new()): the
- * allocation's own reference becomes the mapping's, so a batch that drains
- * in between must not see it unreferenced. */
-static int anon_new(struct sim_engine *e, uint32_t owner, uint32_t *out)
+/*
+ * A new exclusive anonymous page whose content came from owner, for the
+ * caller to map with map_new() - the next thing it does with the page.
+ * Its state is written here as it will be once mapped and in this CPU's
+ * LRU batch (one mapping, the mapping's and the batch's references), all
+ * at once and without reading the frame: a recycled frame is usually not
+ * in cache, and a read would wait for it where a write need not.
+ */
+static inline int anon_new(struct sim_engine *e, uint32_t owner, uint32_t *out)
 {
-	return frame_alloc(e, FR_ANON | FR_EXCL, owner, out);
+	uint32_t f;
+	int err = frame_take(e, true, &f);
+	if (err)
+		return err;
+	e->fr[f] = (struct sim_frame){
+		.ref = 2, .map = 1, .owner = owner, .cpu = (uint8_t)e->cpu,
+		.flags = FR_USED | FR_ANON | FR_EXCL | FR_BATCH,
+	};
+	if (e->m.max_mapcount < 1)
+		e->m.max_mapcount = 1;
+	if (e->m.max_refcount < 2)
+		e->m.max_refcount = 2;
+	*out = f;
+	return 0;
 }
 
 /* do_anonymous_page() / do_read_fault() / do_cow_fault() /
@@ -2352,21 +2395,36 @@ static inline const uint64_t *peek_pte(struct sim_engine *e,
 
 int sim_apply_block(struct sim_engine *e, const struct cs_ev *ev, size_t n)
 {
-	/* A two-stage software pipeline over the block: two events ahead,
-	 * prefetch the PTE; one event ahead, read that PTE and prefetch its
-	 * frame.  Faults of a real trace hit scattered pages, and without
-	 * this every one of them waits for two cache misses in turn. */
+	/* A two-stage software pipeline over the block: PIPE_PTE events
+	 * ahead, find the PTE and prefetch it; PIPE_FRAME events ahead, read
+	 * that PTE and prefetch its frame.  Faults of a real trace hit
+	 * scattered pages, and without this every one of them waits for two
+	 * cache misses in turn.  The PTE found at the first stage is kept in
+	 * a ring for the second (looked up again only if it was not found
+	 * then).  A third prefetch is for the frame the next allocation will
+	 * take from the free stack. */
+	const uint64_t *ring[PIPE_RING];
+
+	_Static_assert(PIPE_RING >= PIPE_PTE + 1 &&
+	               (PIPE_RING & (PIPE_RING - 1)) == 0, "ring size");
+	for (size_t i = 0; i < n && i < PIPE_PTE; i++)
+		ring[i] = peek_pte(e, &ev[i]);
 	for (size_t i = 0; i < n; i++) {
 		if (i + PIPE_PTE < n) {
 			const uint64_t *p = peek_pte(e, &ev[i + PIPE_PTE]);
 			if (p)
 				__builtin_prefetch(p);
+			ring[(i + PIPE_PTE) & (PIPE_RING - 1)] = p;
 		}
 		if (i + PIPE_FRAME < n) {
-			const uint64_t *p = peek_pte(e, &ev[i + PIPE_FRAME]);
+			const uint64_t *p = ring[(i + PIPE_FRAME) & (PIPE_RING - 1)];
+			if (!p)
+				p = peek_pte(e, &ev[i + PIPE_FRAME]);
 			if (p && (*p & PTE_P))
 				__builtin_prefetch(&e->fr[pte_idx(*p)], 1);
 		}
+		if (e->nfree >= PIPE_FREE)
+			__builtin_prefetch(&e->fr[e->free_fr[e->nfree - PIPE_FREE]], 1);
 		int err = apply_one(e, &ev[i]);
 		if (err)
 			return err;
