@@ -149,6 +149,123 @@ static uint32_t u64map_get(uint64_t *keys, uint32_t *vals, uint32_t cap,
 }
 
 /* ------------------------------------------------------------------ */
+/* side tables of frames (engine.h, struct sim_side)                   */
+
+static int side_rehash(struct sim_engine *e, struct sim_side *s, uint32_t cap)
+{
+	uint32_t *k = calloc(cap, sizeof(*k)), *v = calloc(cap, sizeof(*v));
+	if (!k || !v) {
+		free(k);
+		free(v);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < s->cap; i++) {
+		if (!s->key[i])
+			continue;
+		uint32_t h = hash32(s->key[i] - 1) & (cap - 1);
+		while (k[h])
+			h = (h + 1) & (cap - 1);
+		k[h] = s->key[i];
+		v[h] = s->val[i];
+	}
+	acct(e, ((int64_t)cap - s->cap) * 8);
+	free(s->key);
+	free(s->val);
+	s->key = k;
+	s->val = v;
+	s->cap = cap;
+	return 0;
+}
+
+/* Set frame f's value to v (nonzero).  Fails (-ENOMEM) only when f had no
+ * value yet. */
+static int side_set(struct sim_engine *e, struct sim_side *s, uint32_t f,
+                    uint32_t v)
+{
+	assert(v);
+	if ((s->n + 1) * 2 > s->cap) {
+		if (sim_side_get(s, f)) {
+			/* An update needs no room. */
+		} else {
+			int err = side_rehash(e, s, s->cap ? s->cap * 2 : 64);
+			if (err)
+				return err;
+		}
+	}
+	uint32_t h = hash32(f) & (s->cap - 1);
+	while (s->key[h] && s->key[h] != f + 1)
+		h = (h + 1) & (s->cap - 1);
+	if (!s->key[h])
+		s->n++;
+	s->key[h] = f + 1;
+	s->val[h] = v;
+	return 0;
+}
+
+/* Drop frame f's value, if it has one (backward-shift deletion). */
+static void side_del(struct sim_side *s, uint32_t f)
+{
+	if (!s->cap)
+		return;
+	uint32_t mask = s->cap - 1, h = hash32(f) & mask;
+	while (s->key[h] != f + 1) {
+		if (!s->key[h])
+			return;
+		h = (h + 1) & mask;
+	}
+	s->n--;
+	for (;;) {
+		s->key[h] = 0;
+		uint32_t j = h;
+		for (;;) {
+			j = (j + 1) & mask;
+			if (!s->key[j])
+				return;
+			uint32_t home = hash32(s->key[j] - 1) & mask;
+			/* Can the entry at j move back to h? */
+			if ((j > h && (home <= h || home > j)) ||
+			    (j < h && (home <= h && home > j)))
+				break;
+		}
+		s->key[h] = s->key[j];
+		s->val[h] = s->val[j];
+		h = j;
+	}
+}
+
+static void side_free(struct sim_side *s)
+{
+	free(s->key);
+	free(s->val);
+}
+
+/* Set frame f's GUP reference count (FR_GUPREF and e->gupof).  Fails only
+ * when f had none. */
+static int frame_set_gup(struct sim_engine *e, uint32_t f, uint32_t n)
+{
+	if (!n) {
+		side_del(&e->gupof, f);
+		e->fr[f].flags &= (uint16_t)~FR_GUPREF;
+		return 0;
+	}
+	int err = side_set(e, &e->gupof, f, n);
+	if (err)
+		return err;
+	e->fr[f].flags |= FR_GUPREF;
+	return 0;
+}
+
+/* Put frame f in the swap cache at slot s (FR_INSWAP and e->swapof). */
+static int frame_set_swap(struct sim_engine *e, uint32_t f, uint32_t s)
+{
+	int err = side_set(e, &e->swapof, f, s);
+	if (err)
+		return err;
+	e->fr[f].flags |= FR_INSWAP;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* frames                                                              */
 
 /* A never-used frame, growing the array (and the free stack with it). */
@@ -201,7 +318,8 @@ static void frame_free(struct sim_engine *e, uint32_t f)
 {
 	struct sim_frame *fr = &e->fr[f];
 
-	assert(f != 0 && fr->ref == 0 && fr->map == 0 && fr->gup == 0);
+	assert(f != 0 && fr->ref == 0 && fr->map == 0 &&
+	       !(fr->flags & FR_GUPREF));
 	assert(!(fr->flags & (FR_INSWAP | FR_BATCH)));
 	if (fr->flags & FR_KSM)
 		ksm_forget(e, f);
@@ -334,21 +452,20 @@ static void slot_maybe_free(struct sim_engine *e, uint32_t s)
 static void swapcache_del(struct sim_engine *e, uint32_t f)
 {
 	struct sim_frame *fr = &e->fr[f];
-	uint32_t s = fr->swap;
+	uint32_t s = sim_frame_swap(e, f);
 
 	assert(fr->flags & FR_INSWAP);
 	e->slot[s].frame = 0;
 	e->slot[s].owner = fr->owner;
 	fr->flags &= (uint16_t)~FR_INSWAP;
-	fr->swap = 0;
+	side_del(&e->swapof, f);
 	slot_maybe_free(e, s);
 	frame_put(e, f, 1);
 }
 
 bool sim_try_free_swap(struct sim_engine *e, uint32_t f)
 {
-	struct sim_frame *fr = &e->fr[f];
-	if (!(fr->flags & FR_INSWAP) || e->slot[fr->swap].count)
+	if (!(e->fr[f].flags & FR_INSWAP) || e->slot[sim_frame_swap(e, f)].count)
 		return false;
 	swapcache_del(e, f);
 	return true;
@@ -855,8 +972,9 @@ static int fault_swap(struct sim_engine *e, struct sim_mm *mm, struct vma *vma,
 		err = frame_alloc(e, FR_ANON, e->slot[s].owner, &f);
 		if (err)
 			return err;
-		e->fr[f].flags |= FR_INSWAP;
-		e->fr[f].swap = s;
+		err = frame_set_swap(e, f, s);
+		if (err)
+			return err;
 		frame_get(e, f, 1);
 		e->slot[s].frame = f;
 		lru_add(e, f);
@@ -1181,7 +1299,7 @@ static void swapout_commit(struct sim_engine *e, uint32_t f, uint64_t pg)
 		e->m.swapout_refused++;
 		return;
 	}
-	uint32_t s = e->fr[f].swap;
+	uint32_t s = sim_frame_swap(e, f);
 	rmap_walk(e, f, pg, rmap_to_swap, &s);
 	e->fr[f].flags &= (uint16_t)~FR_EXCL;
 	e->m.swapouts++;
@@ -1218,9 +1336,9 @@ static int swapout_page(struct sim_engine *e, struct sim_mm *mm, uint64_t pg,
 		int err = slot_alloc(e, &s);
 		if (err)
 			return err;
-		fr = &e->fr[f];
-		fr->flags |= FR_INSWAP;
-		fr->swap = s;
+		err = frame_set_swap(e, f, s);
+		if (err)
+			return err;
 		frame_get(e, f, 1);
 		e->slot[s].frame = f;
 	}
@@ -1266,8 +1384,9 @@ static int ev_swapin(struct sim_engine *e, struct sim_mm *mm,
 		int err = frame_alloc(e, FR_ANON, e->slot[s].owner, &f);
 		if (err)
 			return err;
-		e->fr[f].flags |= FR_INSWAP;
-		e->fr[f].swap = s;
+		err = frame_set_swap(e, f, s);
+		if (err)
+			return err;
 		frame_get(e, f, 1);
 		e->slot[s].frame = f;
 		lru_add(e, f);
@@ -1363,8 +1482,12 @@ static int ev_migrate(struct sim_engine *e, struct sim_mm *mm,
 		fr = &e->fr[f];
 		struct sim_frame *nfr = &e->fr[nf];
 		if (keep & FR_INSWAP) {
-			nfr->swap = fr->swap;
-			e->slot[fr->swap].frame = nf;
+			uint32_t s = sim_frame_swap(e, f);
+			side_del(&e->swapof, f);
+			err = side_set(e, &e->swapof, nf, s);   /* room: f's */
+			if (err)
+				return err;
+			e->slot[s].frame = nf;
 			nfr->ref++;
 			fr->ref--;
 			fr->flags &= (uint16_t)~FR_INSWAP;
@@ -1437,8 +1560,9 @@ static void gup_release(struct sim_engine *e, uint32_t g)
 		uint32_t refs = h->frames[2 * i + 1];
 		if (f == NO_FRAME || !refs)
 			continue;
-		assert(e->fr[f].gup >= refs);
-		e->fr[f].gup -= refs;
+		uint32_t g = sim_frame_gup(e, f);
+		assert(g >= refs);
+		frame_set_gup(e, f, g - refs);   /* a decrease: cannot fail */
 		frame_put(e, f, refs * h->inc);
 	}
 	free(h->frames);
@@ -1449,12 +1573,14 @@ static void gup_release(struct sim_engine *e, uint32_t g)
 	/* Dead handles are swept when the array is compacted in gup_new(). */
 }
 
-/* Take up to refs references of inc each on frame f; returns how many. */
-static uint32_t gup_take(struct sim_engine *e, uint32_t f, uint64_t refs,
-                         uint32_t inc)
+/* Take up to refs references of inc each on frame f; *taken says how
+ * many.  Returns 0 or -ENOMEM. */
+static int gup_take(struct sim_engine *e, uint32_t f, uint64_t refs,
+                    uint32_t inc, uint32_t *taken)
 {
 	struct sim_frame *fr = &e->fr[f];
 	uint64_t room, cur = fr->ref;
+	uint32_t gup = sim_frame_gup(e, f);
 
 	if (e->cfg->gup_overflow_check)
 		/* try_get_page()/try_grab_folio() (5.1, 8fde12ca79af): refuse a
@@ -1462,8 +1588,8 @@ static uint32_t gup_take(struct sim_engine *e, uint32_t f, uint64_t refs,
 		room = cur < INT32_MAX ? (INT32_MAX - cur) / inc : 0;
 	else
 		room = cur < UINT32_MAX ? (UINT32_MAX - cur) / inc : 0;
-	if (room > UINT32_MAX - fr->gup)
-		room = UINT32_MAX - fr->gup;
+	if (room > UINT32_MAX - gup)
+		room = UINT32_MAX - gup;
 	uint64_t k = refs < room ? refs : room;
 	if (k < refs)
 		e->m.gup_refused += refs - k;
@@ -1471,12 +1597,16 @@ static uint32_t gup_take(struct sim_engine *e, uint32_t f, uint64_t refs,
 		uint64_t n = cur + k * inc;
 		if (cur <= INT32_MAX && n > INT32_MAX)
 			e->m.refcount_overflows++;
+		int err = frame_set_gup(e, f, gup + (uint32_t)k);
+		if (err)
+			return err;
+		fr = &e->fr[f];
 		fr->ref = (uint32_t)n;
-		fr->gup += (uint32_t)k;
 		if (fr->ref > e->m.max_refcount)
 			e->m.max_refcount = fr->ref;
 	}
-	return (uint32_t)k;
+	*taken = (uint32_t)k;
+	return 0;
 }
 
 static int gup_new(struct sim_engine *e, uint32_t id, uint32_t *out)
@@ -1617,7 +1747,9 @@ static int ev_gup(struct sim_engine *e, uint32_t t, const struct cs_ev *ev)
 			continue;
 		}
 		frames[2 * i] = f;
-		frames[2 * i + 1] = gup_take(e, f, refs, h->inc);
+		err = gup_take(e, f, refs, h->inc, &frames[2 * i + 1]);
+		if (err)
+			return err;
 		if (f && (e->fr[f].flags & FR_ANON))
 			e->fr[f].flags |= FR_GUPPED;
 		e->m.gup_pages++;
@@ -1657,7 +1789,7 @@ static int copy_early(struct sim_engine *e, struct fork_ctx *fc,
 
 	if (d == POL_FORK_COPY_WP)
 		*src &= ~PTE_W;
-	if (!e->fr[f].gup)
+	if (!(e->fr[f].flags & FR_GUPREF))
 		e->m.unnecessary_fork_copies++;
 	int err = anon_new(e, e->fr[f].owner, &nf);
 	if (err)
@@ -2484,6 +2616,8 @@ void sim_destroy(struct sim_engine *e)
 	free(e->fr);
 	free(e->free_fr);
 	free(e->slot);
+	side_free(&e->swapof);
+	side_free(&e->gupof);
 	free(e->mm);
 	free(e->task);
 	free(e->tix);
