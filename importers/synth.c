@@ -23,6 +23,16 @@
 
 #define MAX_REGIONS 16
 #define BLOCK 4096
+#define SEQ_WRITES 5   /* in 8: a slice's next write is to the next page */
+#define SEQ_READS 5    /* in 8: ... and its next read */
+/* The server's actions, per 10000 (reads take the rest), and one in how
+ * many actions forks or recycles an arena (docs/bench.md). */
+#define W_ALLOC 3700
+#define W_WRITE 5700
+#define W_DONTNEED 5
+#define W_GUP 15
+#define FORK_EVERY 25000
+#define RECYCLE_EVERY 25000
 
 enum role { R_SERVER, R_SNAPSHOT, R_WORKER, R_EXEC };
 
@@ -73,8 +83,12 @@ struct gen {
 	uint32_t nputs;
 	uint32_t cur;          /* process running its time slice */
 	uint32_t slice;        /* actions left in it */
+	uint32_t tid;          /* thread running the slice (0: the main one) */
 	uint32_t hot_region;   /* region and window the slice works in */
 	uint32_t hot_start;
+	uint32_t hot_cur;      /* page the slice wrote last */
+	uint32_t rd_region;    /* region and page the slice read last */
+	uint32_t rd_cur;
 	uint32_t f_bin, f_libc, f_tool;
 	int err;
 };
@@ -221,8 +235,7 @@ static int touch(struct gen *g, struct proc *p, struct region *r, uint32_t i,
 		return 0;                         /* writable: no fault */
 	if ((b & 1) && !write)
 		return 0;                         /* present: reads don't fault */
-	uint32_t tid = p->nthreads && below(g, 2) ? p->threads[below(g, p->nthreads)] : 0;
-	struct cs_ev *e = emit(g, p, tid, EV_FAULT);
+	struct cs_ev *e = emit(g, p, g->tid, EV_FAULT);
 	if (!e)
 		return g->err;
 	e->addr = ((r->base + i) << EV_PAGE_SHIFT) | (below(g, 512) << 3);
@@ -288,16 +301,37 @@ static int act_write_hot(struct gen *g, struct proc *p)
 	uint32_t span = r->touched - g->hot_start;
 	if (span > 512)
 		span = 512;
-	return touch(g, p, r, g->hot_start + skewed(g, span), true);
+	/* Mostly on from the page written last (a loop over an array, a
+	 * buffer being filled), sometimes anywhere in the window (a hash
+	 * table, a tree): real traces have 21-71% of write-protect faults
+	 * on the page next to the thread's previous fault (docs/bench.md). */
+	uint32_t i = g->hot_cur + 1;
+	if (i < g->hot_start || i >= g->hot_start + span ||
+	    below(g, 8) >= SEQ_WRITES)
+		i = g->hot_start + skewed(g, span);
+	g->hot_cur = i;
+	return touch(g, p, r, i, true);
 }
 
 static int act_read(struct gen *g, struct proc *p)
 {
+	/* Like writes, reads mostly go on from the page read last (a scan,
+	 * code running on), sometimes jump to a hot page anywhere. */
+	if (g->rd_region < p->nr && below(g, 8) < SEQ_READS) {
+		struct region *r = &p->r[g->rd_region];
+		uint32_t lim = r->kind == K_HEAP ? p->brk_pages : r->pages;
+		if (g->rd_cur + 1 < lim)
+			return touch(g, p, r, ++g->rd_cur, false);
+	}
 	struct region *r = pick_region(g, p, false);
-	uint32_t lim = r->kind == K_HEAP ? p->brk_pages : r->pages;
+	/* Data is read where it was written: a jump lands below the region's
+	 * allocation cursor; code and file data anywhere. */
+	uint32_t lim = r->kind == K_TEXT ? r->pages : r->touched;
 	if (!lim)
 		return 0;
-	return touch(g, p, r, skewed(g, lim), false);
+	g->rd_region = (uint32_t)(r - p->r);
+	g->rd_cur = skewed(g, lim);
+	return touch(g, p, r, g->rd_cur, false);
 }
 
 static int act_dontneed(struct gen *g, struct proc *p)
@@ -476,6 +510,12 @@ static void next_slice(struct gen *g)
 	g->hot_region = below(g, p->nr);
 	struct region *r = &p->r[g->hot_region];
 	g->hot_start = r->touched > 512 ? below(g, r->touched - 512) : 0;
+	g->hot_cur = g->hot_start + (r->touched > 512 ? 512 : r->touched);
+	g->rd_region = UINT32_MAX;
+	/* A slice is one thread's: the real traces show a thread faulting
+	 * in bursts (3-1180 faults in a row on average), not threads of a
+	 * process taking turns at every fault. */
+	g->tid = p->nthreads && below(g, 2) ? p->threads[below(g, p->nthreads)] : 0;
 }
 
 static int step(struct gen *g)
@@ -488,19 +528,23 @@ static int step(struct gen *g)
 	uint32_t k = below(g, 1000);
 	switch (p->role) {
 	case R_SERVER:
-		/* Rates of munmap, madvise, fork and GUP per fault follow the
-		 * bundled real traces (0.1-0.3% each), see docs/bench.md. */
-		if (k < 300) return act_alloc(g, p);
-		if (k < 800) return act_write_hot(g, p);
-		if (k < 975) return act_read(g, p);
-		if (k < 977) return act_dontneed(g, p);
-		if (k < 990) return act_gup(g, p);
-		/* A fork per ~40k events copies ~0.5 PTE per event, as the
-		 * bundled Redis and multiprocessing traces do. */
-		if (g->o->max_procs > 1 && below(g, 200) == 0)
+		/* Rates per server action, calibrated against the bundled real
+		 * traces in docs/bench.md.  A fork per ~20k actions (~35k
+		 * faults) of a server with ~30k present pages copies ~0.9 PTE
+		 * per fault, as Redis BGSAVE (0.74) and multiprocessing (1.06)
+		 * do; their processes are smaller and fork more often. */
+		if (g->o->max_procs > 1 && below(g, FORK_EVERY) == 0)
 			return act_fork(g, p);
-		if (below(g, 256) == 0)
+		if (below(g, RECYCLE_EVERY) == 0)
 			return act_recycle(g, p);
+		k = below(g, 10000);
+		if (k < W_ALLOC) return act_alloc(g, p);
+		k -= W_ALLOC;
+		if (k < W_WRITE) return act_write_hot(g, p);
+		k -= W_WRITE;
+		if (k < W_DONTNEED) return act_dontneed(g, p);
+		k -= W_DONTNEED;
+		if (k < W_GUP) return act_gup(g, p);
 		return act_read(g, p);
 	case R_SNAPSHOT:
 		if (k < 700) return act_read(g, p);

@@ -17,6 +17,11 @@
  * fork() write-protected), so the stream has the mix of first-touch, zero
  * page, COW and reuse faults that real traces have, not spurious ones.
  *
+ * Its rates, fault mix and locality (a thread's faults come in bursts and
+ * mostly on the page after its previous one) are calibrated against the
+ * bundled real traces: docs/bench.md has the numbers, bench/tracemix.py
+ * measures them.
+ *
  * The same options and seed always give the same stream.
  */
 #ifndef COWSIM_SYNTH_H

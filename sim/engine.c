@@ -31,8 +31,12 @@
 #define NO_FRAME UINT32_MAX
 #define MAX_CPUS 256u
 #define PREFETCH_AHEAD 8
+#define FORK_AHEAD 16     /* PTEs ahead whose frame fork's copy prefetches */
+#define ZAP_AHEAD 16      /* ... and zap_range() */
 #define PIPE_PTE 16      /* events ahead whose PTE is prefetched */
 #define PIPE_FRAME 6    /* events ahead whose frame is prefetched */
+#define PIPE_RING 32     /* PTEs found at the first stage, kept for the second */
+#define PIPE_FREE 2      /* depth in the free stack of the frame prefetched */
 #define SHMEM_FILE_BASE 0x80000000u
 
 /* ------------------------------------------------------------------ */
@@ -145,35 +149,166 @@ static uint32_t u64map_get(uint64_t *keys, uint32_t *vals, uint32_t cap,
 }
 
 /* ------------------------------------------------------------------ */
+/* side tables of frames (engine.h, struct sim_side)                   */
+
+static int side_rehash(struct sim_engine *e, struct sim_side *s, uint32_t cap)
+{
+	uint32_t *k = calloc(cap, sizeof(*k)), *v = calloc(cap, sizeof(*v));
+	if (!k || !v) {
+		free(k);
+		free(v);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < s->cap; i++) {
+		if (!s->key[i])
+			continue;
+		uint32_t h = hash32(s->key[i] - 1) & (cap - 1);
+		while (k[h])
+			h = (h + 1) & (cap - 1);
+		k[h] = s->key[i];
+		v[h] = s->val[i];
+	}
+	acct(e, ((int64_t)cap - s->cap) * 8);
+	free(s->key);
+	free(s->val);
+	s->key = k;
+	s->val = v;
+	s->cap = cap;
+	return 0;
+}
+
+/* Set frame f's value to v (nonzero).  Fails (-ENOMEM) only when f had no
+ * value yet. */
+static int side_set(struct sim_engine *e, struct sim_side *s, uint32_t f,
+                    uint32_t v)
+{
+	assert(v);
+	if ((s->n + 1) * 2 > s->cap) {
+		if (sim_side_get(s, f)) {
+			/* An update needs no room. */
+		} else {
+			int err = side_rehash(e, s, s->cap ? s->cap * 2 : 64);
+			if (err)
+				return err;
+		}
+	}
+	uint32_t h = hash32(f) & (s->cap - 1);
+	while (s->key[h] && s->key[h] != f + 1)
+		h = (h + 1) & (s->cap - 1);
+	if (!s->key[h])
+		s->n++;
+	s->key[h] = f + 1;
+	s->val[h] = v;
+	return 0;
+}
+
+/* Drop frame f's value, if it has one (backward-shift deletion). */
+static void side_del(struct sim_side *s, uint32_t f)
+{
+	if (!s->cap)
+		return;
+	uint32_t mask = s->cap - 1, h = hash32(f) & mask;
+	while (s->key[h] != f + 1) {
+		if (!s->key[h])
+			return;
+		h = (h + 1) & mask;
+	}
+	s->n--;
+	for (;;) {
+		s->key[h] = 0;
+		uint32_t j = h;
+		for (;;) {
+			j = (j + 1) & mask;
+			if (!s->key[j])
+				return;
+			uint32_t home = hash32(s->key[j] - 1) & mask;
+			/* Can the entry at j move back to h? */
+			if ((j > h && (home <= h || home > j)) ||
+			    (j < h && (home <= h && home > j)))
+				break;
+		}
+		s->key[h] = s->key[j];
+		s->val[h] = s->val[j];
+		h = j;
+	}
+}
+
+static void side_free(struct sim_side *s)
+{
+	free(s->key);
+	free(s->val);
+}
+
+/* Set frame f's GUP reference count (FR_GUPREF and e->gupof).  Fails only
+ * when f had none. */
+static int frame_set_gup(struct sim_engine *e, uint32_t f, uint32_t n)
+{
+	if (!n) {
+		side_del(&e->gupof, f);
+		e->fr[f].flags &= (uint16_t)~FR_GUPREF;
+		return 0;
+	}
+	int err = side_set(e, &e->gupof, f, n);
+	if (err)
+		return err;
+	e->fr[f].flags |= FR_GUPREF;
+	return 0;
+}
+
+/* Put frame f in the swap cache at slot s (FR_INSWAP and e->swapof). */
+static int frame_set_swap(struct sim_engine *e, uint32_t f, uint32_t s)
+{
+	int err = side_set(e, &e->swapof, f, s);
+	if (err)
+		return err;
+	e->fr[f].flags |= FR_INSWAP;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* frames                                                              */
+
+/* A never-used frame, growing the array (and the free stack with it). */
+static int frame_grow(struct sim_engine *e, uint32_t *out)
+{
+	if (e->nfr == e->capfr &&
+	    grow_raw(e, (void **)&e->fr, &e->capfr, (size_t)e->nfr + 1,
+	             sizeof(*e->fr), false))
+		return -ENOMEM;
+	if (e->capfree < e->capfr &&
+	    grow_raw(e, (void **)&e->free_fr, &e->capfree, e->capfr,
+	             sizeof(*e->free_fr), false))
+		return -ENOMEM;
+	*out = e->nfr++;
+	return 0;
+}
+
+/* Take a free frame and count it; the caller writes all of its state.
+ * Frames are recycled last-freed first: that one is likeliest in cache. */
+static inline int frame_take(struct sim_engine *e, bool anon, uint32_t *out)
+{
+	if (e->nfree)
+		*out = e->free_fr[--e->nfree];
+	else if (frame_grow(e, out))
+		return -ENOMEM;
+	e->frames_used++;
+	if (e->frames_used > e->m.peak_frames)
+		e->m.peak_frames = e->frames_used;
+	if (anon) {
+		e->anon_frames++;
+		if (e->anon_frames > e->m.peak_anon_frames)
+			e->m.peak_anon_frames = e->anon_frames;
+	}
+	return 0;
+}
 
 static int frame_alloc(struct sim_engine *e, uint16_t flags, uint32_t owner,
                        uint32_t *out)
 {
-	uint32_t f;
-
-	if (e->nfree) {
-		f = e->free_fr[--e->nfree];
-	} else {
-		if (e->nfr == e->capfr &&
-		    grow_raw(e, (void **)&e->fr, &e->capfr, (size_t)e->nfr + 1,
-		             sizeof(*e->fr), false))
-			return -ENOMEM;
-		if (e->capfree < e->capfr &&
-		    grow_raw(e, (void **)&e->free_fr, &e->capfree, e->capfr,
-		             sizeof(*e->free_fr), false))
-			return -ENOMEM;
-		f = e->nfr++;
-	}
-	e->fr[f] = (struct sim_frame){ .flags = flags | FR_USED, .owner = owner };
-	e->frames_used++;
-	if (flags & FR_ANON)
-		e->anon_frames++;
-	if (e->frames_used > e->m.peak_frames)
-		e->m.peak_frames = e->frames_used;
-	if (e->anon_frames > e->m.peak_anon_frames)
-		e->m.peak_anon_frames = e->anon_frames;
-	*out = f;
+	int err = frame_take(e, flags & FR_ANON, out);
+	if (err)
+		return err;
+	e->fr[*out] = (struct sim_frame){ .flags = flags | FR_USED, .owner = owner };
 	return 0;
 }
 
@@ -183,7 +318,8 @@ static void frame_free(struct sim_engine *e, uint32_t f)
 {
 	struct sim_frame *fr = &e->fr[f];
 
-	assert(f != 0 && fr->ref == 0 && fr->map == 0 && fr->gup == 0);
+	assert(f != 0 && fr->ref == 0 && fr->map == 0 &&
+	       !(fr->flags & FR_GUPREF));
 	assert(!(fr->flags & (FR_INSWAP | FR_BATCH)));
 	if (fr->flags & FR_KSM)
 		ksm_forget(e, f);
@@ -316,21 +452,20 @@ static void slot_maybe_free(struct sim_engine *e, uint32_t s)
 static void swapcache_del(struct sim_engine *e, uint32_t f)
 {
 	struct sim_frame *fr = &e->fr[f];
-	uint32_t s = fr->swap;
+	uint32_t s = sim_frame_swap(e, f);
 
 	assert(fr->flags & FR_INSWAP);
 	e->slot[s].frame = 0;
 	e->slot[s].owner = fr->owner;
 	fr->flags &= (uint16_t)~FR_INSWAP;
-	fr->swap = 0;
+	side_del(&e->swapof, f);
 	slot_maybe_free(e, s);
 	frame_put(e, f, 1);
 }
 
 bool sim_try_free_swap(struct sim_engine *e, uint32_t f)
 {
-	struct sim_frame *fr = &e->fr[f];
-	if (!(fr->flags & FR_INSWAP) || e->slot[fr->swap].count)
+	if (!(e->fr[f].flags & FR_INSWAP) || e->slot[sim_frame_swap(e, f)].count)
 		return false;
 	swapcache_del(e, f);
 	return true;
@@ -452,33 +587,27 @@ static inline void map_frame(struct sim_engine *e, struct sim_mm *mm, uint64_t *
 }
 
 /* Map a page fresh from anon_new() and add it to this CPU's LRU batch
- * (folio_add_lru_vma()). */
+ * (folio_add_lru_vma()).  anon_new() has already counted both the mapping
+ * and the batch's reference. */
 static inline void map_new(struct sim_engine *e, struct sim_mm *mm, uint64_t *ptep,
                     uint32_t f, bool writable)
 {
-	map_frame(e, mm, ptep, f, writable);
-	lru_add(e, f);
+	assert(*ptep == 0);
+	assert(e->fr[f].ref == 2 && e->fr[f].map == 1 &&
+	       (e->fr[f].flags & FR_BATCH) && e->fr[f].cpu == (uint8_t)e->cpu);
+	*ptep = pte_mk(f, PTE_P | (writable ? PTE_W : 0));
+	mm->rss++;
+	e->resident++;
+	uint32_t cpu = e->cpu;
+	uint32_t *b = e->batch + (size_t)cpu * e->cfg->lru_batch;
+	b[e->batch_n[cpu]++] = f;
+	if (e->batch_n[cpu] >= e->cfg->lru_batch)
+		lru_drain_cpu(e, cpu);
 }
 
-/* zap_pte_range() for one entry: drop a present page or a swap entry. */
-static void zap_pte(struct sim_engine *e, struct sim_mm *mm, uint64_t *ptep)
+/* zap_pte_range() for a swap entry: drop its slot reference. */
+static void zap_swap_pte(struct sim_engine *e, uint64_t pte)
 {
-	uint64_t pte = *ptep;
-
-	if (!pte)
-		return;
-	*ptep = 0;
-	if (pte & PTE_P) {
-		uint32_t f = pte_idx(pte);
-		mm->rss--;
-		e->resident--;
-		if (f) {
-			assert(e->fr[f].map > 0);
-			e->fr[f].map--;
-			frame_put(e, f, 1);
-		}
-		return;
-	}
 	/* free_swap_and_cache(): the last swap PTE gone, an unmapped
 	 * swap-cache page has no reason to stay. */
 	uint32_t s = pte_idx(pte);
@@ -491,7 +620,11 @@ static void zap_pte(struct sim_engine *e, struct sim_mm *mm, uint64_t *ptep)
 		slot_maybe_free(e, s);
 }
 
-/* Zap every entry in [start, end) pages of mm. */
+/*
+ * Zap every entry in [start, end) pages of mm (zap_pte_range()).  Exit,
+ * munmap and MADV_DONTNEED run this over every PTE a process has: it keeps
+ * to the present-page case and settles rss and resident once per table.
+ */
 static void zap_range(struct sim_engine *e, struct sim_mm *mm, uint64_t start,
                       uint64_t end)
 {
@@ -501,16 +634,34 @@ static void zap_range(struct sim_engine *e, struct sim_mm *mm, uint64_t start,
 	while ((t = pt_next_pte_table(&e->pt, mm->pgd, &pg, end))) {
 		uint64_t *tbl = pt_table(&e->pt, t);
 		uint64_t stop = (pg | (PT_ENTRIES - 1)) + 1;
+		uint64_t rss = 0;
 		if (stop > end)
 			stop = end;
 		for (; pg < stop; pg++) {
-			/* Frames of consecutive PTEs are scattered: fetch a few
+			unsigned i = (unsigned)pg & (PT_ENTRIES - 1);
+			/* Frames of consecutive PTEs are scattered: fetch some
 			 * ahead so that their cache misses overlap. */
-			uint64_t ahead = tbl[(pg + PREFETCH_AHEAD) & (PT_ENTRIES - 1)];
+			uint64_t ahead = tbl[(i + ZAP_AHEAD) & (PT_ENTRIES - 1)];
 			if (ahead & PTE_P)
 				__builtin_prefetch(&e->fr[pte_idx(ahead)], 1);
-			zap_pte(e, mm, &tbl[pg & (PT_ENTRIES - 1)]);
+			uint64_t pte = tbl[i];
+			if (!pte)
+				continue;
+			tbl[i] = 0;
+			if (!(pte & PTE_P)) {
+				zap_swap_pte(e, pte);
+				continue;
+			}
+			rss++;
+			uint32_t f = pte_idx(pte);
+			if (f) {
+				assert(e->fr[f].map > 0);
+				e->fr[f].map--;
+				frame_put(e, f, 1);
+			}
 		}
+		mm->rss -= rss;
+		e->resident -= rss;
 	}
 }
 
@@ -723,13 +874,30 @@ static int wp_fault(struct sim_engine *e, struct sim_mm *mm, struct vma *vma,
                     uint64_t pg, uint64_t *ptep, bool unshare,
                     enum sim_out *out);
 
-/* A new exclusive anonymous page whose content came from owner.  The
- * caller maps it and then puts it in the LRU batch (map_new()): the
- * allocation's own reference becomes the mapping's, so a batch that drains
- * in between must not see it unreferenced. */
-static int anon_new(struct sim_engine *e, uint32_t owner, uint32_t *out)
+/*
+ * A new exclusive anonymous page whose content came from owner, for the
+ * caller to map with map_new() - the next thing it does with the page.
+ * Its state is written here as it will be once mapped and in this CPU's
+ * LRU batch (one mapping, the mapping's and the batch's references), all
+ * at once and without reading the frame: a recycled frame is usually not
+ * in cache, and a read would wait for it where a write need not.
+ */
+static inline int anon_new(struct sim_engine *e, uint32_t owner, uint32_t *out)
 {
-	return frame_alloc(e, FR_ANON | FR_EXCL, owner, out);
+	uint32_t f;
+	int err = frame_take(e, true, &f);
+	if (err)
+		return err;
+	e->fr[f] = (struct sim_frame){
+		.ref = 2, .map = 1, .owner = owner, .cpu = (uint8_t)e->cpu,
+		.flags = FR_USED | FR_ANON | FR_EXCL | FR_BATCH,
+	};
+	if (e->m.max_mapcount < 1)
+		e->m.max_mapcount = 1;
+	if (e->m.max_refcount < 2)
+		e->m.max_refcount = 2;
+	*out = f;
+	return 0;
 }
 
 /* do_anonymous_page() / do_read_fault() / do_cow_fault() /
@@ -804,8 +972,9 @@ static int fault_swap(struct sim_engine *e, struct sim_mm *mm, struct vma *vma,
 		err = frame_alloc(e, FR_ANON, e->slot[s].owner, &f);
 		if (err)
 			return err;
-		e->fr[f].flags |= FR_INSWAP;
-		e->fr[f].swap = s;
+		err = frame_set_swap(e, f, s);
+		if (err)
+			return err;
 		frame_get(e, f, 1);
 		e->slot[s].frame = f;
 		lru_add(e, f);
@@ -1130,7 +1299,7 @@ static void swapout_commit(struct sim_engine *e, uint32_t f, uint64_t pg)
 		e->m.swapout_refused++;
 		return;
 	}
-	uint32_t s = e->fr[f].swap;
+	uint32_t s = sim_frame_swap(e, f);
 	rmap_walk(e, f, pg, rmap_to_swap, &s);
 	e->fr[f].flags &= (uint16_t)~FR_EXCL;
 	e->m.swapouts++;
@@ -1167,9 +1336,9 @@ static int swapout_page(struct sim_engine *e, struct sim_mm *mm, uint64_t pg,
 		int err = slot_alloc(e, &s);
 		if (err)
 			return err;
-		fr = &e->fr[f];
-		fr->flags |= FR_INSWAP;
-		fr->swap = s;
+		err = frame_set_swap(e, f, s);
+		if (err)
+			return err;
 		frame_get(e, f, 1);
 		e->slot[s].frame = f;
 	}
@@ -1215,8 +1384,9 @@ static int ev_swapin(struct sim_engine *e, struct sim_mm *mm,
 		int err = frame_alloc(e, FR_ANON, e->slot[s].owner, &f);
 		if (err)
 			return err;
-		e->fr[f].flags |= FR_INSWAP;
-		e->fr[f].swap = s;
+		err = frame_set_swap(e, f, s);
+		if (err)
+			return err;
 		frame_get(e, f, 1);
 		e->slot[s].frame = f;
 		lru_add(e, f);
@@ -1312,8 +1482,12 @@ static int ev_migrate(struct sim_engine *e, struct sim_mm *mm,
 		fr = &e->fr[f];
 		struct sim_frame *nfr = &e->fr[nf];
 		if (keep & FR_INSWAP) {
-			nfr->swap = fr->swap;
-			e->slot[fr->swap].frame = nf;
+			uint32_t s = sim_frame_swap(e, f);
+			side_del(&e->swapof, f);
+			err = side_set(e, &e->swapof, nf, s);   /* room: f's */
+			if (err)
+				return err;
+			e->slot[s].frame = nf;
 			nfr->ref++;
 			fr->ref--;
 			fr->flags &= (uint16_t)~FR_INSWAP;
@@ -1386,8 +1560,9 @@ static void gup_release(struct sim_engine *e, uint32_t g)
 		uint32_t refs = h->frames[2 * i + 1];
 		if (f == NO_FRAME || !refs)
 			continue;
-		assert(e->fr[f].gup >= refs);
-		e->fr[f].gup -= refs;
+		uint32_t g = sim_frame_gup(e, f);
+		assert(g >= refs);
+		frame_set_gup(e, f, g - refs);   /* a decrease: cannot fail */
 		frame_put(e, f, refs * h->inc);
 	}
 	free(h->frames);
@@ -1398,12 +1573,14 @@ static void gup_release(struct sim_engine *e, uint32_t g)
 	/* Dead handles are swept when the array is compacted in gup_new(). */
 }
 
-/* Take up to refs references of inc each on frame f; returns how many. */
-static uint32_t gup_take(struct sim_engine *e, uint32_t f, uint64_t refs,
-                         uint32_t inc)
+/* Take up to refs references of inc each on frame f; *taken says how
+ * many.  Returns 0 or -ENOMEM. */
+static int gup_take(struct sim_engine *e, uint32_t f, uint64_t refs,
+                    uint32_t inc, uint32_t *taken)
 {
 	struct sim_frame *fr = &e->fr[f];
 	uint64_t room, cur = fr->ref;
+	uint32_t gup = sim_frame_gup(e, f);
 
 	if (e->cfg->gup_overflow_check)
 		/* try_get_page()/try_grab_folio() (5.1, 8fde12ca79af): refuse a
@@ -1411,8 +1588,8 @@ static uint32_t gup_take(struct sim_engine *e, uint32_t f, uint64_t refs,
 		room = cur < INT32_MAX ? (INT32_MAX - cur) / inc : 0;
 	else
 		room = cur < UINT32_MAX ? (UINT32_MAX - cur) / inc : 0;
-	if (room > UINT32_MAX - fr->gup)
-		room = UINT32_MAX - fr->gup;
+	if (room > UINT32_MAX - gup)
+		room = UINT32_MAX - gup;
 	uint64_t k = refs < room ? refs : room;
 	if (k < refs)
 		e->m.gup_refused += refs - k;
@@ -1420,12 +1597,16 @@ static uint32_t gup_take(struct sim_engine *e, uint32_t f, uint64_t refs,
 		uint64_t n = cur + k * inc;
 		if (cur <= INT32_MAX && n > INT32_MAX)
 			e->m.refcount_overflows++;
+		int err = frame_set_gup(e, f, gup + (uint32_t)k);
+		if (err)
+			return err;
+		fr = &e->fr[f];
 		fr->ref = (uint32_t)n;
-		fr->gup += (uint32_t)k;
 		if (fr->ref > e->m.max_refcount)
 			e->m.max_refcount = fr->ref;
 	}
-	return (uint32_t)k;
+	*taken = (uint32_t)k;
+	return 0;
 }
 
 static int gup_new(struct sim_engine *e, uint32_t id, uint32_t *out)
@@ -1566,7 +1747,9 @@ static int ev_gup(struct sim_engine *e, uint32_t t, const struct cs_ev *ev)
 			continue;
 		}
 		frames[2 * i] = f;
-		frames[2 * i + 1] = gup_take(e, f, refs, h->inc);
+		err = gup_take(e, f, refs, h->inc, &frames[2 * i + 1]);
+		if (err)
+			return err;
 		if (f && (e->fr[f].flags & FR_ANON))
 			e->fr[f].flags |= FR_GUPPED;
 		e->m.gup_pages++;
@@ -1595,51 +1778,109 @@ struct fork_ctx {
 	struct sim_fork_rec *rec;
 };
 
-/* copy_present_pte() / copy_nonpresent_pte() for one entry. */
-static int copy_pte(struct sim_engine *e, struct fork_ctx *fc, struct vma *vma,
-                    uint64_t *src, uint64_t *dst)
+/* copy_present_page(): the policy wants the child to have its own copy of
+ * frame f now ("early COW"), writable if the area is; the parent's PTE is
+ * left alone (5.9) or write-protected as for sharing (2009). */
+static int copy_early(struct sim_engine *e, struct fork_ctx *fc,
+                      struct vma *vma, uint64_t *src, uint64_t *dst,
+                      uint32_t f, enum pol_fork d)
 {
-	uint64_t pte = *src;
-	struct sim_mm *child = fc->child;
+	uint32_t nf;
 
-	fc->rec->ptes++;
-	if (!(pte & PTE_P)) {
-		/* swap_duplicate(); 5.19 clears the exclusive bit in the parent
-		 * (and the child never gets it). */
-		e->slot[pte_idx(pte)].count++;
-		*src = pte & ~PTE_SWPX;
-		*dst = pte & ~PTE_SWPX;
-		return 0;
-	}
-	uint32_t f = pte_idx(pte);
-	bool cow = !(vma->flags & VMA_SHARED);
-	enum pol_fork d = POL_FORK_SHARE;
-	if (f && cow && (e->fr[f].flags & FR_ANON) && !(e->fr[f].flags & FR_KSM))
-		d = e->pol->fork_copy(e, fc->parent, f);
-	if (d != POL_FORK_SHARE) {
-		/* copy_present_page(): the child gets its own copy, writable if
-		 * the area is; the parent's PTE is left alone (5.9) or
-		 * write-protected as for sharing (2009). */
-		uint32_t nf;
-		if (d == POL_FORK_COPY_WP)
-			*src &= ~PTE_W;
-		if (!e->fr[f].gup)
-			e->m.unnecessary_fork_copies++;
-		int err = anon_new(e, e->fr[f].owner, &nf);
-		if (err)
-			return err;
-		map_new(e, child, dst, nf, vma->flags & VMA_WRITE);
-		fc->rec->pages_copied++;
-		e->m.copies_fork++;
-		return 0;
-	}
-	if (cow) {
+	if (d == POL_FORK_COPY_WP)
 		*src &= ~PTE_W;
-		if (f)
-			e->fr[f].flags &= (uint16_t)~FR_EXCL;
-	}
-	map_frame(e, child, dst, f, *src & PTE_W);
+	if (!(e->fr[f].flags & FR_GUPREF))
+		e->m.unnecessary_fork_copies++;
+	int err = anon_new(e, e->fr[f].owner, &nf);
+	if (err)
+		return err;
+	map_new(e, fc->child, dst, nf, vma->flags & VMA_WRITE);
+	fc->rec->pages_copied++;
+	e->m.copies_fork++;
 	return 0;
+}
+
+/*
+ * copy_pte_range(): copy_present_pte() / copy_nonpresent_pte() for every
+ * entry of one PTE table in [*pg, stop).  This loop runs once per PTE of
+ * every forked address space - about one PTE per event in a fork-heavy
+ * trace - so it keeps to the common case: a page that is shared, not
+ * copied.  The policy is asked only about pages its fork_filter says it
+ * might copy; the counts the loop changes in the child and the engine
+ * (rss, resident, PTEs) are added once per table.
+ */
+static int copy_table(struct sim_engine *e, struct fork_ctx *fc,
+                      struct vma *vma, uint64_t *stbl, uint64_t *dtbl,
+                      uint64_t pg, uint64_t stop)
+{
+	bool cow = !(vma->flags & VMA_SHARED);
+	/* Pages that fork_copy might not share (fork_filter): FR_GUPPED set,
+	 * or - with has_pinned - a refcount that looks pinned.  Frames outside
+	 * [0, thr) by refcount and without gmask are shared unasked. */
+	uint16_t gmask = cow && (e->fork_filter & POL_FF_GUPPED) ? FR_GUPPED : 0;
+	uint32_t thr = cow && (e->fork_filter & POL_FF_PINNED) &&
+	               fc->parent->has_pinned && e->pin_bias > 1
+	               ? e->pin_bias : UINT32_MAX;
+	uint64_t ptes = 0, rss = 0;
+	int err = 0;
+
+	for (; pg < stop; pg++) {
+		unsigned i = (unsigned)pg & (PT_ENTRIES - 1);
+		/* Frames of consecutive PTEs are scattered: fetch some ahead so
+		 * that their cache misses overlap. */
+		uint64_t ahead = stbl[(i + FORK_AHEAD) & (PT_ENTRIES - 1)];
+		if (ahead & PTE_P)
+			__builtin_prefetch(&e->fr[pte_idx(ahead)], 1);
+		uint64_t pte = stbl[i];
+		if (!pte)
+			continue;
+		ptes++;
+		if (!(pte & PTE_P)) {
+			/* swap_duplicate(); 5.19 clears the exclusive bit in the
+			 * parent (and the child never gets it). */
+			e->slot[pte_idx(pte)].count++;
+			stbl[i] = pte & ~PTE_SWPX;
+			dtbl[i] = pte & ~PTE_SWPX;
+			continue;
+		}
+		uint32_t f = pte_idx(pte);
+		struct sim_frame *fr = &e->fr[f];
+		if (f && ((fr->flags & gmask) || fr->ref >= thr) &&
+		    (fr->flags & (FR_ANON | FR_KSM)) == FR_ANON) {
+			enum pol_fork d = e->pol->fork_copy(e, fc->parent, f);
+			if (d != POL_FORK_SHARE) {
+				err = copy_early(e, fc, vma, &stbl[i], &dtbl[i], f, d);
+				if (err)
+					break;
+				continue;
+			}
+		}
+#ifndef NDEBUG
+		else if (f && cow && (fr->flags & (FR_ANON | FR_KSM)) == FR_ANON) {
+			/* The policy's fork_filter promised this. */
+			assert(e->pol->fork_copy(e, fc->parent, f) == POL_FORK_SHARE);
+		}
+#endif
+		if (cow) {
+			pte &= ~PTE_W;
+			stbl[i] = pte;
+			if (f)
+				fr->flags &= (uint16_t)~FR_EXCL;
+		}
+		/* map_frame() of the same page for the child. */
+		dtbl[i] = pte;
+		rss++;
+		if (f) {
+			fr->map++;
+			if (fr->map > e->m.max_mapcount)
+				e->m.max_mapcount = fr->map;
+			frame_get(e, f, 1);
+		}
+	}
+	fc->rec->ptes += ptes;
+	fc->child->rss += rss;
+	e->resident += rss;
+	return err;
 }
 
 static int copy_range(struct sim_engine *e, struct fork_ctx *fc,
@@ -1651,30 +1892,24 @@ static int copy_range(struct sim_engine *e, struct fork_ctx *fc,
 	while ((t = pt_next_pte_table(&e->pt, fc->parent->pgd, &pg, end))) {
 		uint64_t *stbl = pt_table(&e->pt, t);
 		uint64_t stop = (pg | (PT_ENTRIES - 1)) + 1;
-		uint64_t *dtbl = NULL;
 		if (stop > end)
 			stop = end;
-		for (; pg < stop; pg++) {
-			uint64_t *src = &stbl[pg & (PT_ENTRIES - 1)];
-			uint64_t ahead = stbl[(pg + PREFETCH_AHEAD) & (PT_ENTRIES - 1)];
-			if (ahead & PTE_P)
-				__builtin_prefetch(&e->fr[pte_idx(ahead)], 1);
-			if (!*src)
-				continue;
-			if (!dtbl) {
-				uint32_t n = 0;
-				uint32_t d = pt_pte_table(&e->pt, fc->child->pgd, pg,
-				                          true, &n);
-				if (!d)
-					return -ENOMEM;
-				fc->child->nr_pt += n;
-				dtbl = pt_table(&e->pt, d);
-			}
-			int err = copy_pte(e, fc, vma, src,
-			                   &dtbl[pg & (PT_ENTRIES - 1)]);
-			if (err)
-				return err;
-		}
+		/* Skip to the first entry in use: an empty stretch needs no
+		 * table in the child. */
+		while (pg < stop && !stbl[pg & (PT_ENTRIES - 1)])
+			pg++;
+		if (pg == stop)
+			continue;
+		uint32_t n = 0;
+		uint32_t d = pt_pte_table(&e->pt, fc->child->pgd, pg, true, &n);
+		if (!d)
+			return -ENOMEM;
+		fc->child->nr_pt += n;
+		int err = copy_table(e, fc, vma, stbl, pt_table(&e->pt, d), pg,
+		                     stop);
+		if (err)
+			return err;
+		pg = stop;
 	}
 	return 0;
 }
@@ -2292,21 +2527,36 @@ static inline const uint64_t *peek_pte(struct sim_engine *e,
 
 int sim_apply_block(struct sim_engine *e, const struct cs_ev *ev, size_t n)
 {
-	/* A two-stage software pipeline over the block: two events ahead,
-	 * prefetch the PTE; one event ahead, read that PTE and prefetch its
-	 * frame.  Faults of a real trace hit scattered pages, and without
-	 * this every one of them waits for two cache misses in turn. */
+	/* A two-stage software pipeline over the block: PIPE_PTE events
+	 * ahead, find the PTE and prefetch it; PIPE_FRAME events ahead, read
+	 * that PTE and prefetch its frame.  Faults of a real trace hit
+	 * scattered pages, and without this every one of them waits for two
+	 * cache misses in turn.  The PTE found at the first stage is kept in
+	 * a ring for the second (looked up again only if it was not found
+	 * then).  A third prefetch is for the frame the next allocation will
+	 * take from the free stack. */
+	const uint64_t *ring[PIPE_RING];
+
+	_Static_assert(PIPE_RING >= PIPE_PTE + 1 &&
+	               (PIPE_RING & (PIPE_RING - 1)) == 0, "ring size");
+	for (size_t i = 0; i < n && i < PIPE_PTE; i++)
+		ring[i] = peek_pte(e, &ev[i]);
 	for (size_t i = 0; i < n; i++) {
 		if (i + PIPE_PTE < n) {
 			const uint64_t *p = peek_pte(e, &ev[i + PIPE_PTE]);
 			if (p)
 				__builtin_prefetch(p);
+			ring[(i + PIPE_PTE) & (PIPE_RING - 1)] = p;
 		}
 		if (i + PIPE_FRAME < n) {
-			const uint64_t *p = peek_pte(e, &ev[i + PIPE_FRAME]);
+			const uint64_t *p = ring[(i + PIPE_FRAME) & (PIPE_RING - 1)];
+			if (!p)
+				p = peek_pte(e, &ev[i + PIPE_FRAME]);
 			if (p && (*p & PTE_P))
 				__builtin_prefetch(&e->fr[pte_idx(*p)], 1);
 		}
+		if (e->nfree >= PIPE_FREE)
+			__builtin_prefetch(&e->fr[e->free_fr[e->nfree - PIPE_FREE]], 1);
 		int err = apply_one(e, &ev[i]);
 		if (err)
 			return err;
@@ -2325,6 +2575,8 @@ int sim_create(const struct sim_config *cfg, struct sim_engine **out)
 	e->cfg = cfg;
 	e->pol = pol_for_model(cfg->model);
 	e->pin_bias = cfg->pin_bias > 1 ? cfg->pin_bias : 1;
+	if (e->pol)
+		e->fork_filter = e->pol->fork_filter(cfg);
 	e->swap_on = true;
 	pt_pool_init(&e->pt);
 	acct(e, sizeof(*e));
@@ -2364,6 +2616,8 @@ void sim_destroy(struct sim_engine *e)
 	free(e->fr);
 	free(e->free_fr);
 	free(e->slot);
+	side_free(&e->swapof);
+	side_free(&e->gupof);
 	free(e->mm);
 	free(e->task);
 	free(e->tix);

@@ -3,9 +3,14 @@
  * the policy files.  Not an API for anything outside sim/.
  *
  * Memory layout is driven by one bar: at most 64 bytes of simulator memory
- * per simulated resident page.  A frame is 24 bytes; a PTE is 8 bytes in a
- * 4 KiB table; everything else (areas, tasks, swap slots, GUP handles) is
- * per-process or per-event-kind, not per page.
+ * per simulated resident page.  A frame is 16 bytes (plus 4 in the free
+ * stack); a PTE is 8 bytes in a 4 KiB table; everything else (areas, tasks,
+ * swap slots, GUP handles) is per-process or per-event-kind, not per page.
+ * The two per-frame facts that few frames have - the swap slot of a
+ * swap-cache page and the GUP reference count - live in side tables keyed
+ * by frame (struct sim_side), a flag bit saying whether a frame has an
+ * entry: the frame itself fits four to a cache line, and the fault, fork
+ * and zap loops, which touch a frame per page, miss less.
  *
  * Reference counting follows the kernel's split:
  *   ref  = page_count(): one per PTE mapping, one for the swap cache, one
@@ -40,19 +45,39 @@
 #define FR_FILE    0x0040u   /* page cache (file or shmem) */
 #define FR_GUPPED  0x0080u   /* Piggin's PageDontCOW: GUP referenced it */
 #define FR_ZERO    0x0100u   /* the shared zero page (frame 0 only) */
-#define FR_INSWAP  0x0200u   /* in the swap cache (swap = its slot) */
+#define FR_INSWAP  0x0200u   /* in the swap cache: its slot is in e->swapof */
+#define FR_GUPREF  0x0400u   /* has GUP references: their count in e->gupof */
 
 struct sim_frame {
 	uint32_t ref;
 	uint32_t map;
-	uint32_t swap;     /* swap slot while FR_INSWAP; free-list link if free */
 	uint32_t owner;    /* content stamp: mm id of the last writer */
-	uint32_t gup;      /* GUP references (any kind) */
 	uint16_t flags;
 	uint8_t cpu;       /* batch holding it, while FR_BATCH */
 	uint8_t phantom;   /* mappers the trace does not show (initial state) */
 };
-_Static_assert(sizeof(struct sim_frame) == 24, "frame must stay 24 bytes");
+_Static_assert(sizeof(struct sim_frame) == 16, "frame must stay 16 bytes");
+
+/* A side table: frame -> nonzero value, for the few frames that have one
+ * (open addressing, keys stored + 1, backward-shift deletion). */
+struct sim_side {
+	uint32_t *key;
+	uint32_t *val;
+	uint32_t cap, n;     /* cap: a power of two, or 0 */
+};
+
+static inline uint32_t sim_side_get(const struct sim_side *s, uint32_t f)
+{
+	if (!s->cap)
+		return 0;
+	uint32_t h = (f * 0x9E3779B1u) & (s->cap - 1);
+	while (s->key[h]) {
+		if (s->key[h] == f + 1)
+			return s->val[h];
+		h = (h + 1) & (s->cap - 1);
+	}
+	return 0;
+}
 
 /* ---- swap ---- */
 
@@ -145,6 +170,7 @@ struct sim_engine {
 	const struct sim_config *cfg;
 	const struct pol_ops *pol;
 	uint32_t pin_bias;
+	unsigned fork_filter;   /* pol->fork_filter(cfg): POL_FF_* */
 
 	/* frames */
 	struct sim_frame *fr;
@@ -157,6 +183,10 @@ struct sim_engine {
 	/* swap */
 	struct sim_slot *slot;
 	uint32_t nslot, capslot, free_slot;
+
+	/* side tables of frames (see the top of this file) */
+	struct sim_side swapof;  /* FR_INSWAP frame -> its swap slot */
+	struct sim_side gupof;   /* FR_GUPREF frame -> GUP references */
 
 	struct pt_pool pt;
 
@@ -239,11 +269,23 @@ static inline bool sim_maybe_pinned(const struct sim_engine *e, uint32_t f)
 	return e->pin_bias > 1 && e->fr[f].ref >= e->pin_bias;
 }
 
+/* GUP references (any kind) on frame f. */
+static inline uint32_t sim_frame_gup(const struct sim_engine *e, uint32_t f)
+{
+	return (e->fr[f].flags & FR_GUPREF) ? sim_side_get(&e->gupof, f) : 0;
+}
+
+/* The swap slot of a swap-cache frame (0 if not in the swap cache). */
+static inline uint32_t sim_frame_swap(const struct sim_engine *e, uint32_t f)
+{
+	return (e->fr[f].flags & FR_INSWAP) ? sim_side_get(&e->swapof, f) : 0;
+}
+
 /* Number of swap PTEs still naming the frame's swap slot (page_swapcount). */
 static inline uint32_t sim_swapcount(const struct sim_engine *e, uint32_t f)
 {
-	const struct sim_frame *fr = &e->fr[f];
-	return (fr->flags & FR_INSWAP) ? e->slot[fr->swap].count : 0;
+	return (e->fr[f].flags & FR_INSWAP) ? e->slot[sim_frame_swap(e, f)].count
+	                                    : 0;
 }
 
 static inline bool sim_in_swapcache(const struct sim_engine *e, uint32_t f)
@@ -267,7 +309,7 @@ void oracle_leak_check(struct sim_engine *e, const struct sim_mm *mm,
 static inline void oracle_write_grant(struct sim_engine *e,
                                       const struct sim_mm *mm, uint32_t f)
 {
-	if (e->fr[f].gup)
+	if (e->fr[f].flags & FR_GUPREF)
 		oracle_leak_check(e, mm, f);
 	e->fr[f].owner = mm->id;
 }

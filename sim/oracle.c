@@ -62,7 +62,7 @@ void oracle_leak_check(struct sim_engine *e, const struct sim_mm *mm,
 void oracle_cow_replaced(struct sim_engine *e, const struct sim_mm *mm,
                          uint64_t pg, uint32_t old)
 {
-	if (!e->fr[old].gup)
+	if (!(e->fr[old].flags & FR_GUPREF))
 		return;
 	for (uint32_t g = 0; g < e->ngup; g++) {
 		struct sim_gup *h = &e->gup[g];
@@ -82,7 +82,7 @@ void oracle_copy(struct sim_engine *e, uint32_t old)
 {
 	const struct sim_frame *fr = &e->fr[old];
 
-	if (fr->map == 1 && !fr->phantom && !fr->gup &&
+	if (fr->map == 1 && !fr->phantom && !(fr->flags & FR_GUPREF) &&
 	    !(fr->flags & FR_KSM) && sim_swapcount(e, old) == 0)
 		e->m.unnecessary_copies++;
 }
@@ -124,7 +124,7 @@ int sim_page_state(struct sim_engine *e, uint32_t tid, uint64_t addr,
 	const struct sim_frame *fr = &e->fr[st->frame];
 	st->ref = fr->ref;
 	st->map = fr->map;
-	st->gup = fr->gup;
+	st->gup = sim_frame_gup(e, st->frame);
 	st->anon = (fr->flags & FR_ANON) != 0;
 	st->exclusive = (fr->flags & FR_EXCL) != 0;
 	st->in_swapcache = (fr->flags & FR_INSWAP) != 0;
@@ -147,7 +147,7 @@ int sim_check(struct sim_engine *e, char *buf, size_t len)
 	uint32_t *gup = calloc(e->nfr ? e->nfr : 1, sizeof(*gup));
 	uint32_t *sc = calloc(e->nslot ? e->nslot : 1, sizeof(*sc));
 	int err = 0;
-	uint64_t resident = 0, used = 0, anon = 0;
+	uint64_t resident = 0, used = 0, anon = 0, ngupref = 0, ninswap = 0;
 
 	if (!ref || !map || !gup || !sc) {
 		snprintf(buf, len, "out of memory");
@@ -243,17 +243,35 @@ int sim_check(struct sim_engine *e, char *buf, size_t len)
 		if (fr->ref != want)
 			FAIL("frame %u: refcount %u but %" PRIu64 " references", f, fr->ref,
 			     want);
-		if (fr->gup != gup[f])
-			FAIL("frame %u: %u GUP refs counted, handles hold %u", f, fr->gup,
-			     gup[f]);
-		if ((fr->flags & FR_INSWAP) && e->slot[fr->swap].frame != f)
-			FAIL("frame %u: swap slot %u does not point back", f, fr->swap);
+		if (sim_frame_gup(e, f) != gup[f])
+			FAIL("frame %u: %u GUP refs counted, handles hold %u", f,
+			     sim_frame_gup(e, f), gup[f]);
+		if ((fr->flags & FR_GUPREF) && !sim_side_get(&e->gupof, f))
+			FAIL("frame %u: GUP flag without a count", f);
+		if (!(fr->flags & FR_GUPREF) && sim_side_get(&e->gupof, f))
+			FAIL("frame %u: GUP count without the flag", f);
+		if (!(fr->flags & FR_INSWAP) && sim_side_get(&e->swapof, f))
+			FAIL("frame %u: swap slot without the swap-cache flag", f);
+		ngupref += (fr->flags & FR_GUPREF) != 0;
+		ninswap += (fr->flags & FR_INSWAP) != 0;
+		if ((fr->flags & FR_INSWAP) &&
+		    (!sim_frame_swap(e, f) || e->slot[sim_frame_swap(e, f)].frame != f))
+			FAIL("frame %u: swap slot %u does not point back", f,
+			     sim_frame_swap(e, f));
 		if ((fr->flags & FR_BATCH) && (fr->flags & FR_LRU))
 			FAIL("frame %u: both in a batch and on the LRU", f);
 	}
 	if (e->fr[0].ref != ref[0])
 		FAIL("zero page: refcount %u but GUP holds %" PRIu64, e->fr[0].ref,
 		     ref[0]);
+	ngupref += (e->fr[0].flags & FR_GUPREF) != 0;   /* GUP of the zero page */
+	if (sim_frame_gup(e, 0) != gup[0])
+		FAIL("zero page: %u GUP refs counted, handles hold %u",
+		     sim_frame_gup(e, 0), gup[0]);
+	if (ngupref != e->gupof.n || ninswap != e->swapof.n)
+		FAIL("side tables: %u GUP counts for %" PRIu64 " frames, %u swap slots "
+		     "for %" PRIu64 " frames", e->gupof.n, ngupref, e->swapof.n,
+		     ninswap);
 	if (used != e->frames_used || anon != e->anon_frames)
 		FAIL("frame accounting: %" PRIu64 "/%" PRIu64 " counted, %" PRIu64
 		     "/%" PRIu64 " found", e->frames_used, e->anon_frames, used, anon);

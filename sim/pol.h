@@ -15,6 +15,14 @@
  *  fork_copy        fork() meets a present anonymous page in a COW mapping:
  *                   share it write-protected, or copy it for the child now
  *                   ("early COW"), leaving the parent's PTE writable or not.
+ *  fork_filter      asked once per engine: which page states can make
+ *                   fork_copy answer anything but "share" (POL_FF_*).  fork()
+ *                   copies millions of PTEs and almost none of them is
+ *                   copied early, so the engine asks fork_copy only about
+ *                   pages in such a state; fork_copy stays the authority
+ *                   for those.  The answer is a promise the debug build
+ *                   checks at every PTE: fork_copy must say "share" for
+ *                   every page in none of the declared states.
  *  wp_anon          a write fault on a write-protected PTE of an anonymous
  *                   page (do_wp_page()), or a GUP unshare request
  *                   (FAULT_FLAG_UNSHARE): reuse the page, or copy it.
@@ -63,12 +71,18 @@ enum pol_gup {
 
 enum pol_unmap_why { POL_UNMAP_SWAP, POL_UNMAP_MIGRATE, POL_UNMAP_KSM };
 
+/* fork_filter(): states in which fork_copy may not share a page.  0 means
+ * it always shares. */
+#define POL_FF_PINNED 0x1u   /* parent->has_pinned && sim_maybe_pinned() */
+#define POL_FF_GUPPED 0x2u   /* FR_GUPPED set on the frame */
+
 struct pol_ops {
 	const char *model;     /* "mapcount", "page-count", ... */
 	const char *summary;   /* one line for `cowsim policies` */
 
 	enum pol_fork (*fork_copy)(struct sim_engine *e,
 	                           const struct sim_mm *parent, uint32_t frame);
+	unsigned (*fork_filter)(const struct sim_config *cfg);
 	enum pol_wp (*wp_anon)(struct sim_engine *e, uint32_t frame,
 	                       bool unshare);
 	enum pol_gup (*gup)(struct sim_engine *e, const struct vma *vma,

@@ -41,6 +41,12 @@ static enum pol_fork ax_fork_copy(struct sim_engine *e,
 	return POL_FORK_SHARE;
 }
 
+static unsigned ax_fork_filter(const struct sim_config *cfg)
+{
+	(void)cfg;
+	return POL_FF_PINNED;
+}
+
 static enum pol_wp ax_wp_anon(struct sim_engine *e, uint32_t f, bool unshare)
 {
 	(void)unshare;
@@ -121,6 +127,7 @@ const struct pol_ops pol_anonexcl_ops = {
 	.model = "anon-exclusive",
 	.summary = "reuse exclusive pages; others by refcount; pins unshare and stay exclusive",
 	.fork_copy = ax_fork_copy,
+	.fork_filter = ax_fork_filter,
 	.wp_anon = ax_wp_anon,
 	.gup = ax_gup,
 	.swapin = ax_swapin,

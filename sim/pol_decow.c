@@ -46,6 +46,15 @@ static enum pol_fork dc_fork_copy(struct sim_engine *e,
 	}
 }
 
+static unsigned dc_fork_filter(const struct sim_config *cfg)
+{
+	switch (cfg->early_cow) {
+	case EARLY_COW_GUPPED: return POL_FF_GUPPED;
+	case EARLY_COW_PINNED: return POL_FF_PINNED;
+	default: return 0;
+	}
+}
+
 static enum pol_wp dc_wp_anon(struct sim_engine *e, uint32_t f, bool unshare)
 {
 	(void)unshare;
@@ -94,6 +103,7 @@ const struct pol_ops pol_decow_ops = {
 	.model = "early-decow",
 	.summary = "copy GUP'd pages for the child at fork; mapcount reuse otherwise",
 	.fork_copy = dc_fork_copy,
+	.fork_filter = dc_fork_filter,
 	.wp_anon = dc_wp_anon,
 	.gup = dc_gup,
 	.swapin = dc_swapin,

@@ -32,6 +32,12 @@ static enum pol_fork mc_fork_copy(struct sim_engine *e,
 	return POL_FORK_SHARE;
 }
 
+static unsigned mc_fork_filter(const struct sim_config *cfg)
+{
+	(void)cfg;
+	return 0;
+}
+
 static enum pol_wp mc_wp_anon(struct sim_engine *e, uint32_t f, bool unshare)
 {
 	const struct sim_frame *fr = sim_frame(e, f);
@@ -86,6 +92,7 @@ const struct pol_ops pol_mapcount_ops = {
 	.model = "mapcount",
 	.summary = "reuse when mapcount + swapcount == 1; GUP references ignored",
 	.fork_copy = mc_fork_copy,
+	.fork_filter = mc_fork_filter,
 	.wp_anon = mc_wp_anon,
 	.gup = mc_gup,
 	.swapin = mc_swapin,

@@ -36,6 +36,11 @@ static enum pol_fork pc_fork_copy(struct sim_engine *e,
 	return POL_FORK_SHARE;
 }
 
+static unsigned pc_fork_filter(const struct sim_config *cfg)
+{
+	return cfg->early_cow == EARLY_COW_PINNED ? POL_FF_PINNED : 0;
+}
+
 static enum pol_wp pc_wp_anon(struct sim_engine *e, uint32_t f, bool unshare)
 {
 	(void)unshare;
@@ -94,6 +99,7 @@ const struct pol_ops pol_pagecount_ops = {
 	.model = "page-count",
 	.summary = "reuse only when page_count == 1; early COW at fork for pinned pages",
 	.fork_copy = pc_fork_copy,
+	.fork_filter = pc_fork_filter,
 	.wp_anon = pc_wp_anon,
 	.gup = pc_gup,
 	.swapin = pc_swapin,
