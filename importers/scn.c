@@ -10,6 +10,7 @@
  * the file, line and column of the token at fault.
  */
 #include "scn.h"
+#include "readfile.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -1306,56 +1307,27 @@ out:
 
 int scn_parse_file(const char *path, struct scn *s, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		int e = errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
-		return -e;
-	}
 	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	for (;;) {
-		if (len + 65536 + 1 > cap) {
-			cap = cap ? cap * 2 : 65536 * 2;
-			if (cap > (64u << 20)) {
-				fclose(f);
-				free(buf);
-				snprintf(err, errlen, "%s: larger than 64 MiB: not a scenario", path);
-				return -EINVAL;
-			}
-			char *n = realloc(buf, cap);
-			if (!n) {
-				fclose(f);
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = n;
-		}
-		size_t got = fread(buf + len, 1, 65536, f);
-		len += got;
-		if (got < 65536)
-			break;
-	}
-	int ferr = ferror(f);
-	fclose(f);
-	if (ferr) {
-		free(buf);
-		snprintf(err, errlen, "%s: read error", path);
-		return -EIO;
-	}
-	buf[len] = 0;
-	const char *nul = memchr(buf, 0, len);
-	if (nul) {
+	size_t len, nul = (size_t)-1;
+	int r = read_text_file(path, 64u << 20, "a scenario", &buf, &len, &nul, err,
+	                       errlen);
+	if (r == -EINVAL && nul != (size_t)-1) {
+		/* Name the NUL's line and column, as for any other error. */
+		FILE *f = fopen(path, "rb");
 		uint32_t line = 1, col = 1;
-		for (const char *p = buf; p < nul; p++, col++)
-			if (*p == '\n')
+		for (size_t k = 0; f && k < nul; k++, col++) {
+			int ch = fgetc(f);
+			if (ch == '\n')
 				line++, col = 0;
+		}
+		if (f)
+			fclose(f);
 		snprintf(err, errlen, "%s:%u:%u: NUL byte: not a scenario text", path,
 		         line, col);
-		free(buf);
-		return -EINVAL;
 	}
-	int r = scn_parse_text(path, buf, s, err, errlen);
+	if (r)
+		return r;
+	r = scn_parse_text(path, buf, s, err, errlen);
 	free(buf);
 	return r;
 }

@@ -8,6 +8,7 @@
  * documented, parsed and stored with every result at once.
  */
 #include "config.h"
+#include "../importers/readfile.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -319,50 +320,13 @@ int cfg_load_text(struct sim_config *c, const char *origin, const char *text,
 int cfg_load_file(struct sim_config *c, const char *path, char *err,
                   size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		int e = errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
-		return -e;
-	}
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	for (;;) {
-		if (len + 4096 + 1 > cap) {
-			cap = cap ? cap * 2 : 8192;
-			if (cap > (1u << 22)) {
-				snprintf(err, errlen, "%s: too large for a configuration", path);
-				free(buf);
-				fclose(f);
-				return -EINVAL;
-			}
-			char *n = realloc(buf, cap);
-			if (!n) {
-				free(buf);
-				fclose(f);
-				return -ENOMEM;
-			}
-			buf = n;
-		}
-		size_t r = fread(buf + len, 1, 4096, f);
-		len += r;
-		if (r < 4096)
-			break;
-	}
-	int rerr = ferror(f);
-	fclose(f);
-	if (rerr) {
-		snprintf(err, errlen, "%s: read error", path);
-		free(buf);
-		return -EIO;
-	}
-	buf[len] = 0;
-	if (memchr(buf, 0, len)) {
-		snprintf(err, errlen, "%s: not a text file", path);
-		free(buf);
-		return -EINVAL;
-	}
-	int r = cfg_load_text(c, path, buf, err, errlen);
+	char *buf;
+	size_t len, nul;
+	int r = read_text_file(path, 1u << 22, "a configuration", &buf, &len, &nul,
+	                       err, errlen);
+	if (r)
+		return r;
+	r = cfg_load_text(c, path, buf, err, errlen);
 	free(buf);
 	return r;
 }

@@ -956,6 +956,28 @@ static int fault_none(struct sim_engine *e, struct sim_mm *mm, struct vma *vma,
 	return 0;
 }
 
+/* swapin_readahead(): read slot s into a new swap-cache page.  Readahead
+ * pushes what it read onto the LRU at once ("lru_add_drain() ... Push any
+ * new pages onto the LRU now"), so the page does not wait in a batch.
+ * Returns 0 or -ENOMEM. */
+static int swap_readin(struct sim_engine *e, uint32_t s, uint32_t *out)
+{
+	uint32_t f;
+	int err = frame_alloc(e, FR_ANON, e->slot[s].owner, &f);
+	if (err)
+		return err;
+	err = frame_set_swap(e, f, s);
+	if (err)
+		return err;
+	frame_get(e, f, 1);
+	e->slot[s].frame = f;
+	lru_add(e, f);
+	sim_lru_drain_local(e);
+	e->m.swapins++;
+	*out = f;
+	return 0;
+}
+
 /* do_swap_page(): the PTE names a swap slot. */
 static int fault_swap(struct sim_engine *e, struct sim_mm *mm, struct vma *vma,
                       uint64_t pg, uint64_t *ptep, bool write,
@@ -967,19 +989,8 @@ static int fault_swap(struct sim_engine *e, struct sim_mm *mm, struct vma *vma,
 	uint32_t f = e->slot[s].frame;
 	int err;
 
-	if (!f) {
-		/* Read it back into the swap cache. */
-		err = frame_alloc(e, FR_ANON, e->slot[s].owner, &f);
-		if (err)
-			return err;
-		err = frame_set_swap(e, f, s);
-		if (err)
-			return err;
-		frame_get(e, f, 1);
-		e->slot[s].frame = f;
-		lru_add(e, f);
-		e->m.swapins++;
-	}
+	if (!f && (err = swap_readin(e, s, &f)))
+		return err;
 	/* swap_free(entry): this PTE stops naming the slot.  The slot cannot
 	 * be freed here: the swap cache still holds it. */
 	*ptep = 0;
@@ -1379,18 +1390,9 @@ static int ev_swapin(struct sim_engine *e, struct sim_mm *mm,
 		if (!ptep || !(*ptep & PTE_SWP))
 			continue;
 		uint32_t s = pte_idx(*ptep), f;
-		if (e->slot[s].frame)
-			continue;
-		int err = frame_alloc(e, FR_ANON, e->slot[s].owner, &f);
-		if (err)
+		int err;
+		if (!e->slot[s].frame && (err = swap_readin(e, s, &f)))
 			return err;
-		err = frame_set_swap(e, f, s);
-		if (err)
-			return err;
-		frame_get(e, f, 1);
-		e->slot[s].frame = f;
-		lru_add(e, f);
-		e->m.swapins++;
 	}
 	return 0;
 }

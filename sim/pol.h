@@ -106,6 +106,11 @@ bool pol_cow_mapping(const struct vma *vma);
  * the page from the swap cache when it says yes. */
 bool pol_reuse_swap_page(struct sim_engine *e, uint32_t frame, bool at_swapin);
 
+/* The mapcount era's write-fault and swap-in decisions, shared by the
+ * mapcount and early-decow models (and 5.9-5.17's swap-in). */
+enum pol_wp pol_mapcount_wp(struct sim_engine *e, uint32_t frame);
+unsigned pol_mapcount_swapin(struct sim_engine *e, uint32_t frame, bool write);
+
 /* do_wp_page() of 5.18 / wp_can_reuse_anon_folio() of 6.x: the refcount
  * test with the local LRU drain and the swap-cache allowance, each gated by
  * its switch (wp_lru_drain, wp_swapcache_opt). */

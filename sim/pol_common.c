@@ -54,6 +54,33 @@ bool pol_reuse_swap_page(struct sim_engine *e, uint32_t f, bool at_swapin)
 }
 
 /*
+ * do_wp_page() before 09854ba94c6a (5.9), for anonymous pages: KSM pages
+ * are reused only by 5.1-5.8's reuse_ksm_page() (!PageSwapCache &&
+ * page_ref_freeze(page, 1)); others when reuse_swap_page() says so.
+ */
+enum pol_wp pol_mapcount_wp(struct sim_engine *e, uint32_t f)
+{
+	const struct sim_frame *fr = sim_frame(e, f);
+
+	if (fr->flags & FR_KSM)
+		return (e->cfg->reuse_ksm && !sim_in_swapcache(e, f) && fr->ref == 1)
+		       ? POL_REUSE : POL_COPY;
+	return pol_reuse_swap_page(e, f, false) ? POL_REUSE : POL_COPY;
+}
+
+/*
+ * do_swap_page() before c145e0b47c77 (5.18): a write fault reuses if
+ * reuse_swap_page() says so; a read fault always maps read-only, and the
+ * page stays in the swap cache unless swap is over half full (never here).
+ */
+unsigned pol_mapcount_swapin(struct sim_engine *e, uint32_t f, bool write)
+{
+	if (write && pol_reuse_swap_page(e, f, true))
+		return POL_SWAPIN_EXCL | POL_SWAPIN_WRITABLE;
+	return 0;
+}
+
+/*
  * do_wp_page() of 5.18 (53a05ad9f21d, d4c470970d45), which 5.19 kept for
  * pages not marked exclusive and 6.x moved into wp_can_reuse_anon_folio():
  *

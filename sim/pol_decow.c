@@ -58,10 +58,7 @@ static unsigned dc_fork_filter(const struct sim_config *cfg)
 static enum pol_wp dc_wp_anon(struct sim_engine *e, uint32_t f, bool unshare)
 {
 	(void)unshare;
-	if (sim_frame(e, f)->flags & FR_KSM)
-		return (e->cfg->reuse_ksm && !sim_in_swapcache(e, f) &&
-		        sim_frame(e, f)->ref == 1) ? POL_REUSE : POL_COPY;
-	return pol_reuse_swap_page(e, f, false) ? POL_REUSE : POL_COPY;
+	return pol_mapcount_wp(e, f);   /* 2.6.29's do_wp_page() */
 }
 
 static enum pol_gup dc_gup(struct sim_engine *e, const struct vma *vma,
@@ -81,9 +78,7 @@ static unsigned dc_swapin(struct sim_engine *e, const struct vma *vma,
                           uint32_t f, bool write, bool swp_excl)
 {
 	(void)vma; (void)swp_excl;
-	if (write && pol_reuse_swap_page(e, f, true))
-		return POL_SWAPIN_EXCL | POL_SWAPIN_WRITABLE;
-	return 0;
+	return pol_mapcount_swapin(e, f, write);
 }
 
 static bool dc_mprotect_writable(struct sim_engine *e, uint32_t f)

@@ -40,16 +40,8 @@ static unsigned mc_fork_filter(const struct sim_config *cfg)
 
 static enum pol_wp mc_wp_anon(struct sim_engine *e, uint32_t f, bool unshare)
 {
-	const struct sim_frame *fr = sim_frame(e, f);
-
 	(void)unshare;   /* FAULT_FLAG_UNSHARE does not exist before 5.19 */
-	if (fr->flags & FR_KSM) {
-		/* reuse_ksm_page(): !PageSwapCache && page_ref_freeze(page, 1) */
-		if (e->cfg->reuse_ksm && !sim_in_swapcache(e, f) && fr->ref == 1)
-			return POL_REUSE;
-		return POL_COPY;
-	}
-	return pol_reuse_swap_page(e, f, false) ? POL_REUSE : POL_COPY;
+	return pol_mapcount_wp(e, f);
 }
 
 static enum pol_gup mc_gup(struct sim_engine *e, const struct vma *vma,
@@ -69,12 +61,7 @@ static unsigned mc_swapin(struct sim_engine *e, const struct vma *vma,
                           uint32_t f, bool write, bool swp_excl)
 {
 	(void)vma; (void)swp_excl;
-	/* do_swap_page(): a write fault reuses if reuse_swap_page() says so;
-	 * a read fault always maps read-only, and the page stays in the swap
-	 * cache unless swap is over half full (never, here). */
-	if (write && pol_reuse_swap_page(e, f, true))
-		return POL_SWAPIN_EXCL | POL_SWAPIN_WRITABLE;
-	return 0;
+	return pol_mapcount_swapin(e, f, write);
 }
 
 static bool mc_mprotect_writable(struct sim_engine *e, uint32_t f)

@@ -62,11 +62,8 @@ static unsigned pc_swapin(struct sim_engine *e, const struct vma *vma,
 	const struct sim_config *c = e->cfg;
 
 	(void)vma; (void)swp_excl;
-	if (c->swapin == SWAPIN_MAPCOUNT) {
-		if (write && pol_reuse_swap_page(e, f, true))
-			return POL_SWAPIN_EXCL | POL_SWAPIN_WRITABLE;
-		return 0;
-	}
+	if (c->swapin == SWAPIN_MAPCOUNT)
+		return pol_mapcount_swapin(e, f, write);
 	/* c145e0b47c77 "mm: streamline COW logic in do_swap_page()":
 	 *	if (write && swapcache && !KSM && !PageLRU) lru_add_drain();
 	 *	swap_free(entry);
