@@ -8,6 +8,8 @@ COWSIM=$1
 SRC=$2
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+# replay stores its runs in ./cowsim.db by default: keep that in $T.
+cd "$T" || exit 1
 fails=0
 
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
