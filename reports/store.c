@@ -134,12 +134,36 @@ static const char schema_v1_tail[] =
 	"  description TEXT NOT NULL\n"
 	") WITHOUT ROWID;\n";
 
+/* Version 2: the time series each run samples (sim_sample, at most ~1024
+ * points a run, for the plots over trace time) and the trace's markers
+ * (workload phases, expectations).  Runs stored under version 1 have no
+ * samples: the reports say "no data" for them. */
+static const char schema_v2[] =
+	"CREATE TABLE samples (\n"
+	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,\n"
+	"  ts INTEGER NOT NULL,\n"
+	"  events INTEGER NOT NULL,\n"
+	"  copies INTEGER NOT NULL,\n"
+	"  zero_fills INTEGER NOT NULL,\n"
+	"  frames INTEGER NOT NULL,\n"
+	"  pt_pages INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (run_id, events)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE markers (\n"
+	"  trace_id INTEGER NOT NULL REFERENCES traces(id) ON DELETE CASCADE,\n"
+	"  seq INTEGER NOT NULL,\n"
+	"  ts INTEGER NOT NULL,\n"
+	"  upid INTEGER REFERENCES processes(upid),\n"
+	"  text TEXT NOT NULL,\n"
+	"  PRIMARY KEY (trace_id, seq)\n"
+	") WITHOUT ROWID;\n";
+
 /* The views, at their current definitions (recreated on every migration).
  * latest_runs: the newest run of each policy name on each trace, which is
  * what the other views and `cowsim compare` show. */
 static const char *const view_names[] = {
 	"latest_runs", "side_by_side", "fork_latency", "agreement",
-	"agreement_by_policy", "fault_outcomes",
+	"agreement_by_policy", "fault_outcomes", "fault_confusion",
 };
 
 static const char views_sql[] =
@@ -200,17 +224,16 @@ static const char views_sql[] =
 	"  FROM latest_runs r JOIN traces t ON t.id = r.trace_id\n"
 	"  LEFT JOIN ms ON ms.run_id = r.id LEFT JOIN os ON os.run_id = r.id\n"
 	"  ORDER BY t.id, r.id;\n"
+	/* Agreement counts only labelled faults (engine's `labelled`,
+	 * `agree`): totals of all predicted copies would not compare with
+	 * the labelled subset the kernel's outcomes are known for. */
 	"CREATE VIEW agreement AS\n"
 	"  SELECT t.id AS trace_id, t.name AS trace, r.policy, r.id AS run_id,\n"
-	"         r.labelled, r.agree,\n"
+	"         r.labelled, r.agree, r.labelled - r.agree AS disagree,\n"
 	"         CASE WHEN r.labelled > 0\n"
 	"              THEN round(100.0 * r.agree / r.labelled, 2) END\n"
 	"           AS agree_pct,\n"
-	"         r.copies_fault + r.copies_file AS predicted_copies,\n"
-	"         r.observed_copies, r.reuses AS predicted_reuses,\n"
-	"         r.observed_reuses,\n"
-	"         r.zero_fills + r.new_pages AS predicted_zero_fills,\n"
-	"         r.observed_zero_fills\n"
+	"         r.observed_copies, r.observed_reuses, r.observed_zero_fills\n"
 	"  FROM latest_runs r JOIN traces t ON t.id = r.trace_id\n"
 	"  ORDER BY t.id, r.id;\n"
 	"CREATE VIEW agreement_by_policy AS\n"
@@ -225,7 +248,16 @@ static const char views_sql[] =
 	"  SELECT r.trace_id, d.run_id, r.policy, f.seq, f.ts, f.upid, f.tid,\n"
 	"         f.addr, f.user, d.outcome, f.observed\n"
 	"  FROM fault_decisions d JOIN runs r ON r.id = d.run_id\n"
-	"  JOIN faults f ON f.trace_id = r.trace_id AND f.seq = d.seq;\n";
+	"  JOIN faults f ON f.trace_id = r.trace_id AND f.seq = d.seq;\n"
+	"CREATE VIEW fault_confusion AS\n"
+	"  SELECT t.name AS trace, r.policy, d.run_id, f.observed, d.outcome,\n"
+	"         count(*) AS faults\n"
+	"  FROM fault_decisions d JOIN latest_runs r ON r.id = d.run_id\n"
+	"  JOIN traces t ON t.id = r.trace_id\n"
+	"  JOIN faults f ON f.trace_id = r.trace_id AND f.seq = d.seq\n"
+	"  WHERE f.observed IS NOT NULL\n"
+	"  GROUP BY d.run_id, f.observed, d.outcome\n"
+	"  ORDER BY t.id, d.run_id, f.observed, d.outcome;\n";
 
 static int is_gauge(size_t i)
 {
@@ -317,6 +349,9 @@ char *store_migration_sql(int from)
 		for (size_t i = 0; i < sim_nmetrics(); i++)
 			sb_add(&b, ",\n  %s INTEGER", sim_metric_name(i, NULL));
 		sb_add(&b, "\n);\n%s", schema_v1_tail);
+		break;
+	case 1:
+		sb_add(&b, "%s", schema_v2);
 		break;
 	default:
 		return NULL;
@@ -596,9 +631,7 @@ int store_open(const char *path, int flags, struct store **out, char *err,
 		int from = 0;
 		if ((rc = migrate(s, &from, err, errlen)))
 			goto fail;
-		if (from && from < STORE_SCHEMA_VERSION)
-			fprintf(stderr, "cowsim: %s: migrated the schema from version "
-			        "%d to %d\n", path, from, STORE_SCHEMA_VERSION);
+		s->version = from;
 	}
 	/* NORMAL is durable against a killed process (the kill test) and
 	 * consistent after a power loss; FULL would sync every commit.

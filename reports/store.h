@@ -44,7 +44,7 @@
 
 #include <sqlite3.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_APP_ID 0x636f7773      /* "cows" */
 #define STORE_DEFAULT_DB "cowsim.db"
 /* How long a writer waits for another one's transaction (a big --faults
@@ -61,7 +61,9 @@ enum store_flags {
 struct store {
 	sqlite3 *db;
 	char *path;
-	int version;        /* schema version found on open (before migration) */
+	int version;        /* schema version found on open: if below
+	                       STORE_SCHEMA_VERSION (and not 0, a new file),
+	                       store_open() migrated it; tell the user */
 };
 
 /*

@@ -284,6 +284,12 @@ struct task {
 	uint64_t last_wfault;    /* spool index + 1 of it if a write, else 0 */
 };
 
+struct marker {
+	uint64_t seq, ts;
+	uint32_t proc;           /* NONE: a task never seen */
+	uint32_t text;           /* string id */
+};
+
 struct fork_log {
 	uint64_t ts;
 	uint32_t parent_tid, child_tid;
@@ -335,6 +341,8 @@ struct store_rec {
 	struct u32map pid_map;   /* tgid -> live proc */
 	struct fork_log *forks;
 	size_t nforks, capforks;
+	struct marker *markers;
+	size_t nmarkers, capmarkers;
 
 	uint64_t events, write_faults, labels;
 	uint64_t first_ts, last_ts;
@@ -487,8 +495,20 @@ static int track(struct store_rec *t, const struct ev_source *src,
 {
 	uint32_t k, p;
 
-	if (ev->type == EV_MARKER || ev->type == EV_NONE)
+	if (ev->type == EV_NONE)
 		return 0;
+	if (ev->type == EV_MARKER) {
+		/* The engine does not make tasks for markers; neither do we. */
+		k = task_find(t, ev->tid);
+		if (grow((void **)&t->markers, &t->capmarkers, t->nmarkers + 1,
+		         sizeof(*t->markers)))
+			return -ENOMEM;
+		t->markers[t->nmarkers++] = (struct marker){
+			.seq = seq, .ts = ev->ts, .text = ev->arg,
+			.proc = k == NONE ? NONE : t->tasks[k].proc,
+		};
+		return 0;
+	}
 	if (ev->type == EV_EXIT) {
 		/* An exit of a task never seen changes nothing. */
 		k = task_find(t, ev->tid);
@@ -788,6 +808,7 @@ void store_rec_free(struct store_rec *t)
 	free(t->tasks);
 	free(t->free_tasks);
 	free(t->forks);
+	free(t->markers);
 	map_free(&t->tid_map);
 	map_free(&t->pid_map);
 	free(t->path);
@@ -1065,6 +1086,28 @@ static int insert_trace(struct store_rec *t, const struct ev_source *src,
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
+	st = NULL;
+
+	rc = sqlite3_prepare_v2(db, "INSERT INTO markers VALUES (?,?,?,?,?)", -1,
+	                        &st, NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
+	for (size_t i = 0; i < t->nmarkers; i++) {
+		const struct marker *m = &t->markers[i];
+		sqlite3_bind_int64(st, 1, *trace_id);
+		sqlite3_bind_int64(st, 2, (int64_t)m->seq);
+		sqlite3_bind_int64(st, 3, (int64_t)m->ts);
+		if (m->proc != NONE)
+			sqlite3_bind_int64(st, 4, upid[m->proc]);
+		else
+			sqlite3_bind_null(st, 4);
+		sqlite3_bind_text(st, 5, strtab_get(&src->strings, m->text), -1,
+		                  SQLITE_STATIC);
+		if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+			goto fail;
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
 	free(abs);
 	return 0;
 fail:
@@ -1291,6 +1334,27 @@ static int insert_run(struct store_rec *t, struct rec_run *rr,
 	sqlite3_finalize(st);
 	st = NULL;
 
+	size_t ns;
+	const struct sim_sample *sm = sim_samples(e, &ns);
+	rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO samples VALUES "
+	                        "(?,?,?,?,?,?,?)", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
+	for (size_t i = 0; i < ns; i++) {
+		sqlite3_bind_int64(st, 1, run_id);
+		sqlite3_bind_int64(st, 2, (int64_t)sm[i].ts);
+		sqlite3_bind_int64(st, 3, (int64_t)sm[i].events);
+		sqlite3_bind_int64(st, 4, (int64_t)sm[i].copies);
+		sqlite3_bind_int64(st, 5, (int64_t)sm[i].zero_fills);
+		sqlite3_bind_int64(st, 6, (int64_t)sm[i].frames);
+		sqlite3_bind_int64(st, 7, (int64_t)sm[i].pt_pages);
+		if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+			goto fail;
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+
 	if (with_faults) {
 		struct spool_rd rd = { .s = &rr->dec, .cap = 1 << 20 };
 		spool_flush(&rr->dec);
@@ -1425,8 +1489,10 @@ int store_rec_commit(struct store_rec *t, const struct ev_source *src,
 			snprintf(sql, sizeof(sql),
 			         "DELETE FROM fault_decisions WHERE run_id = %lld; "
 			         "DELETE FROM forks WHERE run_id = %lld; "
+			         "DELETE FROM samples WHERE run_id = %lld; "
 			         "DELETE FROM runs WHERE id = %lld;",
-			         (long long)old, (long long)old, (long long)old);
+			         (long long)old, (long long)old, (long long)old,
+			         (long long)old);
 			rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 			if (rc != SQLITE_OK)
 				goto sqlfail;

@@ -238,6 +238,9 @@ int cmd_replay(int argc, char **argv)
 			free(configs);
 			return cli_die("%s", err);
 		}
+		if (db->version && db->version < STORE_SCHEMA_VERSION)
+			fprintf(stderr, "cowsim: %s: migrated from schema version %d "
+			        "to %d\n", dbpath, db->version, STORE_SCHEMA_VERSION);
 	}
 	char *obuf = NULL;
 	size_t olen = 0;
