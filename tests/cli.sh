@@ -28,7 +28,7 @@ expect() {
 expect 0 "verbs:" -- "$COWSIM" --help
 expect 2 "usage" -- "$COWSIM"
 expect 2 "unknown verb" -- "$COWSIM" frobnicate
-for v in replay check policies synth dump; do
+for v in replay check policies synth dump compare report; do
 	expect 0 "example" -- "$COWSIM" $v --help
 done
 expect 2 "" -- "$COWSIM" replay --no-such-option x
