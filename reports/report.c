@@ -23,6 +23,7 @@
  * and ends with a small script that records, in the body's data-images
  * attribute, how many pictures loaded: the browser test reads it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -926,14 +927,28 @@ static void rm_tree(const char *dir)
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* May we put a report at out?  Returns 0 (absent, empty, or an earlier
- * report: *exists set), or -EEXIST / -ENOTDIR with a message. */
-static int check_dest(const char *out, int *exists, char *err, size_t len)
+static int dir_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int empty = 1;
+	if (!d)
+		return 0;
+	while (empty && (e = readdir(d)))
+		empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+	closedir(d);
+	return empty;
+}
+
+/* May we put a report at out?  Returns 0 with *swap set when out holds an
+ * earlier report (exchanged, then removed); an absent or empty folder is
+ * simply renamed over.  Else -EEXIST / -ENOTDIR with a message. */
+static int check_dest(const char *out, int *swap, char *err, size_t len)
 {
 	struct stat sb;
 	char marker[PATH_MAX + 32];
 
-	*exists = 0;
+	*swap = 0;
 	if (lstat(out, &sb))
 		return 0;
 	if (!S_ISDIR(sb.st_mode)) {
@@ -941,14 +956,13 @@ static int check_dest(const char *out, int *exists, char *err, size_t len)
 		         "-o", out);
 		return -ENOTDIR;
 	}
-	*exists = 1;
 	snprintf(marker, sizeof(marker), "%s/" MARKER, out);
-	if (!access(marker, F_OK))
-		return 0;
-	if (rmdir(out) == 0) {
-		*exists = 0;   /* it was empty */
+	if (!access(marker, F_OK)) {
+		*swap = 1;
 		return 0;
 	}
+	if (dir_empty(out))
+		return 0;
 	snprintf(err, len, "%s exists and is not a cowsim report: choose another "
 	         "-o, or remove it", out);
 	return -EEXIST;
@@ -989,7 +1003,7 @@ int cmd_report(int argc, char **argv)
 	struct rpt r = { .dbpath = STORE_DEFAULT_DB };
 	struct store *s = NULL;
 	char gnuplot[PATH_MAX];
-	int quiet = 0, c, rc = 0, exists = 0, made = 0;
+	int quiet = 0, c, rc = 0, swap = 0, made = 0;
 
 	while ((c = getopt_long(argc, argv, "D:o:t:p:qh", opts, NULL)) != -1) {
 		switch (c) {
@@ -1025,7 +1039,7 @@ int cmd_report(int argc, char **argv)
 		return cli_die("gnuplot not found on PATH: install it (Debian: "
 		               "apt install gnuplot-nox) and run again");
 	}
-	if (check_dest(out, &exists, r.err, sizeof(r.err))) {
+	if (check_dest(out, &swap, r.err, sizeof(r.err))) {
 		free(sel);
 		return cli_die("%s", r.err);
 	}
@@ -1119,8 +1133,8 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	}
 
-	/* Into place. */
-	if (!exists) {
+	/* Into place (rename(2) replaces an empty folder). */
+	if (!swap) {
 		if (rename(r.dir, out)) {
 			rc = cli_die("cannot move the report to %s: %s", out,
 			             strerror(errno));
@@ -1134,7 +1148,7 @@ int cmd_report(int argc, char **argv)
 		}
 		/* r.dir now holds the previous report. */
 	}
-	if (!exists)
+	if (!swap)
 		made = 0;
 	if (!quiet)
 		fprintf(stderr, "cowsim: report of %zu trace%s written to %s (%zu "

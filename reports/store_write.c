@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -461,6 +462,11 @@ static uint32_t task_get(struct store_rec *t, uint32_t tid, uint32_t tgid)
 	if (k != NONE)
 		return k;
 	uint32_t p = map_get(&t->pid_map, tgid);
+	if (p != NONE && t->procs[p].dead) {
+		/* Its last task vanished (a lost exit): this is a new one. */
+		map_del(&t->pid_map, tgid);
+		p = NONE;
+	}
 	if (p == NONE) {
 		p = proc_new(t, tgid, NONE, 0, 0);
 		if (p == NONE)
@@ -700,6 +706,14 @@ int store_rec_begin(struct store *s, struct replay *r, const char *path,
 	t->faults.fd = -1;
 	if (!(t->path = strdup(path)))
 		goto oom;
+	/* The hash reads the file once more: a pipe would be drained. */
+	struct stat sb;
+	if (!stat(path, &sb) && !S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file, so its replay cannot "
+		         "be stored (save it to a file first, or use --no-db)", path);
+		rc = -EINVAL;
+		goto fail;
+	}
 	if ((rc = store_hash_file(path, t->hash, &t->size, err, errlen)))
 		goto fail;
 	t->runs = calloc(r->nruns ? r->nruns : 1, sizeof(*t->runs));

@@ -240,6 +240,10 @@ if command -v gnuplot >/dev/null 2>&1; then
 	expect 0 "" -- "$COWSIM" report --db nolab.db -o rep2 -q
 	grep -q "No data: no trace here has kernel-observed" rep2/index.html ||
 		fail "report: no 'no data' for agreement"
+	# an empty folder is fine
+	mkdir empty
+	expect 0 "" -- "$COWSIM" report --db nolab.db -o empty -q
+	[ -s empty/index.html ] || fail "report into an empty folder"
 	# refusals: a folder that is not a report, gnuplot missing
 	mkdir mine && echo keep >mine/notes.txt
 	expect 2 "not a cowsim report" -- "$COWSIM" report --db kv.db -o mine
