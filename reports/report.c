@@ -414,6 +414,51 @@ static int plot_timelines(struct rpt *r, const struct rep_trace *t)
 		snprintf(pf->nodata, sizeof(pf->nodata), "%s", pc->nodata);
 		return 0;
 	}
+	/* Samples are taken every so many events: between two of them the
+	 * values held, or moved by what those events did, so they are drawn
+	 * as steps, not interpolated across a quiet stretch of the trace.
+	 *
+	 * Workload phases (markers "phase NAME ..." as docs/trace-markers.md
+	 * writes them, with or without the "cowsim: " prefix) as vertical
+	 * lines, named when there are few enough to read. */
+	char *phases = NULL;
+	size_t plen = 0;
+	FILE *ph = open_memstream(&phases, &plen);
+	if (!ph)
+		return -ENOMEM;
+	rc = sqlite3_prepare_v2(r->db, "SELECT ts, text FROM markers WHERE "
+	                        "trace_id = ?1 AND (text LIKE 'phase %' OR text "
+	                        "LIKE 'cowsim: phase %') ORDER BY seq LIMIT 200",
+	                        -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		int n = 0, total = 0;
+		sqlite3_bind_int64(st, 1, t->id);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			total++;
+		sqlite3_reset(st);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			double x = (double)(sqlite3_column_int64(st, 0) - t0) / 1e9;
+			const char *txt = (const char *)sqlite3_column_text(st, 1);
+			const char *nm = strstr(txt ? txt : "", "phase ");
+			char name[48];
+			sscanf(nm ? nm + 6 : "", "%47s", name);
+			fprintf(ph, "set arrow from %.9f, graph 0 to %.9f, graph 1 nohead "
+			        "lc rgb '#bbbbbb' dt 3\n", x, x);
+			if (total <= 12 && nm) {
+				fprintf(ph, "set label %d ", ++n + 10);
+				gp_str(ph, name);
+				fprintf(ph, " at %.9f, graph 0.98 rotate by 90 right "
+				        "font ',8' tc rgb '#888888' offset -0.6,0\n", x);
+			}
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	if (fclose(ph)) {
+		free(phases);
+		return -ENOMEM;
+	}
+
 	static const struct {
 		const char *what, *ylabel;
 		int col;
@@ -425,22 +470,29 @@ static int plot_timelines(struct rpt *r, const struct rep_trace *t)
 		const char *name = k ? fname : cname;
 		snprintf(title, sizeof(title), "%s over trace time - %s",
 		         kinds[k].what, t->label);
-		if (!(f = create(r, "%s.gp", name)))
+		if (!(f = create(r, "%s.gp", name))) {
+			free(phases);
 			return -EIO;
+		}
 		gp_head(f, name, title, 900, 480);
+		if (plen)
+			fprintf(f, "# workload phases (markers)\n%s", phases);
 		fprintf(f, "set xlabel 'trace time (s)'\nset ylabel '%s'\n"
 		        "set yrange [0:*]\nset key outside right top\nplot ",
 		        kinds[k].ylabel);
 		for (size_t i = 0; i < t->nruns; i++) {
-			fprintf(f, "%s'%s.dat' index %zu using 1:%d with lines lw 2 "
+			fprintf(f, "%s'%s.dat' index %zu using 1:%d with steps lw 2 "
 			        "title ", i ? ", \\\n     " : "", data, i, kinds[k].col);
 			gp_str(f, t->runs[i].policy);
 		}
 		fputc('\n', f);
 		gp_tail(f, name, 900, 480);
-		if (finish(r, f, "a gnuplot script"))
+		if (finish(r, f, "a gnuplot script")) {
+			free(phases);
 			return -EIO;
+		}
 	}
+	free(phases);
 	return 0;
 fail:
 	rpt_err(r, "%s: reading samples: %s", r->dbpath,

@@ -72,8 +72,8 @@ int main(int argc, char **argv)
 	}
 	strtab_init(&strs);
 	uint32_t exe = strtab_intern(&strs, "/usr/bin/kvstore", 16);
-	uint32_t load = strtab_intern(&strs, "phase load", 10);
-	uint32_t snap = strtab_intern(&strs, "phase snapshots", 15);
+	uint32_t load = strtab_intern(&strs, "cowsim: phase load", 18);
+	uint32_t snap = strtab_intern(&strs, "cowsim: phase snapshots", 23);
 
 	struct cs_ev *e = emit(EV_EXEC, 100, 100);
 	e->arg = exe;

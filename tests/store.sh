@@ -76,7 +76,7 @@ wf=$(q kv.db 'SELECT write_faults FROM traces')
 	fail "faults not attributed to processes"
 [ "$(q kv.db 'SELECT count(*) FROM forks WHERE observed_dur IS NULL')" = 0 ] ||
 	fail "observed fork latency lost"
-[ "$(q kv.db "SELECT count(*) FROM markers WHERE text LIKE 'phase %'")" = 2 ] ||
+[ "$(q kv.db "SELECT count(*) FROM markers WHERE text LIKE 'cowsim: phase %'")" = 2 ] ||
 	fail "markers not stored"
 
 # ---- bad databases: status 2, named, untouched --------------------------
