@@ -1,6 +1,11 @@
 /*
  * cmd_replay.c - `cowsim replay`, and the policy list every verb that
  * replays shares (cli_load_policies()).
+ *
+ * Every replay lands in the results store (reports/store.h) unless --no-db:
+ * the database is opened before the first trace is read, so that a bad
+ * --db fails before minutes of replay, and each trace's runs are committed
+ * as soon as that trace is done.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,6 +17,7 @@
 #include <unistd.h>
 
 #include "../importers/evsrc.h"
+#include "../reports/store.h"
 #include "cli.h"
 #include "config.h"
 #include "replay.h"
@@ -113,10 +119,25 @@ out:
 /* ------------------------------------------------------------------ */
 /* cowsim replay                                                       */
 
+/* Say where the runs went, and which were already there. */
+static void cli_store_note(const char *db, const char *trace,
+                           const struct store_result *res)
+{
+	if (res->stored)
+		fprintf(stderr, "cowsim: %s: %zu run%s stored in %s%s\n", trace,
+		        res->stored, res->stored == 1 ? "" : "s", db,
+		        res->replaced ? " (replacing the stored ones)" : "");
+	if (res->skipped)
+		fprintf(stderr, "cowsim: %s: already in %s with the same content "
+		        "and configuration, kept as stored: %s (--replace to store "
+		        "this replay instead)\n", trace, db, res->skipped_names);
+}
+
 static const char replay_usage[] =
 	"usage: cowsim replay TRACE... [--policy NAME[,NAME...]|all]\n"
 	"                     [--config FILE.ini]... [--cost NAME|FILE]\n"
 	"                     [--format table|json|csv] [--quiet]\n"
+	"                     [--db FILE | --no-db] [--faults] [--replace]\n"
 	"                     [--check-invariants]\n"
 	"\n"
 	"Replay each TRACE (a cowsim event file, a scenario, or a trace the\n"
@@ -128,9 +149,19 @@ static const char replay_usage[] =
 	"terminal unless --quiet.  --check-invariants verifies every engine\n"
 	"invariant after every event (slow; for debugging models).\n"
 	"\n"
+	"Every run is also stored in an SQLite database, --db FILE (default\n"
+	"cowsim.db in the current folder; --no-db to skip): the trace, the full\n"
+	"configuration, every metric, one row per fork and, with --faults, one\n"
+	"row per write fault with each policy's decision and the kernel's\n"
+	"observed outcome.  A trace and configuration already stored (same\n"
+	"content, wherever the file now is) are not stored twice: the stored\n"
+	"run is kept unless --replace.  See docs/store.md; `cowsim compare` and\n"
+	"`cowsim report` read the database.\n"
+	"\n"
 	"examples:\n"
 	"  cowsim replay traces/scenarios/cow-03-vmsplice-unmap-child.scn\n"
-	"  cowsim replay big.ev --policy linux-5.9,linux-6.12 --format json\n";
+	"  cowsim replay big.ev --policy linux-5.9,linux-6.12 --format json\n"
+	"  cowsim replay traces/real/cowknown.dat --db results.db --faults\n";
 
 int cmd_replay(int argc, char **argv)
 {
@@ -142,11 +173,17 @@ int cmd_replay(int argc, char **argv)
 		{ "input-format", required_argument, NULL, 'I' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "check-invariants", no_argument, NULL, 'K' },
+		{ "db", required_argument, NULL, 'D' },
+		{ "no-db", no_argument, NULL, 'N' },
+		{ "faults", no_argument, NULL, 'F' },
+		{ "replace", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *policy = NULL, *cost = NULL, *infmt = NULL;
-	int invariants = 0;
+	const char *dbpath = STORE_DEFAULT_DB;
+	int invariants = 0, no_db = 0, faults = 0, replace = 0;
+	struct store *db = NULL;
 	char **configs = NULL;
 	size_t nconfigs = 0;
 	enum replay_fmt fmt = REPLAY_TABLE;
@@ -177,6 +214,10 @@ int cmd_replay(int argc, char **argv)
 			break;
 		case 'q': quiet = 1; break;
 		case 'K': invariants = 1; break;
+		case 'D': dbpath = optarg; break;
+		case 'N': no_db = 1; break;
+		case 'F': faults = 1; break;
+		case 'R': replace = 1; break;
 		case 'h': fputs(replay_usage, stdout); free(configs); return 0;
 		default: fputs(replay_usage, stderr); free(configs); return 2;
 		}
@@ -186,10 +227,26 @@ int cmd_replay(int argc, char **argv)
 		fputs(replay_usage, stderr);
 		return 2;
 	}
+	if (no_db && (faults || replace)) {
+		free(configs);
+		return cli_die("--faults and --replace are about the results "
+		               "database: drop --no-db");
+	}
+	if (!no_db) {
+		char err[1024];
+		if (store_open(dbpath, STORE_CREATE, &db, err, sizeof(err))) {
+			free(configs);
+			return cli_die("%s", err);
+		}
+		if (db->version && db->version < STORE_SCHEMA_VERSION)
+			fprintf(stderr, "cowsim: %s: migrated from schema version %d "
+			        "to %d\n", dbpath, db->version, STORE_SCHEMA_VERSION);
+	}
 	char *obuf = NULL;
 	size_t olen = 0;
 	FILE *out = open_memstream(&obuf, &olen);
 	if (!out) {
+		store_close(db);
 		free(configs);
 		return cli_die("out of memory");
 	}
@@ -197,6 +254,10 @@ int cmd_replay(int argc, char **argv)
 		struct replay r;
 		struct ev_source *src = NULL;
 		struct evsrc_opts so = { .format = infmt, .quiet = quiet };
+		struct store_opts sto = { .faults = faults, .replace = replace,
+		                          .progress = !quiet && isatty(2) };
+		struct store_rec *rec = NULL;
+		struct store_result res;
 		char err[1024] = "";
 
 		replay_init(&r);
@@ -205,13 +266,24 @@ int cmd_replay(int argc, char **argv)
 		rc = cli_load_policies(&r, policy, configs, nconfigs, cost);
 		if (!rc && evsrc_open(argv[i], &so, &src, err, sizeof(err)))
 			rc = cli_die("%s", err);
+		if (!rc && db && store_rec_begin(db, &r, argv[i], &sto, &rec, err,
+		                                 sizeof(err)))
+			rc = cli_die("%s", err);
 		if (!rc && replay_run(&r, src, err, sizeof(err)))
 			rc = cli_die("%s", err);
+		if (!rc && rec) {
+			if (store_rec_commit(rec, src, &res, err, sizeof(err)))
+				rc = cli_die("%s", err);
+			else if (!quiet)
+				cli_store_note(dbpath, argv[i], &res);
+		}
 		if (!rc)
 			replay_print(&r, fmt, out, i == optind, i == argc - 1);
+		store_rec_free(rec);
 		evsrc_close(src);
 		replay_free(&r);
 	}
+	store_close(db);
 	fclose(out);
 	if (!rc)
 		fwrite(obuf, 1, olen, stdout);

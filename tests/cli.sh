@@ -8,6 +8,8 @@ COWSIM=$1
 SRC=$2
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+# replay stores its runs in ./cowsim.db by default: keep that in $T.
+cd "$T" || exit 1
 fails=0
 
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
@@ -26,7 +28,7 @@ expect() {
 expect 0 "verbs:" -- "$COWSIM" --help
 expect 2 "usage" -- "$COWSIM"
 expect 2 "unknown verb" -- "$COWSIM" frobnicate
-for v in replay check policies synth dump; do
+for v in replay check policies synth dump compare report; do
 	expect 0 "example" -- "$COWSIM" $v --help
 done
 expect 2 "" -- "$COWSIM" replay --no-such-option x

@@ -1,0 +1,119 @@
+/*
+ * rep.h - what `cowsim compare` and `cowsim report` read from the results
+ * store, and the side-by-side table both print.
+ *
+ * rep_load() reads the latest run of each policy on each selected trace
+ * (the latest_runs view: a policy name stored again with another config
+ * shows its newest run), into plain structs; the reports then never hold
+ * an SQLite statement while formatting.  Columns (policies) come in the
+ * order the database first saw each policy, the same for every trace, so
+ * that tables of several traces line up.
+ *
+ * A table (rep_table) is metric rows x policy columns: first the derived
+ * headline rows (all copies, unnecessary copies, agreement with the
+ * kernel), then every metric of the engine, then replay_seconds.  Cells
+ * can be empty (a metric an older cowsim did not measure, an agreement
+ * without labels).
+ *
+ * Lifecycle: rep_load() ... rep_free(); rep_table_build() ...
+ * rep_table_free().  Errors: 0 or a negative errno with a message.
+ */
+#ifndef COWSIM_REP_H
+#define COWSIM_REP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <sqlite3.h>
+
+struct rep_run {
+	int64_t id;
+	char *policy, *model, *kernel;
+	double replay_seconds;
+	int faults_logged;
+	int64_t *m;              /* sim_nmetrics() values */
+	unsigned char *m_null;   /* 1: NULL (not measured by that cowsim) */
+};
+
+struct rep_trace {
+	int64_t id;
+	char *name, *path, *hash, *format;
+	char *label;             /* name, or "name #id" if two loaded traces
+	                            share a name (different content) */
+	int64_t size_bytes, events, processes, threads, forks, write_faults;
+	int64_t labels, start_ts, dur, dropped;   /* -1: unknown */
+	struct rep_run *runs;
+	size_t nruns;
+};
+
+struct rep_data {
+	struct rep_trace *traces;
+	size_t ntraces;
+};
+
+/*
+ * Load the traces matching sel (each a trace name, a path, a hash prefix
+ * of 6+ digits, a trace id, or a file whose content is stored; all traces
+ * when nsel is 0), with their latest runs of the policies in the comma-
+ * separated list `policies` (all when NULL).  Returns 0, -ENOENT (a
+ * selector matched nothing, or nothing is stored: the message lists what
+ * is), -EIO (SQLite error) or -ENOMEM.
+ */
+int rep_load(sqlite3 *db, const char *const *sel, size_t nsel,
+             const char *policies, struct rep_data *out, char *err,
+             size_t errlen);
+void rep_free(struct rep_data *d);
+
+/* Index of the named run in t, or -1. */
+int rep_find_policy(const struct rep_trace *t, const char *policy);
+
+enum rep_kind { REP_NULL = 0, REP_INT, REP_REAL };
+
+struct rep_cell {
+	enum rep_kind kind;
+	int64_t i;
+	double d;
+};
+
+struct rep_row {
+	const char *name;        /* metric name (column name in the store) */
+	const char *doc;         /* what it means */
+};
+
+struct rep_table {
+	struct rep_row *rows;
+	size_t nrows, ncols;
+	struct rep_cell *cells;  /* nrows x ncols, row-major */
+};
+
+/* Build t's table.  With brief, rows that are zero (or empty) under every
+ * policy are left out, except the correctness rows (leaks, lost_pins), as
+ * `cowsim replay` does.  Returns 0 or -ENOMEM. */
+int rep_table_build(const struct rep_trace *t, int brief,
+                    struct rep_table *out);
+void rep_table_free(struct rep_table *tb);
+
+static inline const struct rep_cell *rep_cell(const struct rep_table *tb,
+                                              size_t row, size_t col)
+{
+	return &tb->cells[row * tb->ncols + col];
+}
+
+/* A cell as text ("" for an empty one).  Returns buf. */
+const char *rep_cell_str(const struct rep_cell *c, char *buf, size_t len);
+
+/* value / base as a ratio: returns 0 and *r, or -1 when undefined (either
+ * empty, or base 0 with a nonzero value; 0/0 is 1). */
+int rep_ratio(const struct rep_cell *c, const struct rep_cell *base,
+              double *r);
+
+/* Output helpers shared by the formats. */
+void rep_json_str(FILE *out, const char *s);
+void rep_csv_str(FILE *out, const char *s);
+void rep_html_str(FILE *out, const char *s);
+
+/* A human-readable one-line summary of a trace ("dat, 12836 events, ..."). */
+void rep_trace_summary(const struct rep_trace *t, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,271 @@
+#!/bin/sh
+# The results store from the command line: replay writes it (default file,
+# --db, --no-db, --faults, re-runs skipped or --replace'd), bad databases
+# are refused with status 2 and left untouched, a replay killed for real
+# (SIGKILL while it writes) leaves the database as it was, two replays
+# writing one database at once both land, compare prints every format, and
+# report writes a complete folder (or nothing).
+# usage: store.sh COWSIM SOURCE_DIR MKTRACE SQLQ
+set -u
+COWSIM=$1
+SRC=$2
+MKTRACE=$3
+SQLQ=$4
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+fails=0
+
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# expect STATUS PATTERN-ON-STDERR-OR-STDOUT -- command...
+expect() {
+	want=$1; pat=$2; shift 3
+	"$@" >"$T/out" 2>"$T/err"
+	got=$?
+	[ "$got" = "$want" ] || fail "$* exited $got, expected $want: $(head -c 400 "$T/err")"
+	if [ -n "$pat" ] && ! grep -q -- "$pat" "$T/out" "$T/err"; then
+		fail "$*: output lacks '$pat': $(head -c 400 "$T/err")"
+	fi
+}
+
+q() { "$SQLQ" "$@"; }
+
+# The state of a database, as numbers that would change if anything of a
+# run had been written.
+state() {
+	q "$1" "SELECT (SELECT count(*) FROM traces), (SELECT count(*) FROM runs),
+	        (SELECT count(*) FROM processes), (SELECT count(*) FROM forks),
+	        (SELECT count(*) FROM faults), (SELECT count(*) FROM fault_decisions),
+	        (SELECT count(*) FROM samples), (SELECT count(*) FROM markers)"
+}
+
+SCN=$SRC/traces/scenarios/eng-observed.scn
+NOFORK=$SRC/traces/scenarios/eng-zero-page.scn
+
+# ---- replay writes the store -------------------------------------------
+expect 0 "3 runs stored in cowsim.db" -- "$COWSIM" replay "$SCN" \
+	--policy linux-5.7,linux-5.9,linux-6.12
+[ -f cowsim.db ] || fail "replay did not write ./cowsim.db"
+[ "$(q cowsim.db 'SELECT count(*) FROM runs')" = 3 ] || fail "3 runs not stored"
+[ "$(q cowsim.db 'PRAGMA journal_mode')" = wal ] || fail "not in WAL mode"
+expect 0 "already in cowsim.db" -- "$COWSIM" replay "$SCN" --policy linux-5.9
+grep -q "leaks" "$T/out" || fail "a skipped store should still print the replay"
+[ "$(q cowsim.db 'SELECT count(*) FROM runs')" = 3 ] || fail "re-run stored twice"
+old=$(q cowsim.db "SELECT id FROM runs WHERE policy = 'linux-5.9'")
+expect 0 "replacing" -- "$COWSIM" replay "$SCN" --policy linux-5.9 --replace
+new=$(q cowsim.db "SELECT id FROM runs WHERE policy = 'linux-5.9'")
+[ "$old" != "$new" ] || fail "--replace kept the old run"
+[ "$(q cowsim.db 'SELECT count(*) FROM runs')" = 3 ] || fail "--replace duplicated"
+expect 0 "" -- "$COWSIM" replay "$SCN" --no-db --policy linux-5.8 -q
+[ "$(q cowsim.db "SELECT count(*) FROM runs WHERE policy = 'linux-5.8'")" = 0 ] ||
+	fail "--no-db stored"
+expect 2 "drop --no-db" -- "$COWSIM" replay "$SCN" --no-db --faults
+# quiet means quiet
+expect 0 "" -- "$COWSIM" replay "$NOFORK" -q
+[ -s "$T/err" ] && fail "replay -q wrote to stderr: $(cat "$T/err")"
+
+# --faults: one row per write fault, each policy's decision beside it
+"$MKTRACE" kv.ev 16 || fail "mktrace"
+expect 0 "" -- "$COWSIM" replay kv.ev --db kv.db --faults -q
+wf=$(q kv.db 'SELECT write_faults FROM traces')
+[ "$(q kv.db 'SELECT count(*) FROM faults')" = "$wf" ] || fail "faults rows != write faults"
+[ "$(q kv.db 'SELECT count(*) FROM fault_decisions')" = "$((wf * 6))" ] ||
+	fail "not one decision per fault and policy"
+[ "$(q kv.db 'SELECT count(DISTINCT upid) FROM faults')" -gt 5 ] ||
+	fail "faults not attributed to processes"
+[ "$(q kv.db 'SELECT count(*) FROM forks WHERE observed_dur IS NULL')" = 0 ] ||
+	fail "observed fork latency lost"
+[ "$(q kv.db "SELECT count(*) FROM markers WHERE text LIKE 'cowsim: phase %'")" = 2 ] ||
+	fail "markers not stored"
+
+# ---- bad databases: status 2, named, untouched --------------------------
+head -c 8192 /dev/urandom >noise.db
+cp noise.db noise.copy
+expect 2 "noise.db: not an SQLite database" -- "$COWSIM" replay "$SCN" --db noise.db
+cmp -s noise.db noise.copy || fail "a non-SQLite --db was modified"
+expect 2 "noise.db: not an SQLite database" -- "$COWSIM" compare --db noise.db
+expect 2 "noise.db: not an SQLite database" -- "$COWSIM" report --db noise.db -o r0
+[ -e r0 ] && fail "report created its folder for a bad database"
+cp kv.db newer.db
+q newer.db 'PRAGMA user_version = 99' || fail "sqlq"
+cp newer.db newer.copy
+expect 2 "newer cowsim" -- "$COWSIM" replay "$SCN" --db newer.db
+expect 2 "newer cowsim" -- "$COWSIM" compare --db newer.db
+cmp -s newer.db newer.copy || fail "a newer database was modified"
+expect 2 "no/such/dir/x.db" -- "$COWSIM" replay "$SCN" --db no/such/dir/x.db
+expect 2 "no such database" -- "$COWSIM" compare --db none.db
+[ -e none.db ] && fail "compare created a database"
+mkdir ro && cp kv.db ro/kv.db && chmod 555 ro
+if [ "$(id -u)" != 0 ]; then   # root writes anywhere
+	expect 2 "ro/kv.db" -- "$COWSIM" replay "$SCN" --db ro/kv.db
+fi
+chmod 755 ro
+
+# ---- a replay killed while it writes leaves the database as it was ------
+"$COWSIM" synth --events 1000000 --seed 5 -o big.ev || fail "synth"
+expect 0 "" -- "$COWSIM" replay "$SCN" --db k.db -q
+before=$(state k.db)
+caught=0
+for attempt in 1 2 3; do
+	"$COWSIM" replay big.ev --db k.db --faults -q >/dev/null 2>&1 &
+	pid=$!
+	# The runs are written only after the replay; the WAL growing past a
+	# few MB means the transaction is being written: kill it there.
+	while kill -0 $pid 2>/dev/null; do
+		s=$(stat -c %s k.db-wal 2>/dev/null || echo 0)
+		if [ "$s" -gt 4000000 ]; then
+			kill -9 $pid
+			break
+		fi
+		sleep 0.05
+	done
+	wait $pid
+	st=$?
+	if [ $st = 137 ]; then
+		caught=1
+		break
+	fi
+	# It finished before we caught it: undo and try again.
+	q k.db "DELETE FROM fault_decisions; DELETE FROM faults;
+	        DELETE FROM forks; DELETE FROM samples; DELETE FROM markers;
+	        DELETE FROM processes WHERE trace_id > 1;
+	        DELETE FROM runs WHERE trace_id > 1;
+	        DELETE FROM traces WHERE id > 1" || true
+done
+[ $caught = 1 ] || fail "could not kill a replay while it wrote (status $st)"
+after=$(state k.db)
+[ "$before" = "$after" ] || fail "killed replay changed the database: $before -> $after"
+[ "$(q k.db 'PRAGMA integrity_check')" = ok ] || fail "integrity after kill"
+[ "$(q k.db "SELECT count(*) FROM traces WHERE name = 'big.ev'")" = 0 ] ||
+	fail "killed replay left its trace"
+# and the database is still good to write
+expect 0 "" -- "$COWSIM" replay "$NOFORK" --db k.db -q --policy linux-6.12
+[ "$(q k.db 'SELECT count(*) FROM runs')" = 7 ] || fail "write after kill"
+
+# ---- two writers at once both land --------------------------------------
+"$COWSIM" synth --events 300000 --seed 11 -o a.ev || fail "synth a"
+"$COWSIM" synth --events 300000 --seed 12 -o b.ev || fail "synth b"
+"$COWSIM" replay a.ev --db c.db --faults -q >a.out 2>a.err &
+pa=$!
+"$COWSIM" replay b.ev --db c.db --faults -q >b.out 2>b.err &
+pb=$!
+# and the same trace and config twice at once: stored once, no error
+"$COWSIM" replay "$SCN" --db c.db -q >s1.out 2>s1.err &
+ps1=$!
+"$COWSIM" replay "$SCN" --db c.db -q >s2.out 2>s2.err &
+ps2=$!
+wait $pa; sa=$?
+wait $pb; sb=$?
+wait $ps1; s1=$?
+wait $ps2; s2=$?
+[ $sa = 0 ] || fail "concurrent writer a: $sa $(cat a.err)"
+[ $sb = 0 ] || fail "concurrent writer b: $sb $(cat b.err)"
+[ $s1 = 0 ] && [ $s2 = 0 ] || fail "concurrent same-run writers: $s1 $s2 $(cat s1.err s2.err)"
+[ "$(q c.db 'SELECT count(*) FROM traces')" = 3 ] || fail "concurrent: traces"
+[ "$(q c.db 'SELECT count(*) FROM runs')" = 18 ] || fail "concurrent: runs $(q c.db 'SELECT count(*) FROM runs')"
+[ "$(q c.db 'SELECT count(*) FROM fault_decisions')" = \
+  "$(q c.db 'SELECT 6 * sum(write_faults) FROM traces WHERE faults_stored')" ] ||
+	fail "concurrent: fault decisions incomplete"
+
+# ---- compare --------------------------------------------------------------
+expect 0 "linux-6.12" -- "$COWSIM" compare --db kv.db
+grep -q "^copies " "$T/out" || fail "compare table lacks the copies row"
+expect 0 "(\* baseline)" -- "$COWSIM" compare --db kv.db --baseline linux-5.7
+expect 0 "" -- "$COWSIM" compare --db c.db --format csv
+[ "$(wc -l <"$T/out")" = 19 ] || fail "compare csv: not a header + 18 rows"
+head -1 "$T/out" | grep -q "^trace,trace_id,trace_hash,format,policy,run_id,model,copies," ||
+	fail "compare csv header"
+n=$(head -1 "$T/out" | tr ',' '\n' | wc -l)
+awk -F, -v n="$n" 'NF != n { bad = 1 } END { exit bad }' "$T/out" ||
+	fail "compare csv rows differ in width"
+expect 0 "" -- "$COWSIM" compare --db c.db --format csv --baseline linux-6.12
+head -1 "$T/out" | grep -q ",copies_ratio," || fail "compare csv lacks ratios"
+expect 0 "" -- "$COWSIM" compare --db c.db --format json --baseline linux-6.12
+head -c 1 "$T/out" | grep -q '\[' || fail "compare json is not an array"
+[ "$(grep -c '"policy":' "$T/out")" = 18 ] || fail "compare json: not 18 records"
+if command -v python3 >/dev/null 2>&1; then
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1]));
+assert len(d) == 18 and all("ratios" in r and "copies" in r for r in d)' "$T/out" ||
+		fail "compare json does not parse"
+fi
+expect 0 "|---|" -- "$COWSIM" compare --db kv.db --format markdown
+expect 0 "eng-observed.scn" -- "$COWSIM" compare --db c.db --trace eng-observed.scn
+grep -q "^a.ev" "$T/out" && fail "--trace did not select"
+expect 0 "b.ev" -- "$COWSIM" compare --db c.db --trace "$T/b.ev" --policy linux-5.9
+grep -q "linux-6.12" "$T/out" && fail "--policy did not select"
+expect 2 "no stored trace matches 'nope'" -- "$COWSIM" compare --db c.db --trace nope
+expect 2 "linux-9.9" -- "$COWSIM" compare --db c.db --baseline linux-9.9
+expect 2 "format" -- "$COWSIM" compare --db c.db --format xml
+
+# ---- report -----------------------------------------------------------------
+if command -v gnuplot >/dev/null 2>&1; then
+	expect 0 "" -- "$COWSIM" replay "$NOFORK" --db kv.db -q
+	expect 0 "written to rep" -- "$COWSIM" report --db kv.db -o rep
+	[ -f rep/index.html ] || fail "report: no index.html"
+	for id in 1 2; do
+		for stem in copies cumcopies frames; do
+			for ext in gp png svg; do
+				[ -s rep/$stem-t$id.$ext ] || fail "report: rep/$stem-t$id.$ext missing"
+			done
+		done
+	done
+	for ext in gp png svg dat; do
+		[ -s rep/forklat-t1.$ext ] || fail "report: forklat-t1.$ext missing"
+		[ -s rep/agreement.$ext ] || fail "report: agreement.$ext missing"
+	done
+	[ -e rep/forklat-t2.png ] && fail "report drew fork latency of a trace without forks"
+	grep -q "this trace has no forks" rep/index.html || fail "report: no 'no data' for forks"
+	for f in rep/*.png; do
+		head -c 8 "$f" | od -An -c | grep -q 'P   N   G' || fail "$f is not a PNG"
+	done
+	for f in rep/*.svg; do
+		grep -q '<svg' "$f" || fail "$f is not an SVG"
+		grep -q '</svg>' "$f" || fail "$f is truncated"
+	done
+	for img in $(grep -o 'src="[^"]*"' rep/index.html | sed 's/src="//; s/"//'); do
+		[ -s "rep/$img" ] || fail "index.html shows a missing $img"
+	done
+	grep -qiE '(src|href)="(https?:)?//' rep/index.html && fail "index.html uses the network"
+	ls -a | grep -q '\.tmp-' && fail "report left a temporary folder"
+	# the kept scripts redraw their picture
+	rm rep/copies-t1.png
+	(cd rep && gnuplot copies-t1.gp) || fail "a kept script does not run"
+	[ -s rep/copies-t1.png ] || fail "a kept script did not redraw"
+	# again onto itself: replaced
+	expect 0 "" -- "$COWSIM" report --db kv.db -o rep -q
+	[ -s rep/copies-t1.png ] || fail "report replacing itself"
+	# nothing to draw: say so
+	expect 0 "" -- "$COWSIM" replay "$NOFORK" --db nolab.db -q --policy linux-6.12
+	expect 0 "" -- "$COWSIM" report --db nolab.db -o rep2 -q
+	grep -q "No data: no trace here has kernel-observed" rep2/index.html ||
+		fail "report: no 'no data' for agreement"
+	# an empty folder is fine
+	mkdir empty
+	expect 0 "" -- "$COWSIM" report --db nolab.db -o empty -q
+	[ -s empty/index.html ] || fail "report into an empty folder"
+	# refusals: a folder that is not a report, gnuplot missing
+	mkdir mine && echo keep >mine/notes.txt
+	expect 2 "not a cowsim report" -- "$COWSIM" report --db kv.db -o mine
+	[ "$(cat mine/notes.txt)" = keep ] || fail "report touched a foreign folder"
+	expect 2 "gnuplot not found" -- env PATH=/nonexistent "$COWSIM" report --db kv.db -o rep3
+	[ -e rep3 ] && fail "report without gnuplot created its folder"
+	expect 2 "no/such" -- "$COWSIM" report --db kv.db -o no/such/r
+else
+	echo "store.sh: gnuplot not installed: report checks skipped"
+fi
+
+# ---- progress: on a terminal only ---------------------------------------------
+if command -v script >/dev/null 2>&1; then
+	script -qec "$COWSIM replay big.ev --db p.db --policy linux-6.12 --faults" \
+		/dev/null >tty.out 2>&1 </dev/null
+	grep -q "rows" tty.out || fail "no store progress line on a terminal"
+	"$COWSIM" replay big.ev --db p2.db --policy linux-6.12 --faults >/dev/null 2>notty.err
+	grep -q "rows" notty.err && fail "progress line when not on a terminal"
+fi
+
+if [ $fails -ne 0 ]; then
+	echo "$fails failure(s)"
+	exit 1
+fi
+echo "store: all good"
