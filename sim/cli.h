@@ -28,6 +28,7 @@ int cmd_check(int argc, char **argv);
 int cmd_policies(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
+int cmd_import(int argc, char **argv);   /* importers/cmd_import.c */
 
 struct ev_source;
 struct cs_ev;

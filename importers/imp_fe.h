@@ -1,0 +1,74 @@
+/*
+ * imp_fe.h - the front-end interface of the trace importers, and the
+ * event source built on them.
+ *
+ * A front end knows one input format and nothing else: each read() call
+ * parses input up to the next tracepoint record and fills a struct
+ * imp_rec (imp_core.h), whose strings stay valid until the next call.
+ * imp_open_source() wraps a front end and an imp_core into an ev_source:
+ * it first probes the head of the trace (the first maps snapshot, which
+ * names the default process tree; meta facts; whether allocations are
+ * traced), rewinds, and then streams records through the core.
+ *
+ * Lifecycle of a front end: *_open(), read() until 0, rewind() to start
+ * again, close().  read() returns 1 (a record), 0 (end of input) or a
+ * negative errno with a message naming file and line/record in fe->err.
+ * Lines or records that do not parse are counted through fe->core (NULL
+ * while probing) and skipped; a front end gives up with -EINVAL only when
+ * its input is mostly not what it reads.
+ */
+#ifndef COWSIM_IMP_FE_H
+#define COWSIM_IMP_FE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "evsrc.h"
+#include "imp_core.h"
+
+struct imp_fe;
+
+struct imp_fe_ops {
+	int (*read)(struct imp_fe *fe, struct imp_rec *r);
+	int (*rewind)(struct imp_fe *fe);
+	void (*close)(struct imp_fe *fe);
+};
+
+struct imp_fe {
+	const struct imp_fe_ops *ops;
+	struct imp_core *core;      /* for counting; NULL while probing */
+	uint64_t where;             /* line or record of the last read() */
+	const char *unit;           /* "line" or "record" */
+	uint64_t bytes_total, bytes_done;
+	uint64_t good, bad;         /* records parsed / lines rejected */
+	int has_alloc;              /* -1: probe decides; 0/1: the format says */
+	int perf;                   /* MMAP2 stands in for maps snapshots */
+	char err[512];
+};
+
+int imp_ftrace_open(const char *path, struct imp_fe **out, char *err,
+                    size_t errlen);
+int imp_perf_open(const char *path, struct imp_fe **out, char *err,
+                  size_t errlen);
+int imp_dat_open(const char *path, struct imp_fe **out, char *err,
+                 size_t errlen);
+
+/* A text line that did not parse: count it, warn about the first few, and
+ * return -EINVAL (with fe->err set) once most of the input is like that. */
+int imp_fe_bad_line(struct imp_fe *fe, const char *path, const char *line,
+                    size_t len, const char *what);
+
+/* Open path (format "dat", "ftrace" or "perf") as an event source. */
+int imp_open_source(const char *path, const char *format,
+                    const struct evsrc_opts *opts, struct ev_source **out,
+                    char *err, size_t errlen);
+
+/* The import's counters, for `cowsim import` (NULL if src is not an
+ * importer source). */
+const struct imp_core *imp_source_core(const struct ev_source *src);
+
+/* Which text format the first bytes of a (decompressed) file look like:
+ * "ftrace", "perf" or NULL. */
+const char *imp_detect_text(const char *head, size_t n);
+
+#endif

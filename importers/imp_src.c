@@ -1,0 +1,276 @@
+/*
+ * imp_src.c - an importer front end plus the core, as an event source
+ * (imp_fe.h).
+ *
+ * The probe: before streaming, the head of the trace is read once through
+ * the front end to learn what only the trace can say and what the replay
+ * needs before its first event - the `cowsim: meta` facts (swap, kernel),
+ * the pid of the first `cowsim: maps` snapshot (the default process tree),
+ * and whether kmem:mm_page_alloc is traced at all (without it no fault can
+ * be labelled, and a write-protect fault with no allocation would wrongly
+ * read as a reuse).  The probe stops at the first snapshot once an
+ * allocation has been seen, or after PROBE_MAX records; launcher-made
+ * traces have both within their first few thousand records.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "imp_fe.h"
+
+#define PROBE_MAX 2000000u
+#define BAD_LINES_TOLERATED 1000u
+
+struct imp_source {
+	struct ev_source base;
+	struct imp_core core;
+	struct imp_fe *fe;
+	int quiet;
+	int done;
+	int failed;
+};
+
+int imp_fe_bad_line(struct imp_fe *fe, const char *path, const char *line,
+                    size_t len, const char *what)
+{
+	fe->bad++;
+	if (fe->core) {
+		fe->core->st.bad_lines++;
+		fe->core->where = fe->where;
+		imp_core_warn(fe->core, 7, "%s, skipped: '%.*s'", what,
+		              (int)(len > 100 ? 100 : len), line);
+	}
+	if (fe->bad > BAD_LINES_TOLERATED && fe->bad > fe->good) {
+		snprintf(fe->err, sizeof(fe->err), "%s:%" PRIu64 ": %s; %" PRIu64
+		         " of the lines so far are not trace lines: not a %s trace?",
+		         path, fe->where, what, fe->bad,
+		         fe->perf ? "perf script" : "ftrace");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void warn_stderr(void *ctx, const char *msg)
+{
+	struct imp_source *s = ctx;
+	if (!s->quiet)
+		fprintf(stderr, "cowsim: warning: %s\n", msg);
+}
+
+static long imp_next(struct ev_source *src, struct cs_ev *buf, size_t max)
+{
+	struct imp_source *s = (struct imp_source *)src;
+	struct imp_rec r;
+
+	if (s->failed)
+		return -EIO;
+	while (!s->done && imp_core_pending(&s->core) < max) {
+		int rc = s->fe->ops->read(s->fe, &r);
+		s->core.where = s->fe->where;
+		if (rc < 0) {
+			snprintf(src->err, sizeof(src->err), "%s", s->fe->err);
+			s->failed = 1;
+			return rc;
+		}
+		if (rc == 0) {
+			s->done = 1;
+			src->bytes_done = src->bytes_total;
+			if (imp_core_finish(&s->core) || imp_core_store_stats(&s->core)) {
+				snprintf(src->err, sizeof(src->err), "%s: out of memory",
+				         src->path);
+				s->failed = 1;
+				return -ENOMEM;
+			}
+			break;
+		}
+		if (imp_core_feed(&s->core, &r)) {
+			snprintf(src->err, sizeof(src->err), "%s: out of memory",
+			         src->path);
+			s->failed = 1;
+			return -ENOMEM;
+		}
+	}
+	src->bytes_done = s->fe->bytes_done;
+	size_t n = imp_core_pop(&s->core, buf, max);
+	src->events += n;
+	return (long)n;
+}
+
+static void imp_close(struct ev_source *src)
+{
+	struct imp_source *s = (struct imp_source *)src;
+	if (s->fe)
+		s->fe->ops->close(s->fe);
+	imp_core_free(&s->core);
+	evsrc_fini(src);
+	free(s);
+}
+
+static const struct ev_source_ops imp_ops = { .next = imp_next,
+                                              .close = imp_close };
+
+const struct imp_core *imp_source_core(const struct ev_source *src)
+{
+	if (!src || src->ops != &imp_ops)
+		return NULL;
+	return &((const struct imp_source *)src)->core;
+}
+
+struct probe {
+	uint32_t snap_pid;
+	int alloc;
+};
+
+static int probe(struct imp_source *s, struct probe *pr, char *err,
+                 size_t errlen)
+{
+	struct imp_rec r;
+	uint64_t n = 0;
+	pr->snap_pid = 0;
+	pr->alloc = 0;
+	while (n++ < PROBE_MAX) {
+		int rc = s->fe->ops->read(s->fe, &r);
+		if (rc <= 0)
+			break;   /* errors resurface when streaming */
+		if (r.kind == IK_PAGE_ALLOC)
+			pr->alloc = 1;
+		if (r.kind == IK_PRINT) {
+			uint32_t pid;
+			int m = imp_marker_meta(&s->base, r.s, r.slen);
+			if (m == -ENOMEM)
+				goto nomem;
+			if (!pr->snap_pid &&
+			    imp_marker_snapshot_begin(r.s, r.slen, &pid))
+				pr->snap_pid = pid;
+		}
+		if (pr->snap_pid && (pr->alloc || s->fe->has_alloc >= 0))
+			break;
+	}
+	int rc = s->fe->ops->rewind(s->fe);
+	if (rc) {
+		snprintf(err, errlen, "%s", s->fe->err);
+		return rc;
+	}
+	return 0;
+nomem:
+	snprintf(err, errlen, "%s: out of memory", s->base.path);
+	return -ENOMEM;
+}
+
+int imp_open_source(const char *path, const char *format,
+                    const struct evsrc_opts *opts, struct ev_source **out,
+                    char *err, size_t errlen)
+{
+	struct imp_source *s = calloc(1, sizeof(*s));
+	int rc;
+	char buf[64];
+
+	if (!s || evsrc_init(&s->base, &imp_ops, path, format)) {
+		if (s)
+			evsrc_fini(&s->base);
+		free(s);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	s->quiet = opts ? opts->quiet : 0;
+	if (!strcmp(format, "dat"))
+		rc = imp_dat_open(path, &s->fe, err, errlen);
+	else if (!strcmp(format, "perf"))
+		rc = imp_perf_open(path, &s->fe, err, errlen);
+	else
+		rc = imp_ftrace_open(path, &s->fe, err, errlen);
+	if (rc)
+		goto fail;
+	struct probe pr;
+	if ((rc = probe(s, &pr, err, errlen)))
+		goto fail;
+
+	imp_core_init(&s->core, &s->base);
+	struct imp_core *c = &s->core;
+	c->warn = warn_stderr;
+	c->warn_ctx = s;
+	c->where_unit = s->fe->unit;
+	c->perf = s->fe->perf;
+	c->labels = s->fe->has_alloc >= 0 ? s->fe->has_alloc : pr.alloc;
+	const char *selwhat;
+	if (opts && opts->pid) {
+		c->sel = IMP_SEL_PID;
+		c->sel_pid = opts->pid;
+		snprintf(buf, sizeof(buf), "pid %u", opts->pid);
+		selwhat = buf;
+	} else if (opts && opts->comm) {
+		c->sel = IMP_SEL_COMM;
+		snprintf(c->sel_comm, sizeof(c->sel_comm), "%s", opts->comm);
+		snprintf(buf, sizeof(buf), "comm %.15s", opts->comm);
+		selwhat = buf;
+	} else if (pr.snap_pid) {
+		c->sel = IMP_SEL_PID;
+		c->sel_pid = pr.snap_pid;
+		snprintf(buf, sizeof(buf), "pid %u (first maps snapshot)",
+		         pr.snap_pid);
+		selwhat = buf;
+	} else {
+		c->sel = IMP_SEL_ALL;
+		selwhat = "all";
+	}
+	s->fe->core = c;
+	s->base.bytes_total = s->fe->bytes_total;
+	if (evsrc_meta_set(&s->base, "import_format", format) ||
+	    evsrc_meta_set(&s->base, "import_selection", selwhat) ||
+	    evsrc_meta_set(&s->base, "import_labels", c->labels ? "yes" : "no")) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto fail;
+	}
+	*out = &s->base;
+	return 0;
+fail:
+	if (s->fe)
+		s->fe->ops->close(s->fe);
+	imp_core_free(&s->core);
+	evsrc_fini(&s->base);
+	free(s);
+	return rc;
+}
+
+const char *imp_detect_text(const char *head, size_t n)
+{
+	const char *p = head, *e = head + n;
+	int ftrace = 0, perf = 0;
+	for (int lines = 0; p < e && lines < 64; lines++) {
+		const char *nl = memchr(p, '\n', (size_t)(e - p));
+		const char *le = nl ? nl : e;
+		size_t len = (size_t)(le - p);
+		if (len >= 9 && !memcmp(p, "# tracer:", 9))
+			ftrace += 10;
+		else if (len > 5 && !memcmp(p, "cpus=", 5))
+			ftrace += 10;
+		else if (memmem(p, len, "PERF_RECORD_", 12))
+			perf += 10;
+		else if (len > 20) {
+			/* "comm-PID [CPU]" vs "comm PID [CPU]" */
+			const char *br = memchr(p, '[', len);
+			if (br && br > p + 1) {
+				const char *q = br;
+				while (q > p && q[-1] == ' ')
+					q--;
+				if (q > p && q[-1] == ')')
+					ftrace++;
+				while (q > p && q[-1] >= '0' && q[-1] <= '9')
+					q--;
+				if (q > p && q[-1] == '-')
+					ftrace++;
+				else if (q > p && (q[-1] == ' ' || q[-1] == '/'))
+					perf++;
+			}
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	if (!ftrace && !perf)
+		return NULL;
+	return perf > ftrace ? "perf" : "ftrace";
+}
