@@ -641,7 +641,18 @@ static void out_apply(struct imp_core *c, struct imp_task *t, struct cs_ev *ev)
 	as = task_as(c, t);
 	if (!as)
 		return;
-	if (ev->type == EV_FAULT) {
+	if (ev->type == EV_OBSERVED) {
+		switch (ev->flags) {
+		case EV_OBS_COPY: c->st.labels_copy++; break;
+		case EV_OBS_REUSE: c->st.labels_reuse++; break;
+		case EV_OBS_ZERO: c->st.labels_zero++; break;
+		case EV_OBS_NEW: c->st.labels_new++; break;
+		}
+	} else if (ev->type == EV_FAULT) {
+		if (ev->flags & EV_PF_USER)
+			c->st.faults_user++;
+		else
+			c->st.faults_kernel++;
 		uint64_t pg = ev->addr >> EV_PAGE_SHIFT;
 		struct vma *v = vma_find(&as->vmas, pg);
 		if (!v && ev->addr >= MIN_USER_ADDR) {
@@ -731,12 +742,6 @@ static void win_close(struct imp_core *c, struct imp_task *t, uint64_t ts,
 	mk_ev(&ev, t, ts, cpu, EV_OBSERVED);
 	ev.addr = t->win_addr;
 	ev.flags = lab;
-	switch (lab) {
-	case EV_OBS_COPY: c->st.labels_copy++; break;
-	case EV_OBS_REUSE: c->st.labels_reuse++; break;
-	case EV_OBS_ZERO: c->st.labels_zero++; break;
-	case EV_OBS_NEW: c->st.labels_new++; break;
-	}
 	emit(c, t, &ev);
 }
 
@@ -1759,7 +1764,9 @@ int imp_core_feed(struct imp_core *c, const struct imp_rec *r)
 	struct cs_ev ev;
 
 	c->st.records++;
-	if (r->ts < c->last_in_ts) {
+	if (r->kind == IK_DROPPED && !r->ts) {
+		/* a loss line of text carries no time of its own */
+	} else if (r->ts < c->last_in_ts) {
 		c->st.nonmonotonic++;
 		imp_core_warn(c, WARN_NONMONO, "timestamp goes back %" PRIu64
 		              " ns: clamped to keep time order", c->last_in_ts - r->ts);
@@ -1897,12 +1904,6 @@ int imp_core_feed(struct imp_core *c, const struct imp_rec *r)
 		if (ev.addr >= EV_USER_TOP) {
 			c->st.faults_highaddr++;
 			break;
-		}
-		if (t->sel || t->hold) {
-			if (r->kind == IK_PF_USER)
-				c->st.faults_user++;
-			else
-				c->st.faults_kernel++;
 		}
 		emit(c, t, &ev);
 		if (c->labels) {

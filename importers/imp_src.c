@@ -37,10 +37,17 @@ int imp_fe_bad_line(struct imp_fe *fe, const char *path, const char *line,
 {
 	fe->bad++;
 	if (fe->core) {
+		/* Quote the line printable: it may be binary garbage. */
+		char q[104];
+		size_t n = len > 100 ? 100 : len;
+		for (size_t i = 0; i < n; i++) {
+			unsigned char ch = (unsigned char)line[i];
+			q[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+		}
+		q[n] = 0;
 		fe->core->st.bad_lines++;
 		fe->core->where = fe->where;
-		imp_core_warn(fe->core, 7, "%s, skipped: '%.*s'", what,
-		              (int)(len > 100 ? 100 : len), line);
+		imp_core_warn(fe->core, 7, "%s, skipped: '%s'", what, q);
 	}
 	if (fe->bad > BAD_LINES_TOLERATED && fe->bad > fe->good) {
 		snprintf(fe->err, sizeof(fe->err), "%s:%" PRIu64 ": %s; %" PRIu64
@@ -73,6 +80,13 @@ static long imp_next(struct ev_source *src, struct cs_ev *buf, size_t max)
 			snprintf(src->err, sizeof(src->err), "%s", s->fe->err);
 			s->failed = 1;
 			return rc;
+		}
+		if (rc == 0 && !s->fe->good && s->fe->bad) {
+			snprintf(src->err, sizeof(src->err), "%s: no %s in it (%" PRIu64
+			         " lines did not parse)", src->path, s->fe->perf ?
+			         "perf script lines" : "ftrace event lines", s->fe->bad);
+			s->failed = 1;
+			return -EINVAL;
 		}
 		if (rc == 0) {
 			s->done = 1;
