@@ -1994,6 +1994,8 @@ int imp_core_finish(struct imp_core *c)
 size_t imp_core_pop(struct imp_core *c, struct cs_ev *buf, size_t max)
 {
 	size_t n = c->out_n < max ? c->out_n : max;
+	if (!n)
+		return 0;
 	memcpy(buf, c->out + c->out_head, n * sizeof(*buf));
 	c->out_head += n;
 	c->out_n -= n;

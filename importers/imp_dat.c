@@ -17,12 +17,21 @@
  * from the parsed print format: the masks of GFP_HIGHUSER_MOVABLE,
  * __GFP_ZERO and __GFP_WRITE are whatever this kernel says they are.
  *
+ * Decoding and importing overlap: after the probe, a reader thread does all
+ * the libtracecmd work (decompression, merging, freeing records) and
+ * fills batches of imp_rec, with their few strings copied into the
+ * batch's arena; the importing thread only consumes batches.  libtracecmd
+ * is touched by one thread at a time (the probe runs before the reader
+ * starts), and a batch is never refilled before it is released, so the
+ * strings stay valid while the core looks at them.
+ *
  * libtracecmd's tracecmd_read_next_data(), tracecmd_peek_next_data() and
  * tracecmd_set_all_cpus_to_timestamp() are exported but not declared in
  * the public header (trace-cmd 3.1.6); they are declared below.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +49,18 @@ extern void tracecmd_set_all_cpus_to_timestamp(struct tracecmd_input *h,
                                                unsigned long long time);
 
 #define MAX_FIELDS 7
+#define BATCH 2048
+#define NBATCH 4
+#define ARENA (96u << 10)
+#define STR_MAX 4096u          /* longer strings (none in practice) are cut */
+
+struct batch {
+	struct imp_rec r[BATCH];
+	uint64_t where[BATCH];
+	char arena[ARENA];
+	uint32_t n, used;
+	int eof;
+};
 
 enum { RAW_NONE, RAW_ENTER, RAW_EXIT };
 
@@ -74,6 +95,15 @@ struct dat_fe {
 	bool gfp_ok;
 	struct tep_format_field *f_type, *f_flags, *f_pid;
 	bool swap;                  /* file endianness differs from ours */
+	/* the reader thread (after the probe) */
+	bool threaded, started;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct batch *ring[NBATCH];
+	int prod, cons, full, stop;
+	struct batch *cb;           /* the batch being consumed */
+	uint32_t ci;
 };
 
 static uint64_t rd(const struct dat_fe *d, const struct tep_format_field *f,
@@ -292,9 +322,9 @@ static struct tep_record *next_rec(struct dat_fe *d, int *bi)
 	return r;
 }
 
-static int dat_read(struct imp_fe *fe, struct imp_rec *r)
+static int dat_read_sync(struct dat_fe *d, struct imp_rec *r)
 {
-	struct dat_fe *d = (struct dat_fe *)fe;
+	struct imp_fe *fe = &d->fe;
 	struct tep_record *rec;
 	int bi;
 
@@ -408,9 +438,118 @@ static int dat_read(struct imp_fe *fe, struct imp_rec *r)
 	return 1;
 }
 
+static const char *arena_copy(struct batch *b, const char *s, size_t *len)
+{
+	size_t n = *len > STR_MAX ? STR_MAX : *len;
+	char *dst = b->arena + b->used;
+	memcpy(dst, s, n);
+	b->used += (uint32_t)n;
+	*len = n;
+	return dst;
+}
+
+static void *reader(void *arg)
+{
+	struct dat_fe *d = arg;
+	for (;;) {
+		pthread_mutex_lock(&d->mu);
+		while (d->full == NBATCH && !d->stop)
+			pthread_cond_wait(&d->cv, &d->mu);
+		int stop = d->stop;
+		struct batch *b = d->ring[d->prod];
+		pthread_mutex_unlock(&d->mu);
+		if (stop)
+			break;
+		b->n = b->used = 0;
+		b->eof = 0;
+		/* Room for two strings of STR_MAX before each record. */
+		while (b->n < BATCH && b->used + 2 * STR_MAX <= ARENA) {
+			struct imp_rec *r = &b->r[b->n];
+			if (dat_read_sync(d, r) <= 0) {
+				b->eof = 1;
+				break;
+			}
+			if (r->slen)
+				r->s = arena_copy(b, r->s, &r->slen);
+			if (r->s2len)
+				r->s2 = arena_copy(b, r->s2, &r->s2len);
+			b->where[b->n++] = d->fe.where;
+		}
+		pthread_mutex_lock(&d->mu);
+		d->prod = (d->prod + 1) % NBATCH;
+		d->full++;
+		pthread_cond_broadcast(&d->cv);
+		pthread_mutex_unlock(&d->mu);
+		if (b->eof)
+			break;
+	}
+	return NULL;
+}
+
+static void reader_stop(struct dat_fe *d)
+{
+	if (!d->started)
+		return;
+	pthread_mutex_lock(&d->mu);
+	d->stop = 1;
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+	pthread_join(d->th, NULL);
+	d->started = false;
+	d->stop = 0;
+	d->prod = d->cons = d->full = 0;
+	d->cb = NULL;
+}
+
+static int dat_read(struct imp_fe *fe, struct imp_rec *r)
+{
+	struct dat_fe *d = (struct dat_fe *)fe;
+	if (!d->threaded)
+		return dat_read_sync(d, r);
+	if (!d->started) {
+		for (int i = 0; i < NBATCH; i++)
+			if (!d->ring[i] && !(d->ring[i] = malloc(sizeof(struct batch)))) {
+				d->threaded = false;   /* no memory for it: read inline */
+				return dat_read_sync(d, r);
+			}
+		d->prod = d->cons = d->full = 0;
+		d->cb = NULL;
+		if (pthread_create(&d->th, NULL, reader, d)) {
+			d->threaded = false;
+			return dat_read_sync(d, r);
+		}
+		d->started = true;
+	}
+	for (;;) {
+		struct batch *b = d->cb;
+		if (b && d->ci < b->n) {
+			*r = b->r[d->ci];
+			fe->where = b->where[d->ci++];
+			return 1;
+		}
+		if (b) {
+			if (b->eof)
+				return 0;
+			pthread_mutex_lock(&d->mu);
+			d->cons = (d->cons + 1) % NBATCH;
+			d->full--;
+			pthread_cond_broadcast(&d->cv);
+			pthread_mutex_unlock(&d->mu);
+			d->cb = NULL;
+		}
+		pthread_mutex_lock(&d->mu);
+		while (!d->full)
+			pthread_cond_wait(&d->cv, &d->mu);
+		d->cb = d->ring[d->cons];
+		d->ci = 0;
+		pthread_mutex_unlock(&d->mu);
+	}
+}
+
 static int dat_rewind(struct imp_fe *fe)
 {
 	struct dat_fe *d = (struct dat_fe *)fe;
+	reader_stop(d);
 	if (d->cur)
 		tracecmd_free_record(d->cur);
 	if (d->stash)
@@ -423,12 +562,19 @@ static int dat_rewind(struct imp_fe *fe)
 		tracecmd_set_all_cpus_to_timestamp(d->b[i].h, 0);
 	}
 	fe->where = 0;
+	/* From here on (the probe is done) reading overlaps importing. */
+	d->threaded = true;
 	return 0;
 }
 
 static void dat_close(struct imp_fe *fe)
 {
 	struct dat_fe *d = (struct dat_fe *)fe;
+	reader_stop(d);
+	for (int i = 0; i < NBATCH; i++)
+		free(d->ring[i]);
+	pthread_cond_destroy(&d->cv);
+	pthread_mutex_destroy(&d->mu);
 	if (d->cur)
 		tracecmd_free_record(d->cur);
 	if (d->stash)
@@ -461,6 +607,8 @@ int imp_dat_open(const char *path, struct imp_fe **out, char *err,
 		return -ENOMEM;
 	}
 	snprintf(d->path, sizeof(d->path), "%s", path);
+	pthread_mutex_init(&d->mu, NULL);
+	pthread_cond_init(&d->cv, NULL);
 	d->fe.ops = &dat_ops;
 	d->fe.unit = "record";
 	if (!stat(path, &st))

@@ -2,9 +2,12 @@
  * imp_lines.h - lines of a text trace, plain or zstd-compressed, streamed.
  *
  * Text traces are read in one pass with memory independent of their size:
- * a fixed buffer (IMP_LINES_BUF) is filled by read(2) or by
- * ZSTD_decompressStream, and lines are handed out as pointers into it,
- * valid until the next call.  A ".zst" file is recognised by its magic
+ * a fixed buffer (IMP_LINES_BUF) is filled by ZSTD_decompressStream, or by
+ * read(2) for what cannot be mapped (pipes, tracefs files), and lines are
+ * handed out as pointers into it, valid until the next call.  A plain
+ * regular file is mmap()ed instead: its lines are read in place, without
+ * the copy into a buffer (a tenth of the import's time at 500 MB/s), and
+ * the kernel pages it in and out as the scan passes.  A ".zst" file is recognised by its magic
  * number, not its name.  The buffer holds one line at most IMP_LINE_MAX
  * long; a longer line (binary garbage without newlines) is skipped and
  * reported, never a reason to grow without bound.
@@ -35,6 +38,9 @@ struct imp_lines {
 	bool zin_eof;
 	bool zframe_open;      /* inside a zstd frame (not at a boundary) */
 	char *buf;
+	size_t cap;            /* IMP_LINES_BUF, less for a small plain file */
+	char *map;             /* a plain regular file, mapped whole */
+	size_t maplen;
 	size_t start, end;     /* unread bytes: buf[start..end) */
 	bool eof;
 	bool skipping;         /* discarding the rest of an overlong line */

@@ -54,6 +54,58 @@ static bool fnum(const char *b, const char *e, const char *key, uint64_t *v)
 	return p && tp_num(&p, e, v);
 }
 
+/* The hot events print their fields in a fixed order: take "key=" right
+ * at *p (after spaces) without searching; the callers fall back to the
+ * searching parsers when a line is laid out otherwise. */
+#define SEQ(p, e, lit) seq_key(p, e, lit, sizeof(lit) - 1)
+static inline bool seq_key(const char **p, const char *e, const char *key,
+                           size_t k)
+{
+	const char *s = tp_skip_sp(*p, e);
+	if ((size_t)(e - s) < k || memcmp(s, key, k))
+		return false;
+	*p = s + k;
+	return true;
+}
+
+static inline void skip_tok(const char **p, const char *e)
+{
+	const char *s = *p;
+	while (s < e && *s != ' ')
+		s++;
+	*p = s;
+}
+
+/* "address=0x.. ip=0x..|symbol error_code=0x.." */
+static bool pf_fast(const char *b, const char *e, struct imp_rec *r)
+{
+	const char *p = b;
+	if (!SEQ(&p, e, "address=") || !tp_num(&p, e, &r->a[0]) ||
+	    !SEQ(&p, e, "ip="))
+		return false;
+	if (!tp_num(&p, e, &r->a[1]) || (p < e && *p != ' ')) {
+		r->a[1] = 0;   /* a kernel symbol */
+		skip_tok(&p, e);
+	}
+	return SEQ(&p, e, "error_code=") && tp_num(&p, e, &r->a[2]);
+}
+
+/* "page=X pfn=0x.. order=N migratetype=N gfp_flags=NAMES" */
+static bool alloc_fast(const char *b, const char *e, struct imp_rec *r)
+{
+	const char *p = b;
+	if (!SEQ(&p, e, "page="))
+		return false;
+	skip_tok(&p, e);
+	if (!SEQ(&p, e, "pfn=") || !tp_num(&p, e, &r->a[0]) ||
+	    !SEQ(&p, e, "order=") || !tp_num(&p, e, &r->a[1]) ||
+	    !SEQ(&p, e, "migratetype=") || !tp_num(&p, e, &r->a[3]) ||
+	    !SEQ(&p, e, "gfp_flags="))
+		return false;
+	r->a[2] = imp_tp_gfp_names(p, e);
+	return true;
+}
+
 uint64_t imp_tp_gfp_names(const char *s, const char *e)
 {
 	uint64_t out = 0;
@@ -255,6 +307,8 @@ int imp_tp_parse(const char *name, size_t nlen, enum imp_tp_style style,
 		if (NAME_IS(name, nlen, "page_fault_user") ||
 		    NAME_IS(name, nlen, "page_fault_kernel")) {
 			r->kind = nlen == 15 ? IK_PF_USER : IK_PF_KERNEL;
+			if (pf_fast(b, e, r))
+				return 0;
 			if (!fnum(b, e, "address=", &r->a[0]))
 				return -1;
 			if (!fnum(b, e, "ip=", &r->a[1]))
@@ -371,6 +425,8 @@ int imp_tp_parse(const char *name, size_t nlen, enum imp_tp_style style,
 	case 'm':
 		if (NAME_IS(name, nlen, "mm_page_alloc")) {
 			r->kind = IK_PAGE_ALLOC;
+			if (alloc_fast(b, e, r))
+				return 0;
 			if (!fnum(b, e, "pfn=", &r->a[0]) ||
 			    !fnum(b, e, "order=", &r->a[1]))
 				return -1;
