@@ -17,25 +17,33 @@
  * from the parsed print format: the masks of GFP_HIGHUSER_MOVABLE,
  * __GFP_ZERO and __GFP_WRITE are whatever this kernel says they are.
  *
- * Decoding and importing overlap: after the probe, a reader thread does all
- * the libtracecmd work (decompression, merging, freeing records) and
- * fills batches of imp_rec, with their few strings copied into the
- * batch's arena; the importing thread only consumes batches.  libtracecmd
- * is touched by one thread at a time (the probe runs before the reader
- * starts), and a batch is never refilled before it is released, so the
- * strings stay valid while the core looks at them.
+ * libtracecmd runs in a child process.  The child opens the file, probes
+ * its head (meta markers, the first maps snapshot, whether allocations are
+ * traced), rewinds, and fills a ring of record batches in memory shared
+ * with the parent (the few strings copied into each batch's arena); a
+ * byte through a pipe hands over each full batch and each free one.  Two
+ * things come of it.  Decoding (zstd, kbuffer, merging) overlaps the
+ * import on the second CPU.  And a corrupt trace.dat can crash libtracecmd
+ * - fuzzing found tracecmd_open_fd() calling tracecmd_close() on a
+ * half-built handle - without crashing cowsim: the parent sees the pipe
+ * close and reports the file and record instead.
  *
  * libtracecmd's tracecmd_read_next_data(), tracecmd_peek_next_data() and
  * tracecmd_set_all_cpus_to_timestamp() are exported but not declared in
  * the public header (trace-cmd 3.1.6); they are declared below.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <trace-cmd.h>
 
@@ -53,6 +61,7 @@ extern void tracecmd_set_all_cpus_to_timestamp(struct tracecmd_input *h,
 #define NBATCH 4
 #define ARENA (96u << 10)
 #define STR_MAX 4096u          /* longer strings (none in practice) are cut */
+#define META_MAX (16u << 10)
 
 struct batch {
 	struct imp_rec r[BATCH];
@@ -60,6 +69,17 @@ struct batch {
 	char arena[ARENA];
 	uint32_t n, used;
 	int eof;
+};
+
+/* Memory shared by the parent and the reader process. */
+struct shared {
+	int32_t status;            /* 1 probed, -1 failed (err) */
+	int32_t has_alloc;
+	struct imp_probe pr;
+	char err[512];
+	uint32_t metalen;
+	char meta[META_MAX];       /* "key\0value\0" pairs */
+	struct batch ring[NBATCH];
 };
 
 enum { RAW_NONE, RAW_ENTER, RAW_EXIT };
@@ -95,19 +115,17 @@ struct dat_fe {
 	bool gfp_ok;
 	struct tep_format_field *f_type, *f_flags, *f_pid;
 	bool swap;                  /* file endianness differs from ours */
-	/* the reader thread (after the probe) */
-	bool threaded, started;
-	pthread_t th;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct batch *ring[NBATCH];
-	int prod, cons, full, stop;
+	/* the reader process */
+	struct shared *sh;
+	pid_t child;
+	int c2p, p2c;               /* parent's ends of the two pipes */
+	int cons;
 	struct batch *cb;           /* the batch being consumed */
 	uint32_t ci;
 };
 
-static uint64_t rd(const struct dat_fe *d, const struct tep_format_field *f,
-                   const void *data, int dsize)
+static inline uint64_t rd(const struct dat_fe *d, const struct tep_format_field *f,
+                          const void *data, int dsize)
 {
 	uint64_t v = 0;
 	if (!f || f->offset < 0 || f->offset + f->size > dsize)
@@ -448,108 +466,8 @@ static const char *arena_copy(struct batch *b, const char *s, size_t *len)
 	return dst;
 }
 
-static void *reader(void *arg)
+static void rewind_sync(struct dat_fe *d)
 {
-	struct dat_fe *d = arg;
-	for (;;) {
-		pthread_mutex_lock(&d->mu);
-		while (d->full == NBATCH && !d->stop)
-			pthread_cond_wait(&d->cv, &d->mu);
-		int stop = d->stop;
-		struct batch *b = d->ring[d->prod];
-		pthread_mutex_unlock(&d->mu);
-		if (stop)
-			break;
-		b->n = b->used = 0;
-		b->eof = 0;
-		/* Room for two strings of STR_MAX before each record. */
-		while (b->n < BATCH && b->used + 2 * STR_MAX <= ARENA) {
-			struct imp_rec *r = &b->r[b->n];
-			if (dat_read_sync(d, r) <= 0) {
-				b->eof = 1;
-				break;
-			}
-			if (r->slen)
-				r->s = arena_copy(b, r->s, &r->slen);
-			if (r->s2len)
-				r->s2 = arena_copy(b, r->s2, &r->s2len);
-			b->where[b->n++] = d->fe.where;
-		}
-		pthread_mutex_lock(&d->mu);
-		d->prod = (d->prod + 1) % NBATCH;
-		d->full++;
-		pthread_cond_broadcast(&d->cv);
-		pthread_mutex_unlock(&d->mu);
-		if (b->eof)
-			break;
-	}
-	return NULL;
-}
-
-static void reader_stop(struct dat_fe *d)
-{
-	if (!d->started)
-		return;
-	pthread_mutex_lock(&d->mu);
-	d->stop = 1;
-	pthread_cond_broadcast(&d->cv);
-	pthread_mutex_unlock(&d->mu);
-	pthread_join(d->th, NULL);
-	d->started = false;
-	d->stop = 0;
-	d->prod = d->cons = d->full = 0;
-	d->cb = NULL;
-}
-
-static int dat_read(struct imp_fe *fe, struct imp_rec *r)
-{
-	struct dat_fe *d = (struct dat_fe *)fe;
-	if (!d->threaded)
-		return dat_read_sync(d, r);
-	if (!d->started) {
-		for (int i = 0; i < NBATCH; i++)
-			if (!d->ring[i] && !(d->ring[i] = malloc(sizeof(struct batch)))) {
-				d->threaded = false;   /* no memory for it: read inline */
-				return dat_read_sync(d, r);
-			}
-		d->prod = d->cons = d->full = 0;
-		d->cb = NULL;
-		if (pthread_create(&d->th, NULL, reader, d)) {
-			d->threaded = false;
-			return dat_read_sync(d, r);
-		}
-		d->started = true;
-	}
-	for (;;) {
-		struct batch *b = d->cb;
-		if (b && d->ci < b->n) {
-			*r = b->r[d->ci];
-			fe->where = b->where[d->ci++];
-			return 1;
-		}
-		if (b) {
-			if (b->eof)
-				return 0;
-			pthread_mutex_lock(&d->mu);
-			d->cons = (d->cons + 1) % NBATCH;
-			d->full--;
-			pthread_cond_broadcast(&d->cv);
-			pthread_mutex_unlock(&d->mu);
-			d->cb = NULL;
-		}
-		pthread_mutex_lock(&d->mu);
-		while (!d->full)
-			pthread_cond_wait(&d->cv, &d->mu);
-		d->cb = d->ring[d->cons];
-		d->ci = 0;
-		pthread_mutex_unlock(&d->mu);
-	}
-}
-
-static int dat_rewind(struct imp_fe *fe)
-{
-	struct dat_fe *d = (struct dat_fe *)fe;
-	reader_stop(d);
 	if (d->cur)
 		tracecmd_free_record(d->cur);
 	if (d->stash)
@@ -561,64 +479,18 @@ static int dat_rewind(struct imp_fe *fe)
 		d->b[i].peek = NULL;
 		tracecmd_set_all_cpus_to_timestamp(d->b[i].h, 0);
 	}
-	fe->where = 0;
-	/* From here on (the probe is done) reading overlaps importing. */
-	d->threaded = true;
-	return 0;
+	d->fe.where = 0;
 }
 
-static void dat_close(struct imp_fe *fe)
+/* Open the file and resolve its events (in the reader process). */
+static int setup(struct dat_fe *d, const char *path, char *err, size_t errlen)
 {
-	struct dat_fe *d = (struct dat_fe *)fe;
-	reader_stop(d);
-	for (int i = 0; i < NBATCH; i++)
-		free(d->ring[i]);
-	pthread_cond_destroy(&d->cv);
-	pthread_mutex_destroy(&d->mu);
-	if (d->cur)
-		tracecmd_free_record(d->cur);
-	if (d->stash)
-		tracecmd_free_record(d->stash);
-	for (int i = 0; i < d->nb; i++) {
-		if (d->b[i].peek)
-			tracecmd_free_record(d->b[i].peek);
-		free(d->b[i].ev);
-		if (i)
-			tracecmd_close(d->b[i].h);
-	}
-	free(d->b);
-	if (d->top)
-		tracecmd_close(d->top);
-	free(d);
-}
-
-static const struct imp_fe_ops dat_ops = {
-	.read = dat_read, .rewind = dat_rewind, .close = dat_close,
-};
-
-int imp_dat_open(const char *path, struct imp_fe **out, char *err,
-                 size_t errlen)
-{
-	struct dat_fe *d = calloc(1, sizeof(*d));
-	struct stat st;
-	int rc = -EINVAL;
-	if (!d) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -ENOMEM;
-	}
-	snprintf(d->path, sizeof(d->path), "%s", path);
-	pthread_mutex_init(&d->mu, NULL);
-	pthread_cond_init(&d->cv, NULL);
-	d->fe.ops = &dat_ops;
-	d->fe.unit = "record";
-	if (!stat(path, &st))
-		d->fe.bytes_total = (uint64_t)st.st_size;
 	tracecmd_set_loglevel(TEP_LOG_NONE);
 	d->top = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
 	if (!d->top) {
 		snprintf(err, errlen, "%s: not a readable trace.dat (libtracecmd "
 		         "could not open it: truncated or corrupt?)", path);
-		goto fail;
+		return -EINVAL;
 	}
 	struct tep_handle *tep = tracecmd_get_tep(d->top);
 	d->swap = tep_is_file_bigendian(tep) != tep_is_local_bigendian(tep);
@@ -627,35 +499,276 @@ int imp_dat_open(const char *path, struct imp_fe **out, char *err,
 		ni = 0;
 	d->b = calloc((size_t)ni + 1, sizeof(*d->b));
 	if (!d->b) {
-		rc = -ENOMEM;
 		snprintf(err, errlen, "%s: out of memory", path);
-		goto fail;
+		return -ENOMEM;
 	}
 	d->b[0].h = d->top;
 	d->nb = 1;
 	for (int i = 0; i < ni; i++) {
 		struct tracecmd_input *h = tracecmd_buffer_instance_handle(d->top, i);
-		if (!h)
-			continue;
-		d->b[d->nb++].h = h;
+		if (h)
+			d->b[d->nb++].h = h;
 	}
 	for (int i = 0; i < d->nb; i++) {
 		d->b[i].tep = tracecmd_get_tep(d->b[i].h);
 		if (!d->b[i].tep || resolve(d, &d->b[i])) {
-			rc = -ENOMEM;
 			snprintf(err, errlen, "%s: cannot read its event formats", path);
-			goto fail;
+			return -EINVAL;
 		}
 	}
 	if (!d->f_type || !d->f_pid) {
 		snprintf(err, errlen, "%s: no event formats in the file", path);
-		goto fail;
+		return -EINVAL;
 	}
 	bool alloc = tep_find_event_by_name(tep, "kmem", "mm_page_alloc") != NULL;
 	d->fe.has_alloc = alloc && d->gfp_ok ? -1 : 0;
+	return 0;
+}
+
+static void put_byte(int fd, char c)
+{
+	while (write(fd, &c, 1) < 0 && errno == EINTR)
+		;
+}
+
+static int get_byte(int fd, char *c)
+{
+	ssize_t k;
+	while ((k = read(fd, c, 1)) < 0 && errno == EINTR)
+		;
+	return k == 1 ? 0 : -1;
+}
+
+/* The reader process: open, probe, rewind, then fill batches until the
+ * end of the file.  Never returns. */
+static void reader(struct dat_fe *d, const char *path, int c2p, int p2c)
+{
+	struct shared *sh = d->sh;
+	struct imp_rec r;
+	struct ev_source meta;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGPIPE, SIG_DFL);
+	if (setup(d, path, sh->err, sizeof(sh->err))) {
+		sh->status = -1;
+		put_byte(c2p, 'E');
+		_exit(0);
+	}
+	if (evsrc_init(&meta, NULL, path, "dat")) {
+		snprintf(sh->err, sizeof(sh->err), "%s: out of memory", path);
+		sh->status = -1;
+		put_byte(c2p, 'E');
+		_exit(0);
+	}
+	for (uint64_t n = 0; n < IMP_PROBE_MAX; n++) {
+		if (dat_read_sync(d, &r) <= 0 ||
+		    imp_probe_step(&meta, &r, &sh->pr, d->fe.has_alloc))
+			break;
+	}
+	for (size_t i = 0; i < meta.nmeta; i++) {
+		size_t kl = strlen(meta.meta[i].key) + 1, vl = strlen(meta.meta[i].val) + 1;
+		if (sh->metalen + kl + vl > META_MAX)
+			break;
+		memcpy(sh->meta + sh->metalen, meta.meta[i].key, kl);
+		memcpy(sh->meta + sh->metalen + kl, meta.meta[i].val, vl);
+		sh->metalen += (uint32_t)(kl + vl);
+	}
+	evsrc_fini(&meta);
+	rewind_sync(d);
+	sh->has_alloc = d->fe.has_alloc;
+	sh->status = 1;
+	put_byte(c2p, 'P');
+
+	int prod = 0, tokens = NBATCH;
+	for (;;) {
+		char c;
+		if (!tokens) {
+			if (get_byte(p2c, &c))
+				_exit(0);   /* the parent is gone */
+			tokens++;
+		}
+		struct batch *b = &sh->ring[prod];
+		b->n = b->used = 0;
+		b->eof = 0;
+		/* Room for two strings of STR_MAX before each record. */
+		while (b->n < BATCH && b->used + 2 * STR_MAX <= ARENA) {
+			struct imp_rec *x = &b->r[b->n];
+			if (dat_read_sync(d, x) <= 0) {
+				b->eof = 1;
+				break;
+			}
+			if (x->slen)
+				x->s = arena_copy(b, x->s, &x->slen);
+			if (x->s2len)
+				x->s2 = arena_copy(b, x->s2, &x->s2len);
+			b->where[b->n++] = d->fe.where;
+		}
+		tokens--;
+		prod = (prod + 1) % NBATCH;
+		put_byte(c2p, 'B');
+		if (b->eof)
+			_exit(0);
+	}
+}
+
+static void reader_gone(struct dat_fe *d, const char *when)
+{
+	int st = 0;
+	if (d->child > 0 && waitpid(d->child, &st, 0) == d->child)
+		d->child = 0;
+	if (WIFSIGNALED(st))
+		snprintf(d->fe.err, sizeof(d->fe.err), "%s:%s%" PRIu64 ": libtracecmd "
+		         "crashed %s (signal %d): the trace.dat is corrupt", d->path,
+		         " record ", d->fe.where, when, WTERMSIG(st));
+	else
+		snprintf(d->fe.err, sizeof(d->fe.err), "%s: record %" PRIu64 ": the "
+		         "trace.dat reader stopped %s (status %d)", d->path,
+		         d->fe.where, when, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+static int dat_read(struct imp_fe *fe, struct imp_rec *r)
+{
+	struct dat_fe *d = (struct dat_fe *)fe;
+	for (;;) {
+		struct batch *b = d->cb;
+		if (b && d->ci < b->n) {
+			*r = b->r[d->ci];
+			fe->where = b->where[d->ci++];
+			return 1;
+		}
+		if (b) {
+			if (b->eof)
+				return 0;
+			put_byte(d->p2c, 'F');
+			d->cb = NULL;
+		}
+		char c;
+		if (get_byte(d->c2p, &c) || c != 'B') {
+			reader_gone(d, "while reading it");
+			return -EIO;
+		}
+		d->cb = &d->sh->ring[d->cons];
+		d->cons = (d->cons + 1) % NBATCH;
+		d->ci = 0;
+	}
+}
+
+static int dat_probe(struct imp_fe *fe, struct ev_source *meta,
+                     struct imp_probe *pr)
+{
+	struct dat_fe *d = (struct dat_fe *)fe;
+	*pr = d->sh->pr;
+	for (uint32_t off = 0; off < d->sh->metalen;) {
+		const char *k = d->sh->meta + off;
+		const char *v = k + strlen(k) + 1;
+		if (evsrc_meta_set(meta, k, v)) {
+			snprintf(fe->err, sizeof(fe->err), "%s: out of memory", d->path);
+			return -ENOMEM;
+		}
+		off += (uint32_t)(strlen(k) + strlen(v) + 2);
+	}
+	return 0;
+}
+
+static int dat_rewind(struct imp_fe *fe)
+{
+	snprintf(fe->err, sizeof(fe->err), "trace.dat: no rewind (it probes by "
+	         "itself)");
+	return -EINVAL;
+}
+
+static void dat_close(struct imp_fe *fe)
+{
+	struct dat_fe *d = (struct dat_fe *)fe;
+	if (d->child > 0) {
+		kill(d->child, SIGKILL);
+		waitpid(d->child, NULL, 0);
+	}
+	if (d->c2p >= 0)
+		close(d->c2p);
+	if (d->p2c >= 0)
+		close(d->p2c);
+	if (d->sh)
+		munmap(d->sh, sizeof(*d->sh));
+	free(d);
+}
+
+static const struct imp_fe_ops dat_ops = {
+	.read = dat_read, .rewind = dat_rewind, .close = dat_close,
+	.probe = dat_probe,
+};
+
+int imp_dat_open(const char *path, struct imp_fe **out, char *err,
+                 size_t errlen)
+{
+	struct dat_fe *d = calloc(1, sizeof(*d));
+	struct stat st;
+	int c2p[2], p2c[2];
+	if (!d) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	snprintf(d->path, sizeof(d->path), "%s", path);
+	d->fe.ops = &dat_ops;
+	d->fe.unit = "record";
+	d->c2p = d->p2c = -1;
+	if (stat(path, &st)) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		free(d);
+		return -e;
+	}
+	d->fe.bytes_total = (uint64_t)st.st_size;
+	d->sh = mmap(NULL, sizeof(*d->sh), PROT_READ | PROT_WRITE,
+	             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (d->sh == MAP_FAILED) {
+		d->sh = NULL;
+		snprintf(err, errlen, "%s: out of memory", path);
+		dat_close(&d->fe);
+		return -ENOMEM;
+	}
+	if (pipe2(c2p, O_CLOEXEC)) {
+		snprintf(err, errlen, "%s: pipe: %s", path, strerror(errno));
+		dat_close(&d->fe);
+		return -EIO;
+	}
+	if (pipe2(p2c, O_CLOEXEC)) {
+		close(c2p[0]);
+		close(c2p[1]);
+		snprintf(err, errlen, "%s: pipe: %s", path, strerror(errno));
+		dat_close(&d->fe);
+		return -EIO;
+	}
+	fflush(NULL);
+	d->child = fork();
+	if (d->child == 0) {
+		close(c2p[0]);
+		close(p2c[1]);
+		reader(d, path, c2p[1], p2c[0]);
+	}
+	close(c2p[1]);
+	close(p2c[0]);
+	d->c2p = c2p[0];
+	d->p2c = p2c[1];
+	if (d->child < 0) {
+		snprintf(err, errlen, "%s: fork: %s", path, strerror(errno));
+		d->child = 0;
+		dat_close(&d->fe);
+		return -EIO;
+	}
+	char c;
+	if (get_byte(d->c2p, &c)) {
+		reader_gone(d, "opening it");
+		snprintf(err, errlen, "%s", d->fe.err);
+		dat_close(&d->fe);
+		return -EINVAL;
+	}
+	if (c != 'P') {
+		snprintf(err, errlen, "%s", d->sh->err);
+		dat_close(&d->fe);
+		return -EINVAL;
+	}
+	d->fe.has_alloc = d->sh->has_alloc;
 	*out = &d->fe;
 	return 0;
-fail:
-	dat_close(&d->fe);
-	return rc;
 }

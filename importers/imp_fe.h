@@ -28,10 +28,26 @@
 
 struct imp_fe;
 
+/* What the probe learns from the head of a trace. */
+struct imp_probe {
+	uint32_t snap_pid;          /* first `cowsim: maps pid=N begin`, 0 none */
+	int alloc;                  /* a kmem:mm_page_alloc record was seen */
+};
+#define IMP_PROBE_MAX 2000000u
+
+/* Feed one record to the probe (meta facts go to meta).  Returns 1 once
+ * the probe has seen enough, 0 to go on, -ENOMEM. */
+int imp_probe_step(struct ev_source *meta, const struct imp_rec *r,
+                   struct imp_probe *pr, int has_alloc);
+
 struct imp_fe_ops {
 	int (*read)(struct imp_fe *fe, struct imp_rec *r);
 	int (*rewind)(struct imp_fe *fe);
 	void (*close)(struct imp_fe *fe);
+	/* Optional: a front end that probes by itself (trace.dat does it in
+	 * its reader process).  0 or a negative errno with fe->err. */
+	int (*probe)(struct imp_fe *fe, struct ev_source *meta,
+	             struct imp_probe *pr);
 };
 
 struct imp_fe {

@@ -20,7 +20,6 @@
 
 #include "imp_fe.h"
 
-#define PROBE_MAX 2000000u
 #define BAD_LINES_TOLERATED 1000u
 
 struct imp_source {
@@ -132,45 +131,50 @@ const struct imp_core *imp_source_core(const struct ev_source *src)
 	return &((const struct imp_source *)src)->core;
 }
 
-struct probe {
-	uint32_t snap_pid;
-	int alloc;
-};
+int imp_probe_step(struct ev_source *meta, const struct imp_rec *r,
+                   struct imp_probe *pr, int has_alloc)
+{
+	if (r->kind == IK_PAGE_ALLOC)
+		pr->alloc = 1;
+	if (r->kind == IK_PRINT) {
+		uint32_t pid;
+		if (imp_marker_meta(meta, r->s, r->slen) == -ENOMEM)
+			return -ENOMEM;
+		if (!pr->snap_pid && imp_marker_snapshot_begin(r->s, r->slen, &pid))
+			pr->snap_pid = pid;
+	}
+	return pr->snap_pid && (pr->alloc || has_alloc >= 0);
+}
 
-static int probe(struct imp_source *s, struct probe *pr, char *err,
+static int probe(struct imp_source *s, struct imp_probe *pr, char *err,
                  size_t errlen)
 {
 	struct imp_rec r;
 	uint64_t n = 0;
-	pr->snap_pid = 0;
-	pr->alloc = 0;
-	while (n++ < PROBE_MAX) {
-		int rc = s->fe->ops->read(s->fe, &r);
-		if (rc <= 0)
-			break;   /* errors resurface when streaming */
-		if (r.kind == IK_PAGE_ALLOC)
-			pr->alloc = 1;
-		if (r.kind == IK_PRINT) {
-			uint32_t pid;
-			int m = imp_marker_meta(&s->base, r.s, r.slen);
-			if (m == -ENOMEM)
-				goto nomem;
-			if (!pr->snap_pid &&
-			    imp_marker_snapshot_begin(r.s, r.slen, &pid))
-				pr->snap_pid = pid;
-		}
-		if (pr->snap_pid && (pr->alloc || s->fe->has_alloc >= 0))
-			break;
-	}
-	int rc = s->fe->ops->rewind(s->fe);
-	if (rc) {
-		snprintf(err, errlen, "%s", s->fe->err);
+	int rc;
+	memset(pr, 0, sizeof(*pr));
+	if (s->fe->ops->probe) {
+		rc = s->fe->ops->probe(s->fe, &s->base, pr);
+		if (rc)
+			snprintf(err, errlen, "%s", s->fe->err);
 		return rc;
 	}
-	return 0;
-nomem:
-	snprintf(err, errlen, "%s: out of memory", s->base.path);
-	return -ENOMEM;
+	while (n++ < IMP_PROBE_MAX) {
+		rc = s->fe->ops->read(s->fe, &r);
+		if (rc <= 0)
+			break;   /* errors resurface when streaming */
+		rc = imp_probe_step(&s->base, &r, pr, s->fe->has_alloc);
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: out of memory", s->base.path);
+			return rc;
+		}
+		if (rc)
+			break;
+	}
+	rc = s->fe->ops->rewind(s->fe);
+	if (rc)
+		snprintf(err, errlen, "%s", s->fe->err);
+	return rc;
 }
 
 int imp_open_source(const char *path, const char *format,
@@ -197,7 +201,7 @@ int imp_open_source(const char *path, const char *format,
 		rc = imp_ftrace_open(path, &s->fe, err, errlen);
 	if (rc)
 		goto fail;
-	struct probe pr;
+	struct imp_probe pr;
 	if ((rc = probe(s, &pr, err, errlen)))
 		goto fail;
 
