@@ -257,6 +257,16 @@ const char *imp_detect_text(const char *head, size_t n)
 {
 	const char *p = head, *e = head + n;
 	int ftrace = 0, perf = 0;
+	size_t ctl = 0;
+	/* Text has no control bytes but tabs and newlines; binary data has
+	 * plenty (random bytes: one in eight). */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)head[i];
+		ctl += (ch < 0x20 && ch != '\n' && ch != '\t' && ch != '\r') ||
+		       ch == 0x7f;
+	}
+	if (ctl * 100 > n)
+		return NULL;
 	for (int lines = 0; p < e && lines < 64; lines++) {
 		const char *nl = memchr(p, '\n', (size_t)(e - p));
 		const char *le = nl ? nl : e;
