@@ -1222,8 +1222,11 @@ static void on_print(struct imp_core *c, const struct imp_rec *r,
 			c->st.meta++;
 		return;
 	}
-	/* phase, expect, and verbs of later versions: kept as markers. */
-	marker_event(c, r, w, s, len);
+	if (word(&p, e, "phase ") || word(&p, e, "expect ")) {
+		marker_event(c, r, w, s, len);
+		return;
+	}
+	marker_bad(c, s, len);   /* docs/trace-markers.md: an unknown verb */
 }
 
 /* ------------------------------------------------------------------ */

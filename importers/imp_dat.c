@@ -21,11 +21,11 @@
  * its head (meta markers, the first maps snapshot, whether allocations are
  * traced), rewinds, and fills a ring of record batches in memory shared
  * with the parent (the few strings copied into each batch's arena); a
- * byte through a pipe hands over each full batch and each free one.  Two
+ * byte through a socket pair hands over each full batch and each free one.  Two
  * things come of it.  Decoding (zstd, kbuffer, merging) overlaps the
  * import on the second CPU.  And a corrupt trace.dat can crash libtracecmd
  * - fuzzing found tracecmd_open_fd() calling tracecmd_close() on a
- * half-built handle - without crashing cowsim: the parent sees the pipe
+ * half-built handle - without crashing cowsim: the parent sees the socket
  * close and reports the file and record instead.
  *
  * libtracecmd's tracecmd_read_next_data(), tracecmd_peek_next_data() and
@@ -41,6 +41,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -118,7 +119,7 @@ struct dat_fe {
 	/* the reader process */
 	struct shared *sh;
 	pid_t child;
-	int c2p, p2c;               /* parent's ends of the two pipes */
+	int c2p, p2c;               /* parent's ends of the two socket pairs */
 	int cons;
 	struct batch *cb;           /* the batch being consumed */
 	uint32_t ci;
@@ -525,16 +526,18 @@ static int setup(struct dat_fe *d, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* The channels are socket pairs, not pipes, so that a write to a reader
+ * that has already exited fails with EPIPE instead of raising SIGPIPE. */
 static void put_byte(int fd, char c)
 {
-	while (write(fd, &c, 1) < 0 && errno == EINTR)
+	while (send(fd, &c, 1, MSG_NOSIGNAL) < 0 && errno == EINTR)
 		;
 }
 
 static int get_byte(int fd, char *c)
 {
 	ssize_t k;
-	while ((k = read(fd, c, 1)) < 0 && errno == EINTR)
+	while ((k = recv(fd, c, 1, 0)) < 0 && errno == EINTR)
 		;
 	return k == 1 ? 0 : -1;
 }
@@ -548,7 +551,6 @@ static void reader(struct dat_fe *d, const char *path, int c2p, int p2c)
 	struct ev_source meta;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	signal(SIGPIPE, SIG_DFL);
 	if (setup(d, path, sh->err, sizeof(sh->err))) {
 		sh->status = -1;
 		put_byte(c2p, 'E');
@@ -727,15 +729,15 @@ int imp_dat_open(const char *path, struct imp_fe **out, char *err,
 		dat_close(&d->fe);
 		return -ENOMEM;
 	}
-	if (pipe2(c2p, O_CLOEXEC)) {
-		snprintf(err, errlen, "%s: pipe: %s", path, strerror(errno));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c2p)) {
+		snprintf(err, errlen, "%s: socketpair: %s", path, strerror(errno));
 		dat_close(&d->fe);
 		return -EIO;
 	}
-	if (pipe2(p2c, O_CLOEXEC)) {
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p2c)) {
 		close(c2p[0]);
 		close(c2p[1]);
-		snprintf(err, errlen, "%s: pipe: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: socketpair: %s", path, strerror(errno));
 		dat_close(&d->fe);
 		return -EIO;
 	}
