@@ -201,6 +201,10 @@ int cmd_import(int argc, char **argv)
 	}
 	w = NULL;
 	summary(stdout, src, core, now_s() - t0, outp);
+	if (core->sel != IMP_SEL_ALL && !core->root && !so.quiet)
+		fprintf(stderr, "cowsim: warning: %s: no process matched the "
+		        "selection (%s): only markers were kept\n", argv[optind],
+		        evsrc_meta_get(src, "import_selection"));
 out:
 	if (w)
 		evf_abort(w);

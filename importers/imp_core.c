@@ -50,7 +50,9 @@ enum { WARN_NONMONO, WARN_DROP, WARN_MARKER, WARN_PIDREUSE, WARN_SYSCALL,
 
 struct imp_fd {
 	int32_t fd;
-	uint32_t file;         /* string id of the file identity */
+	uint32_t tgid;         /* who opened it */
+	uint64_t seq;          /* which open() it was: the file's identity,
+	                          interned only when something maps it */
 	uint8_t odirect;
 };
 
@@ -1261,7 +1263,7 @@ static struct imp_fd *fd_find(struct imp_as *as, int32_t fd)
 /* The fd table lives with the address space the task uses in the output
  * stage (threads and vfork children share it, fork copies it). */
 static void fd_record(struct imp_core *c, struct imp_task *t, int32_t fd,
-                   uint32_t file, bool odirect)
+                      uint64_t seq, bool odirect)
 {
 	struct imp_as *as = t->sel ? task_as(c, t) : NULL;
 	if (!as)
@@ -1281,7 +1283,8 @@ static void fd_record(struct imp_core *c, struct imp_task *t, int32_t fd,
 		f = &as->fds[as->nfds++];
 		f->fd = fd;
 	}
-	f->file = file;
+	f->seq = seq;
+	f->tgid = t->tgid;
 	f->odirect = odirect;
 }
 
@@ -1421,13 +1424,11 @@ static void sys_exit(struct imp_core *c, struct imp_task *t,
 			ev.aux = ev.addr >> EV_PAGE_SHIFT;
 		} else {
 			struct imp_fd *f = fd_find(t->as, fd);
-			if (f) {
-				ev.arg = f->file;
-			} else {
-				char id[48];
-				int n = snprintf(id, sizeof(id), "fd%d@%u", fd, t->tgid);
-				ev.arg = intern(c, id, (size_t)n);
-			}
+			char id[48];
+			int n = f ? snprintf(id, sizeof(id), "open%" PRIu64 "@%u", f->seq,
+			                     f->tgid)
+			          : snprintf(id, sizeof(id), "fd%d@%u", fd, t->tgid);
+			ev.arg = intern(c, id, (size_t)n);
 			ev.aux = a[5] >> EV_PAGE_SHIFT;
 		}
 		ev.flags = fl;
@@ -1483,11 +1484,8 @@ static void sys_exit(struct imp_core *c, struct imp_task *t,
 		if (!t->sel || ret > INT32_MAX)
 			return;
 		uint64_t oflags = nr == NR_openat ? a[2] : a[1];
-		char id[48];
-		int n = snprintf(id, sizeof(id), "open%" PRIu64 "@%u",
-		                 c->st.syscalls, t->tgid);
-		fd_record(c, t, (int32_t)ret, intern(c, id, (size_t)n),
-		       (oflags & LINUX_O_DIRECT) != 0);
+		fd_record(c, t, (int32_t)ret, ++c->open_seq,
+		          (oflags & LINUX_O_DIRECT) != 0);
 		c->st.syscalls++;
 		return;
 	}

@@ -256,6 +256,7 @@ struct imp_core {
 	bool saw_syscalls;
 	bool saw_fork_tp;          /* sched_process_fork seen (perf: prefer) */
 	uint32_t next_handle;
+	uint64_t open_seq;
 	uint32_t warned[8];
 	int oom;
 };

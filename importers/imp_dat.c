@@ -564,7 +564,7 @@ static void reader(struct dat_fe *d, const char *path, int c2p, int p2c)
 	}
 	for (uint64_t n = 0; n < IMP_PROBE_MAX; n++) {
 		if (dat_read_sync(d, &r) <= 0 ||
-		    imp_probe_step(&meta, &r, &sh->pr, d->fe.has_alloc))
+		    imp_probe_step(&meta, &r, &sh->pr, d->fe.has_alloc, 1))
 			break;
 	}
 	for (size_t i = 0; i < meta.nmeta; i++) {

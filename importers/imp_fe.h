@@ -33,12 +33,15 @@ struct imp_probe {
 	uint32_t snap_pid;          /* first `cowsim: maps pid=N begin`, 0 none */
 	int alloc;                  /* a kmem:mm_page_alloc record was seen */
 };
-#define IMP_PROBE_MAX 2000000u
+/* How far the probe looks: launcher-made traces have their first snapshot
+ * within a few thousand records (4-6 thousand in traces/real). */
+#define IMP_PROBE_MAX 250000u
 
-/* Feed one record to the probe (meta facts go to meta).  Returns 1 once
- * the probe has seen enough, 0 to go on, -ENOMEM. */
+/* Feed one record to the probe (meta facts go to meta).  markers is 0 for
+ * a format that cannot hold trace_marker lines (perf).  Returns 1 once the
+ * probe has seen enough, 0 to go on, -ENOMEM. */
 int imp_probe_step(struct ev_source *meta, const struct imp_rec *r,
-                   struct imp_probe *pr, int has_alloc);
+                   struct imp_probe *pr, int has_alloc, int markers);
 
 struct imp_fe_ops {
 	int (*read)(struct imp_fe *fe, struct imp_rec *r);

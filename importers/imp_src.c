@@ -9,8 +9,9 @@
  * and whether kmem:mm_page_alloc is traced at all (without it no fault can
  * be labelled, and a write-protect fault with no allocation would wrongly
  * read as a reuse).  The probe stops at the first snapshot once an
- * allocation has been seen, or after PROBE_MAX records; launcher-made
- * traces have both within their first few thousand records.
+ * allocation has been seen (perf: at the first allocation), or after
+ * IMP_PROBE_MAX records; launcher-made traces have both within their
+ * first few thousand records.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -132,7 +133,7 @@ const struct imp_core *imp_source_core(const struct ev_source *src)
 }
 
 int imp_probe_step(struct ev_source *meta, const struct imp_rec *r,
-                   struct imp_probe *pr, int has_alloc)
+                   struct imp_probe *pr, int has_alloc, int markers)
 {
 	if (r->kind == IK_PAGE_ALLOC)
 		pr->alloc = 1;
@@ -143,7 +144,7 @@ int imp_probe_step(struct ev_source *meta, const struct imp_rec *r,
 		if (!pr->snap_pid && imp_marker_snapshot_begin(r->s, r->slen, &pid))
 			pr->snap_pid = pid;
 	}
-	return pr->snap_pid && (pr->alloc || has_alloc >= 0);
+	return (pr->snap_pid || !markers) && (pr->alloc || has_alloc >= 0);
 }
 
 static int probe(struct imp_source *s, struct imp_probe *pr, char *err,
@@ -163,7 +164,7 @@ static int probe(struct imp_source *s, struct imp_probe *pr, char *err,
 		rc = s->fe->ops->read(s->fe, &r);
 		if (rc <= 0)
 			break;   /* errors resurface when streaming */
-		rc = imp_probe_step(&s->base, &r, pr, s->fe->has_alloc);
+		rc = imp_probe_step(&s->base, &r, pr, s->fe->has_alloc, !s->fe->perf);
 		if (rc < 0) {
 			snprintf(err, errlen, "%s: out of memory", s->base.path);
 			return rc;
