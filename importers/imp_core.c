@@ -1765,7 +1765,7 @@ int imp_core_feed(struct imp_core *c, const struct imp_rec *r)
 	struct cs_ev ev;
 
 	c->st.records++;
-	if (r->kind == IK_DROPPED && !r->ts) {
+	if ((r->kind == IK_DROPPED || r->kind == IK_BAD) && !r->ts) {
 		/* a loss line of text carries no time of its own */
 	} else if (r->ts < c->last_in_ts) {
 		c->st.nonmonotonic++;
@@ -1779,6 +1779,21 @@ int imp_core_feed(struct imp_core *c, const struct imp_rec *r)
 	case IK_UNKNOWN:
 		imp_core_skip(c, r->s, r->slen);
 		return 0;
+	case IK_BAD: {
+		/* Quote the line printable: it may be binary garbage. */
+		char q[104];
+		size_t n = r->slen > 100 ? 100 : r->slen;
+		for (size_t i = 0; i < n; i++) {
+			unsigned char ch = (unsigned char)r->s[i];
+			q[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+		}
+		q[n] = 0;
+		c->st.records--;
+		c->st.bad_lines++;
+		imp_core_warn(c, WARN_OTHER, "%.*s, skipped: '%s'", (int)r->s2len,
+		              r->s2, q);
+		return 0;
+	}
 	case IK_OTHER:
 	case IK_NONE:
 	case IK_NKINDS:

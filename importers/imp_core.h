@@ -77,6 +77,7 @@
  *   IK_PCOMM      a0 pid, a1 tid, a2 1 if from exec; s comm
  *   IK_OTHER      a known-harmless event we read and do not need
  *   IK_UNKNOWN    s event name (counted by name, skipped)
+ *   IK_BAD        s the line (start), s2 what is wrong (counted, warned)
  */
 enum imp_kind {
 	IK_NONE = 0,
@@ -100,6 +101,7 @@ enum imp_kind {
 	IK_PCOMM,
 	IK_OTHER,
 	IK_UNKNOWN,
+	IK_BAD,
 	IK_NKINDS
 };
 

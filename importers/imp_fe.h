@@ -13,9 +13,11 @@
  * Lifecycle of a front end: *_open(), read() until 0, rewind() to start
  * again, close().  read() returns 1 (a record), 0 (end of input) or a
  * negative errno with a message naming file and line/record in fe->err.
- * Lines or records that do not parse are counted through fe->core (NULL
- * while probing) and skipped; a front end gives up with -EINVAL only when
- * its input is mostly not what it reads.
+ * Lines that do not parse come out as IK_BAD records (counted and warned
+ * about by the core, in order); a front end gives up with -EINVAL only
+ * when its input is mostly not what it reads.  read() must not touch the
+ * core: with fe->ahead set, it runs in a thread of its own, a batch ahead
+ * of the import (imp_src.c).
  */
 #ifndef COWSIM_IMP_FE_H
 #define COWSIM_IMP_FE_H
@@ -55,13 +57,13 @@ struct imp_fe_ops {
 
 struct imp_fe {
 	const struct imp_fe_ops *ops;
-	struct imp_core *core;      /* for counting; NULL while probing */
 	uint64_t where;             /* line or record of the last read() */
 	const char *unit;           /* "line" or "record" */
 	uint64_t bytes_total, bytes_done;
 	uint64_t good, bad;         /* records parsed / lines rejected */
 	int has_alloc;              /* -1: probe decides; 0/1: the format says */
 	int perf;                   /* MMAP2 stands in for maps snapshots */
+	int ahead;                  /* read() may run in a parse-ahead thread */
 	char err[512];
 };
 
@@ -72,10 +74,11 @@ int imp_perf_open(const char *path, struct imp_fe **out, char *err,
 int imp_dat_open(const char *path, struct imp_fe **out, char *err,
                  size_t errlen);
 
-/* A text line that did not parse: count it, warn about the first few, and
- * return -EINVAL (with fe->err set) once most of the input is like that. */
+/* A text line that did not parse: count it and make r an IK_BAD record
+ * (the core counts and warns, in order, with the line's number); returns
+ * 1, or -EINVAL (with fe->err set) once most of the input is like that. */
 int imp_fe_bad_line(struct imp_fe *fe, const char *path, const char *line,
-                    size_t len, const char *what);
+                    size_t len, const char *what, struct imp_rec *r);
 
 /* Open path (format "dat", "ftrace" or "perf") as an event source. */
 int imp_open_source(const char *path, const char *format,

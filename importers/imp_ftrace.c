@@ -232,12 +232,9 @@ static int ftrace_read(struct imp_fe *fe, struct imp_rec *r)
 			return rc;
 		}
 		fe->where = f->L.lineno;
-		if (rc == 2) {
-			if ((rc = imp_fe_bad_line(fe, f->L.path, line, len,
-			                          "overlong line (no newline in 64 KiB)")))
-				return rc;
-			continue;
-		}
+		if (rc == 2)
+			return imp_fe_bad_line(fe, f->L.path, line, len,
+			                       "overlong line (no newline in 64 KiB)", r);
 		rc = parse_line(line, len, r);
 		if (rc > 0) {
 			fe->good++;
@@ -245,9 +242,9 @@ static int ftrace_read(struct imp_fe *fe, struct imp_rec *r)
 				fe->bytes_done = f->L.bytes_in;
 			return 1;
 		}
-		if (rc < 0 && (rc = imp_fe_bad_line(fe, f->L.path, line, len,
-		                                    "not an ftrace event line")))
-			return rc;
+		if (rc < 0)
+			return imp_fe_bad_line(fe, f->L.path, line, len,
+			                       "not an ftrace event line", r);
 	}
 }
 
@@ -285,6 +282,7 @@ int imp_ftrace_open(const char *path, struct imp_fe **out, char *err,
 	f->fe.ops = &ftrace_ops;
 	f->fe.unit = "line";
 	f->fe.has_alloc = -1;
+	f->fe.ahead = 1;
 	f->fe.bytes_total = f->L.bytes_total;
 	*out = &f->fe;
 	return 0;

@@ -12,9 +12,18 @@
  * allocation has been seen (perf: at the first allocation), or after
  * IMP_PROBE_MAX records; launcher-made traces have both within their
  * first few thousand records.
+ *
+ * Parse-ahead: a text front end (fe->ahead) runs in a thread of its own
+ * after the probe, filling a ring of record batches (their few strings
+ * copied into each batch's arena) while the importing thread feeds the
+ * previous batch to the core.  Parsing is over half of a text import's
+ * time, so on two CPUs this nearly halves it.  The front end is touched
+ * only by that thread once it runs; its counters and error reach the
+ * importer through the batches, under the ring's lock.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +31,20 @@
 #include "imp_fe.h"
 
 #define BAD_LINES_TOLERATED 1000u
+#define AH_BATCH 2048
+#define AH_RING 4
+#define AH_ARENA (96u << 10)
+#define AH_STR 4096u
+
+struct ah_batch {
+	struct imp_rec r[AH_BATCH];
+	uint64_t where[AH_BATCH];
+	uint32_t n, used;
+	int end;                    /* 0 more to come, 1 end of input, <0 error */
+	uint64_t bytes_done, good, bad;
+	char err[512];
+	char arena[AH_ARENA];
+};
 
 struct imp_source {
 	struct ev_source base;
@@ -30,25 +53,147 @@ struct imp_source {
 	int quiet;
 	int done;
 	int failed;
+	/* parse-ahead */
+	int ahead;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct ah_batch *ring;
+	int prod, cons, full, stop;
+	struct ah_batch *cb;
+	uint32_t ci;
+	uint64_t where, good, bad;
 };
 
+static const char *ah_copy(struct ah_batch *b, const char *s, size_t *len)
+{
+	size_t n = *len > AH_STR ? AH_STR : *len;
+	char *d = b->arena + b->used;
+	memcpy(d, s, n);
+	b->used += (uint32_t)n;
+	*len = n;
+	return d;
+}
+
+static void *ah_thread(void *arg)
+{
+	struct imp_source *s = arg;
+	struct imp_fe *fe = s->fe;
+	for (;;) {
+		pthread_mutex_lock(&s->mu);
+		while (s->full == AH_RING && !s->stop)
+			pthread_cond_wait(&s->cv, &s->mu);
+		int stop = s->stop;
+		struct ah_batch *b = &s->ring[s->prod];
+		pthread_mutex_unlock(&s->mu);
+		if (stop)
+			return NULL;
+		b->n = b->used = 0;
+		b->end = 0;
+		while (b->n < AH_BATCH && b->used + 2 * AH_STR <= AH_ARENA) {
+			struct imp_rec *r = &b->r[b->n];
+			int rc = fe->ops->read(fe, r);
+			if (rc <= 0) {
+				b->end = rc ? rc : 1;
+				snprintf(b->err, sizeof(b->err), "%s", fe->err);
+				break;
+			}
+			if (r->slen)
+				r->s = ah_copy(b, r->s, &r->slen);
+			if (r->s2len)
+				r->s2 = ah_copy(b, r->s2, &r->s2len);
+			b->where[b->n++] = fe->where;
+		}
+		b->bytes_done = fe->bytes_done;
+		b->good = fe->good;
+		b->bad = fe->bad;
+		pthread_mutex_lock(&s->mu);
+		s->prod = (s->prod + 1) % AH_RING;
+		s->full++;
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		if (b->end)
+			return NULL;
+	}
+}
+
+static void ah_stop(struct imp_source *s)
+{
+	if (!s->ahead)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->stop = 1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->th, NULL);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+	s->ahead = 0;
+}
+
+static int ah_start(struct imp_source *s)
+{
+	s->ring = malloc(AH_RING * sizeof(*s->ring));
+	if (!s->ring)
+		return 0;   /* read inline */
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	if (pthread_create(&s->th, NULL, ah_thread, s)) {
+		pthread_cond_destroy(&s->cv);
+		pthread_mutex_destroy(&s->mu);
+		return 0;
+	}
+	s->ahead = 1;
+	return 0;
+}
+
+/* The next record, from the parse-ahead ring or the front end itself. */
+static int src_read(struct imp_source *s, struct imp_rec *r)
+{
+	if (!s->ahead) {
+		int rc = s->fe->ops->read(s->fe, r);
+		s->where = s->fe->where;
+		s->good = s->fe->good;
+		s->bad = s->fe->bad;
+		s->base.bytes_done = s->fe->bytes_done;
+		return rc;
+	}
+	for (;;) {
+		struct ah_batch *b = s->cb;
+		if (b && s->ci < b->n) {
+			*r = b->r[s->ci];
+			s->where = b->where[s->ci++];
+			return 1;
+		}
+		if (b) {
+			s->good = b->good;
+			s->bad = b->bad;
+			s->base.bytes_done = b->bytes_done;
+			if (b->end) {
+				if (b->end < 0)
+					snprintf(s->base.err, sizeof(s->base.err), "%s", b->err);
+				return b->end < 0 ? b->end : 0;
+			}
+			pthread_mutex_lock(&s->mu);
+			s->cons = (s->cons + 1) % AH_RING;
+			s->full--;
+			pthread_cond_broadcast(&s->cv);
+			pthread_mutex_unlock(&s->mu);
+			s->cb = NULL;
+		}
+		pthread_mutex_lock(&s->mu);
+		while (!s->full)
+			pthread_cond_wait(&s->cv, &s->mu);
+		s->cb = &s->ring[s->cons];
+		s->ci = 0;
+		pthread_mutex_unlock(&s->mu);
+	}
+}
+
 int imp_fe_bad_line(struct imp_fe *fe, const char *path, const char *line,
-                    size_t len, const char *what)
+                    size_t len, const char *what, struct imp_rec *r)
 {
 	fe->bad++;
-	if (fe->core) {
-		/* Quote the line printable: it may be binary garbage. */
-		char q[104];
-		size_t n = len > 100 ? 100 : len;
-		for (size_t i = 0; i < n; i++) {
-			unsigned char ch = (unsigned char)line[i];
-			q[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
-		}
-		q[n] = 0;
-		fe->core->st.bad_lines++;
-		fe->core->where = fe->where;
-		imp_core_warn(fe->core, 7, "%s, skipped: '%s'", what, q);
-	}
 	if (fe->bad > BAD_LINES_TOLERATED && fe->bad > fe->good) {
 		snprintf(fe->err, sizeof(fe->err), "%s:%" PRIu64 ": %s; %" PRIu64
 		         " of the lines so far are not trace lines: not a %s trace?",
@@ -56,7 +201,15 @@ int imp_fe_bad_line(struct imp_fe *fe, const char *path, const char *line,
 		         fe->perf ? "perf script" : "ftrace");
 		return -EINVAL;
 	}
-	return 0;
+	memset(r, 0, sizeof(*r));
+	r->kind = IK_BAD;
+	r->tid = -1;
+	r->irq = -1;
+	r->s = line;
+	r->slen = len > 100 ? 100 : len;
+	r->s2 = what;
+	r->s2len = strlen(what);
+	return 1;
 }
 
 static void warn_stderr(void *ctx, const char *msg)
@@ -74,17 +227,18 @@ static long imp_next(struct ev_source *src, struct cs_ev *buf, size_t max)
 	if (s->failed)
 		return -EIO;
 	while (!s->done && imp_core_pending(&s->core) < max) {
-		int rc = s->fe->ops->read(s->fe, &r);
-		s->core.where = s->fe->where;
+		int rc = src_read(s, &r);
+		s->core.where = s->where;
 		if (rc < 0) {
-			snprintf(src->err, sizeof(src->err), "%s", s->fe->err);
+			if (!s->ahead)
+				snprintf(src->err, sizeof(src->err), "%s", s->fe->err);
 			s->failed = 1;
 			return rc;
 		}
-		if (rc == 0 && !s->fe->good && s->fe->bad) {
+		if (rc == 0 && !s->good && s->bad) {
 			snprintf(src->err, sizeof(src->err), "%s: no %s in it (%" PRIu64
 			         " lines did not parse)", src->path, s->fe->perf ?
-			         "perf script lines" : "ftrace event lines", s->fe->bad);
+			         "perf script lines" : "ftrace event lines", s->bad);
 			s->failed = 1;
 			return -EINVAL;
 		}
@@ -106,7 +260,6 @@ static long imp_next(struct ev_source *src, struct cs_ev *buf, size_t max)
 			return -ENOMEM;
 		}
 	}
-	src->bytes_done = s->fe->bytes_done;
 	size_t n = imp_core_pop(&s->core, buf, max);
 	src->events += n;
 	return (long)n;
@@ -115,6 +268,8 @@ static long imp_next(struct ev_source *src, struct cs_ev *buf, size_t max)
 static void imp_close(struct ev_source *src)
 {
 	struct imp_source *s = (struct imp_source *)src;
+	ah_stop(s);
+	free(s->ring);
 	if (s->fe)
 		s->fe->ops->close(s->fe);
 	imp_core_free(&s->core);
@@ -234,7 +389,6 @@ int imp_open_source(const char *path, const char *format,
 		c->sel = IMP_SEL_ALL;
 		selwhat = "all";
 	}
-	s->fe->core = c;
 	s->base.bytes_total = s->fe->bytes_total;
 	if (evsrc_meta_set(&s->base, "import_format", format) ||
 	    evsrc_meta_set(&s->base, "import_selection", selwhat) ||
@@ -243,6 +397,8 @@ int imp_open_source(const char *path, const char *format,
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}
+	if (s->fe->ahead)
+		ah_start(s);
 	*out = &s->base;
 	return 0;
 fail:
