@@ -20,6 +20,7 @@
 #include <zstd.h>
 
 #define ZIN_CAP (1u << 20)
+#define MAP_DROP (64u << 20)
 
 static const unsigned char zmagic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
 
@@ -74,6 +75,7 @@ static int start(struct imp_lines *l, char *err, size_t errlen)
 		}
 	}
 	if (l->map) {
+		l->dropped = 0;
 		l->start = 0;
 		l->end = l->maplen;
 		l->eof = true;
@@ -240,6 +242,14 @@ int imp_lines_next(struct imp_lines *l, const char **line, size_t *len,
 			}
 			if (n && p[n - 1] == '\r')
 				n--;
+			if (l->map && (size_t)(p - l->map) - l->dropped > MAP_DROP) {
+				/* Lines behind this one are done with: let their pages
+				 * go from our mapping, so that memory stays flat
+				 * however long the file (the page cache keeps them). */
+				size_t upto = (size_t)(p - l->map) & ~(size_t)4095;
+				madvise(l->map + l->dropped, upto - l->dropped, MADV_DONTNEED);
+				l->dropped = upto;
+			}
 			*line = p;
 			*len = n;
 			return 1;

@@ -41,6 +41,7 @@ struct imp_lines {
 	size_t cap;            /* IMP_LINES_BUF, less for a small plain file */
 	char *map;             /* a plain regular file, mapped whole */
 	size_t maplen;
+	size_t dropped;        /* mapped bytes before this are released */
 	size_t start, end;     /* unread bytes: buf[start..end) */
 	bool eof;
 	bool skipping;         /* discarding the rest of an overlong line */
