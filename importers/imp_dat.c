@@ -28,9 +28,10 @@
  * half-built handle - without crashing cowsim: the parent sees the socket
  * close and reports the file and record instead.
  *
- * libtracecmd's tracecmd_read_next_data(), tracecmd_peek_next_data() and
- * tracecmd_set_all_cpus_to_timestamp() are exported but not declared in
- * the public header (trace-cmd 3.1.6); they are declared below.
+ * libtracecmd's tracecmd_read_next_data() is exported but not declared in
+ * the public header (trace-cmd 3.1.6); it is declared below.  The file is
+ * read once, front to back: tracecmd_set_all_cpus_to_timestamp(), the
+ * private rewind, loses instance buffers' records.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,10 +53,6 @@
 
 extern struct tep_record *tracecmd_read_next_data(struct tracecmd_input *h,
                                                   int *rec_cpu);
-extern struct tep_record *tracecmd_peek_next_data(struct tracecmd_input *h,
-                                                  int *rec_cpu);
-extern void tracecmd_set_all_cpus_to_timestamp(struct tracecmd_input *h,
-                                               unsigned long long time);
 
 #define MAX_FIELDS 7
 #define BATCH 2048
@@ -467,22 +464,6 @@ static const char *arena_copy(struct batch *b, const char *s, size_t *len)
 	return dst;
 }
 
-static void rewind_sync(struct dat_fe *d)
-{
-	if (d->cur)
-		tracecmd_free_record(d->cur);
-	if (d->stash)
-		tracecmd_free_record(d->stash);
-	d->cur = d->stash = NULL;
-	for (int i = 0; i < d->nb; i++) {
-		if (d->b[i].peek)
-			tracecmd_free_record(d->b[i].peek);
-		d->b[i].peek = NULL;
-		tracecmd_set_all_cpus_to_timestamp(d->b[i].h, 0);
-	}
-	d->fe.where = 0;
-}
-
 /* Open the file and resolve its events (in the reader process). */
 static int setup(struct dat_fe *d, const char *path, char *err, size_t errlen)
 {
@@ -544,11 +525,70 @@ static int get_byte(int fd, char *c)
 
 /* The reader process: open, probe, rewind, then fill batches until the
  * end of the file.  Never returns. */
+/* Read one record into batch b, its strings copied into b's arena.
+ * Returns 1, or 0 at the end of the file (b->eof set). */
+static int fill_one(struct dat_fe *d, struct batch *b)
+{
+	struct imp_rec *x = &b->r[b->n];
+	if (dat_read_sync(d, x) <= 0) {
+		b->eof = 1;
+		return 0;
+	}
+	if (x->slen)
+		x->s = arena_copy(b, x->s, &x->slen);
+	if (x->s2len)
+		x->s2 = arena_copy(b, x->s2, &x->s2len);
+	b->where[b->n++] = d->fe.where;
+	return 1;
+}
+
+/* Room for one more record, with two strings of STR_MAX. */
+static bool has_room(const struct batch *b)
+{
+	return b->n < BATCH && b->used + 2 * STR_MAX <= ARENA;
+}
+
+/* Copy a batch kept by the probe into a ring slot, moving its strings. */
+static void batch_move(struct batch *dst, const struct batch *src)
+{
+	dst->n = src->n;
+	dst->used = src->used;
+	dst->eof = src->eof;
+	memcpy(dst->arena, src->arena, src->used);
+	memcpy(dst->where, src->where, src->n * sizeof(src->where[0]));
+	for (uint32_t i = 0; i < src->n; i++) {
+		struct imp_rec r = src->r[i];
+		if (r.slen)
+			r.s = dst->arena + (r.s - src->arena);
+		if (r.s2len)
+			r.s2 = dst->arena + (r.s2 - src->arena);
+		dst->r[i] = r;
+	}
+}
+
+static void reader_fail(struct shared *sh, int c2p, const char *path,
+                        const char *what)
+{
+	snprintf(sh->err, sizeof(sh->err), "%s: %s", path, what);
+	sh->status = -1;
+	put_byte(c2p, 'E');
+	_exit(0);
+}
+
+/*
+ * The reader process: open, probe, then fill batches until the end of the
+ * file.  Never returns.  The records the probe reads are kept (at most
+ * IMP_PROBE_MAX, a few thousand in practice) and sent first: rewinding
+ * with tracecmd_set_all_cpus_to_timestamp() loses the records of
+ * instance buffers (`trace-cmd record -B`), so the file is read once.
+ */
 static void reader(struct dat_fe *d, const char *path, int c2p, int p2c)
 {
 	struct shared *sh = d->sh;
-	struct imp_rec r;
 	struct ev_source meta;
+	struct batch **kept = NULL;
+	size_t nkept = 0, capkept = 0;
+	int eof = 0;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (setup(d, path, sh->err, sizeof(sh->err))) {
@@ -556,15 +596,29 @@ static void reader(struct dat_fe *d, const char *path, int c2p, int p2c)
 		put_byte(c2p, 'E');
 		_exit(0);
 	}
-	if (evsrc_init(&meta, NULL, path, "dat")) {
-		snprintf(sh->err, sizeof(sh->err), "%s: out of memory", path);
-		sh->status = -1;
-		put_byte(c2p, 'E');
-		_exit(0);
-	}
-	for (uint64_t n = 0; n < IMP_PROBE_MAX; n++) {
-		if (dat_read_sync(d, &r) <= 0 ||
-		    imp_probe_step(&meta, &r, &sh->pr, d->fe.has_alloc, 1))
+	if (evsrc_init(&meta, NULL, path, "dat"))
+		reader_fail(sh, c2p, path, "out of memory");
+	for (uint64_t n = 0; n < IMP_PROBE_MAX && !eof; n++) {
+		if (!nkept || !has_room(kept[nkept - 1])) {
+			if (nkept == capkept) {
+				capkept = capkept ? capkept * 2 : 8;
+				kept = realloc(kept, capkept * sizeof(*kept));
+				if (!kept)
+					reader_fail(sh, c2p, path, "out of memory");
+			}
+			struct batch *b = malloc(sizeof(*b));
+			if (!b)
+				reader_fail(sh, c2p, path, "out of memory");
+			b->n = b->used = 0;
+			b->eof = 0;
+			kept[nkept++] = b;
+		}
+		struct batch *b = kept[nkept - 1];
+		if (!fill_one(d, b)) {
+			eof = 1;
+			break;
+		}
+		if (imp_probe_step(&meta, &b->r[b->n - 1], &sh->pr, d->fe.has_alloc, 1))
 			break;
 	}
 	for (size_t i = 0; i < meta.nmeta; i++) {
@@ -576,13 +630,12 @@ static void reader(struct dat_fe *d, const char *path, int c2p, int p2c)
 		sh->metalen += (uint32_t)(kl + vl);
 	}
 	evsrc_fini(&meta);
-	rewind_sync(d);
 	sh->has_alloc = d->fe.has_alloc;
 	sh->status = 1;
 	put_byte(c2p, 'P');
 
 	int prod = 0, tokens = NBATCH;
-	for (;;) {
+	for (size_t k = 0;; k++) {
 		char c;
 		if (!tokens) {
 			if (get_byte(p2c, &c))
@@ -590,21 +643,19 @@ static void reader(struct dat_fe *d, const char *path, int c2p, int p2c)
 			tokens++;
 		}
 		struct batch *b = &sh->ring[prod];
-		b->n = b->used = 0;
-		b->eof = 0;
-		/* Room for two strings of STR_MAX before each record. */
-		while (b->n < BATCH && b->used + 2 * STR_MAX <= ARENA) {
-			struct imp_rec *x = &b->r[b->n];
-			if (dat_read_sync(d, x) <= 0) {
-				b->eof = 1;
-				break;
-			}
-			if (x->slen)
-				x->s = arena_copy(b, x->s, &x->slen);
-			if (x->s2len)
-				x->s2 = arena_copy(b, x->s2, &x->s2len);
-			b->where[b->n++] = d->fe.where;
+		if (k < nkept) {
+			batch_move(b, kept[k]);
+			free(kept[k]);
+			/* the last kept batch may have room: top it up */
+			if (k + 1 < nkept || b->eof)
+				goto send;
+		} else {
+			b->n = b->used = 0;
+			b->eof = 0;
 		}
+		while (has_room(b) && fill_one(d, b))
+			;
+send:
 		tokens--;
 		prod = (prod + 1) % NBATCH;
 		put_byte(c2p, 'B');
