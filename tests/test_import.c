@@ -325,6 +325,30 @@ static void check_policies(const char *dir)
 	replay_free(&r);
 }
 
+/* A trace.dat whose events are in an instance buffer and which lost
+ * events (tests/data/README.md). */
+static void check_instance_drops(const char *dir)
+{
+	char path[4096], err[1024];
+	struct evsrc_opts o = { .quiet = 1 };
+	struct ev_source *src;
+	struct counts c;
+	snprintf(path, sizeof(path), "%s/tests/data/instance-drops.dat", dir);
+	CHECK(!load(path, NULL, 0, &c, 0));
+	CHECK_EQ(c.fault_user, 10668);   /* as trace-cmd report shows */
+	if (evsrc_open(path, &o, &src, err, sizeof(err))) {
+		CHECK(!"open");
+		return;
+	}
+	struct cs_ev buf[4096];
+	while (evsrc_next(src, buf, 4096) > 0)
+		;
+	const char *d = evsrc_meta_get(src, "import_drop_reports");
+	CHECK(d && !strcmp(d, "8"));
+	CHECK(evsrc_meta_get(src, "import_labels_lost"));
+	evsrc_close(src);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -334,5 +358,6 @@ int main(int argc, char **argv)
 	check_golden(argv[1]);
 	check_selection(argv[1]);
 	check_policies(argv[1]);
+	check_instance_drops(argv[1]);
 	CHECK_DONE();
 }
