@@ -117,7 +117,7 @@ static const char replay_usage[] =
 	"usage: cowsim replay TRACE... [--policy NAME[,NAME...]|all]\n"
 	"                     [--config FILE.ini]... [--cost NAME|FILE]\n"
 	"                     [--format table|json|csv] [--quiet]\n"
-	"                     [--check-invariants]\n"
+	"                     [--check-invariants] [--pid N | --comm NAME]\n"
 	"\n"
 	"Replay each TRACE (a cowsim event file, a scenario, or a trace the\n"
 	"importers read) through the policies, all in one pass, and print their\n"
@@ -127,6 +127,8 @@ static const char replay_usage[] =
 	"or a file with a [cost] section).  A progress line is shown on a\n"
 	"terminal unless --quiet.  --check-invariants verifies every engine\n"
 	"invariant after every event (slow; for debugging models).\n"
+	"A real trace (trace.dat, ftrace or perf text, plain or .zst) is imported\n"
+	"on the fly (see `cowsim import --help`); --pid/--comm select its tree.\n"
 	"\n"
 	"examples:\n"
 	"  cowsim replay traces/scenarios/cow-03-vmsplice-unmap-child.scn\n"
@@ -142,10 +144,13 @@ int cmd_replay(int argc, char **argv)
 		{ "input-format", required_argument, NULL, 'I' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "check-invariants", no_argument, NULL, 'K' },
+		{ "pid", required_argument, NULL, 'P' },
+		{ "comm", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *policy = NULL, *cost = NULL, *infmt = NULL;
+	const char *policy = NULL, *cost = NULL, *infmt = NULL, *comm = NULL;
+	uint64_t pid = 0;
 	int invariants = 0;
 	char **configs = NULL;
 	size_t nconfigs = 0;
@@ -177,6 +182,13 @@ int cmd_replay(int argc, char **argv)
 			break;
 		case 'q': quiet = 1; break;
 		case 'K': invariants = 1; break;
+		case 'P':
+			if (cli_parse_u64(optarg, &pid) || !pid || pid > INT32_MAX) {
+				free(configs);
+				return cli_die("--pid: '%s' is not a pid", optarg);
+			}
+			break;
+		case 'N': comm = optarg; break;
 		case 'h': fputs(replay_usage, stdout); free(configs); return 0;
 		default: fputs(replay_usage, stderr); free(configs); return 2;
 		}
@@ -196,7 +208,8 @@ int cmd_replay(int argc, char **argv)
 	for (int i = optind; i < argc && !rc; i++) {
 		struct replay r;
 		struct ev_source *src = NULL;
-		struct evsrc_opts so = { .format = infmt, .quiet = quiet };
+		struct evsrc_opts so = { .format = infmt, .quiet = quiet,
+		                         .pid = (uint32_t)pid, .comm = comm };
 		char err[1024] = "";
 
 		replay_init(&r);

@@ -121,6 +121,8 @@ expect 2 "give one" -- "$COWSIM" import "$R/cowknown.dat" --pid 1 --comm x -o "$
 for k in observed_copies observed_reuses observed_zero_fills agree labelled observed_fork_latency_ns_p50; do
 	grep -q "\"$k\": [1-9]" "$T/j" || fail "replay JSON of a real trace lacks a non-zero $k"
 done
+expect 0 "forks  *6" -- "$COWSIM" replay "$R/cowknown.perf.txt.zst" --comm cowknown --policy linux-6.12 -q
+expect 2 "not a pid" -- "$COWSIM" replay "$R/cowknown.dat" --pid x
 # truncated trace.dat and .zst: status 2, named
 head -c 600000 "$R/cowknown.dat" >"$T/trunc.dat"
 expect 2 "trunc.dat" -- "$COWSIM" import "$T/trunc.dat" -o "$T/i.ev"
