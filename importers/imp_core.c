@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "../sim/vma.h"
+#include "imp_tp.h"
 
 #define HOLD_MAX 4096u             /* records held for one exec at most */
 #define STACK_GROW_PAGES 32768u    /* 128 MiB: the default stack rlimit is
@@ -799,62 +800,6 @@ static const char *skip_sp(const char *p, const char *e)
 	return p;
 }
 
-/* Parse a number (decimal, or hex with 0x) at *p; advances *p. */
-static bool num(const char **p, const char *e, uint64_t *v)
-{
-	const char *s = *p;
-	uint64_t x = 0;
-	if (e - s > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		s += 2;
-		const char *d = s;
-		for (; s < e; s++) {
-			int h;
-			if (*s >= '0' && *s <= '9') h = *s - '0';
-			else if (*s >= 'a' && *s <= 'f') h = *s - 'a' + 10;
-			else if (*s >= 'A' && *s <= 'F') h = *s - 'A' + 10;
-			else break;
-			if (x >> 60)
-				return false;
-			x = x << 4 | (unsigned)h;
-		}
-		if (s == d)
-			return false;
-	} else {
-		const char *d = s;
-		for (; s < e && *s >= '0' && *s <= '9'; s++) {
-			if (x > (UINT64_MAX - 9) / 10)
-				return false;
-			x = x * 10 + (unsigned)(*s - '0');
-		}
-		if (s == d)
-			return false;
-	}
-	*p = s;
-	*v = x;
-	return true;
-}
-
-static bool hexnum(const char **p, const char *e, uint64_t *v)
-{
-	const char *s = *p, *d = s;
-	uint64_t x = 0;
-	for (; s < e; s++) {
-		int h;
-		if (*s >= '0' && *s <= '9') h = *s - '0';
-		else if (*s >= 'a' && *s <= 'f') h = *s - 'a' + 10;
-		else if (*s >= 'A' && *s <= 'F') h = *s - 'A' + 10;
-		else break;
-		if (x >> 60)
-			return false;
-		x = x << 4 | (unsigned)h;
-	}
-	if (s == d)
-		return false;
-	*p = s;
-	*v = x;
-	return true;
-}
-
 static bool word(const char **p, const char *e, const char *w)
 {
 	size_t n = strlen(w);
@@ -868,7 +813,7 @@ static bool word(const char **p, const char *e, const char *w)
 static bool kvnum(const char **p, const char *e, const char *key, uint64_t *v)
 {
 	*p = skip_sp(*p, e);
-	return word(p, e, key) && num(p, e, v);
+	return word(p, e, key) && tp_num(p, e, v);
 }
 
 int imp_marker_snapshot_begin(const char *s, size_t len, uint32_t *pid)
@@ -940,7 +885,7 @@ static int snap_parse_line(struct imp_core *c, struct imp_snap *s,
 	uint64_t start, end, off, ino;
 	struct snap_line l = { 0 };
 
-	if (!hexnum(&p, e, &start) || !word(&p, e, "-") || !hexnum(&p, e, &end) ||
+	if (!tp_hex(&p, e, &start) || !word(&p, e, "-") || !tp_hex(&p, e, &end) ||
 	    start >= end || (start | end) & (EV_PAGE_SIZE - 1))
 		return -EINVAL;
 	p = skip_sp(p, e);
@@ -949,7 +894,7 @@ static int snap_parse_line(struct imp_core *c, struct imp_snap *s,
 	const char *perm = p;
 	p += 4;
 	p = skip_sp(p, e);
-	if (!hexnum(&p, e, &off))
+	if (!tp_hex(&p, e, &off))
 		return -EINVAL;
 	p = skip_sp(p, e);
 	const char *dev = p;
@@ -957,7 +902,7 @@ static int snap_parse_line(struct imp_core *c, struct imp_snap *s,
 		p++;
 	size_t devlen = (size_t)(p - dev);
 	p = skip_sp(p, e);
-	if (!num(&p, e, &ino))
+	if (!tp_dec(&p, e, &ino))
 		return -EINVAL;
 	p = skip_sp(p, e);
 	const char *name = p;

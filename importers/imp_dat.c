@@ -55,19 +55,8 @@ extern struct tep_record *tracecmd_read_next_data(struct tracecmd_input *h,
                                                   int *rec_cpu);
 
 #define MAX_FIELDS 7
-#define BATCH 2048
 #define NBATCH 4
-#define ARENA (96u << 10)
-#define STR_MAX 4096u          /* longer strings (none in practice) are cut */
 #define META_MAX (16u << 10)
-
-struct batch {
-	struct imp_rec r[BATCH];
-	uint64_t where[BATCH];
-	char arena[ARENA];
-	uint32_t n, used;
-	int eof;
-};
 
 /* Memory shared by the parent and the reader process. */
 struct shared {
@@ -77,7 +66,7 @@ struct shared {
 	char err[512];
 	uint32_t metalen;
 	char meta[META_MAX];       /* "key\0value\0" pairs */
-	struct batch ring[NBATCH];
+	struct imp_batch ring[NBATCH];
 };
 
 enum { RAW_NONE, RAW_ENTER, RAW_EXIT };
@@ -118,7 +107,7 @@ struct dat_fe {
 	pid_t child;
 	int c2p, p2c;               /* parent's ends of the two socket pairs */
 	int cons;
-	struct batch *cb;           /* the batch being consumed */
+	struct imp_batch *cb;       /* the batch being consumed */
 	uint32_t ci;
 };
 
@@ -454,16 +443,6 @@ static int dat_read_sync(struct dat_fe *d, struct imp_rec *r)
 	return 1;
 }
 
-static const char *arena_copy(struct batch *b, const char *s, size_t *len)
-{
-	size_t n = *len > STR_MAX ? STR_MAX : *len;
-	char *dst = b->arena + b->used;
-	memcpy(dst, s, n);
-	b->used += (uint32_t)n;
-	*len = n;
-	return dst;
-}
-
 /* Open the file and resolve its events (in the reader process). */
 static int setup(struct dat_fe *d, const char *path, char *err, size_t errlen)
 {
@@ -525,35 +504,25 @@ static int get_byte(int fd, char *c)
 
 /* The reader process: open, probe, rewind, then fill batches until the
  * end of the file.  Never returns. */
-/* Read one record into batch b, its strings copied into b's arena.
- * Returns 1, or 0 at the end of the file (b->eof set). */
-static int fill_one(struct dat_fe *d, struct batch *b)
+/* Read one record into batch b.  Returns 1, or 0 at the end of the file
+ * (b->end set). */
+static int fill_one(struct dat_fe *d, struct imp_batch *b)
 {
-	struct imp_rec *x = &b->r[b->n];
-	if (dat_read_sync(d, x) <= 0) {
-		b->eof = 1;
+	struct imp_rec r;
+	if (dat_read_sync(d, &r) <= 0) {
+		b->end = 1;
 		return 0;
 	}
-	if (x->slen)
-		x->s = arena_copy(b, x->s, &x->slen);
-	if (x->s2len)
-		x->s2 = arena_copy(b, x->s2, &x->s2len);
-	b->where[b->n++] = d->fe.where;
+	imp_batch_put(b, &r, d->fe.where);
 	return 1;
 }
 
-/* Room for one more record, with two strings of STR_MAX. */
-static bool has_room(const struct batch *b)
-{
-	return b->n < BATCH && b->used + 2 * STR_MAX <= ARENA;
-}
-
 /* Copy a batch kept by the probe into a ring slot, moving its strings. */
-static void batch_move(struct batch *dst, const struct batch *src)
+static void batch_move(struct imp_batch *dst, const struct imp_batch *src)
 {
 	dst->n = src->n;
 	dst->used = src->used;
-	dst->eof = src->eof;
+	dst->end = src->end;
 	memcpy(dst->arena, src->arena, src->used);
 	memcpy(dst->where, src->where, src->n * sizeof(src->where[0]));
 	for (uint32_t i = 0; i < src->n; i++) {
@@ -586,7 +555,7 @@ static void reader(struct dat_fe *d, const char *path, int c2p, int p2c)
 {
 	struct shared *sh = d->sh;
 	struct ev_source meta;
-	struct batch **kept = NULL;
+	struct imp_batch **kept = NULL;
 	size_t nkept = 0, capkept = 0;
 	int eof = 0;
 
@@ -599,21 +568,21 @@ static void reader(struct dat_fe *d, const char *path, int c2p, int p2c)
 	if (evsrc_init(&meta, NULL, path, "dat"))
 		reader_fail(sh, c2p, path, "out of memory");
 	for (uint64_t n = 0; n < IMP_PROBE_MAX && !eof; n++) {
-		if (!nkept || !has_room(kept[nkept - 1])) {
+		if (!nkept || !imp_batch_room(kept[nkept - 1])) {
 			if (nkept == capkept) {
 				capkept = capkept ? capkept * 2 : 8;
 				kept = realloc(kept, capkept * sizeof(*kept));
 				if (!kept)
 					reader_fail(sh, c2p, path, "out of memory");
 			}
-			struct batch *b = malloc(sizeof(*b));
+			struct imp_batch *b = malloc(sizeof(*b));
 			if (!b)
 				reader_fail(sh, c2p, path, "out of memory");
 			b->n = b->used = 0;
-			b->eof = 0;
+			b->end = 0;
 			kept[nkept++] = b;
 		}
-		struct batch *b = kept[nkept - 1];
+		struct imp_batch *b = kept[nkept - 1];
 		if (!fill_one(d, b)) {
 			eof = 1;
 			break;
@@ -642,24 +611,24 @@ static void reader(struct dat_fe *d, const char *path, int c2p, int p2c)
 				_exit(0);   /* the parent is gone */
 			tokens++;
 		}
-		struct batch *b = &sh->ring[prod];
+		struct imp_batch *b = &sh->ring[prod];
 		if (k < nkept) {
 			batch_move(b, kept[k]);
 			free(kept[k]);
 			/* the last kept batch may have room: top it up */
-			if (k + 1 < nkept || b->eof)
+			if (k + 1 < nkept || b->end)
 				goto send;
 		} else {
 			b->n = b->used = 0;
-			b->eof = 0;
+			b->end = 0;
 		}
-		while (has_room(b) && fill_one(d, b))
+		while (imp_batch_room(b) && fill_one(d, b))
 			;
 send:
 		tokens--;
 		prod = (prod + 1) % NBATCH;
 		put_byte(c2p, 'B');
-		if (b->eof)
+		if (b->end)
 			_exit(0);
 	}
 }
@@ -683,14 +652,14 @@ static int dat_read(struct imp_fe *fe, struct imp_rec *r)
 {
 	struct dat_fe *d = (struct dat_fe *)fe;
 	for (;;) {
-		struct batch *b = d->cb;
+		struct imp_batch *b = d->cb;
 		if (b && d->ci < b->n) {
 			*r = b->r[d->ci];
 			fe->where = b->where[d->ci++];
 			return 1;
 		}
 		if (b) {
-			if (b->eof)
+			if (b->end)
 				return 0;
 			put_byte(d->p2c, 'F');
 			d->cb = NULL;

@@ -67,18 +67,48 @@ struct imp_fe {
 	char err[512];
 };
 
+/*
+ * Records in batches, for a front end that runs ahead of the importer (a
+ * thread for text, a process for trace.dat): each record's strings are
+ * copied into the batch's arena, so they live as long as the batch.
+ */
+#define IMP_BATCH 2048
+#define IMP_BATCH_ARENA (96u << 10)
+#define IMP_BATCH_STR 4096u     /* longer strings (none in practice) are cut */
+
+struct imp_batch {
+	struct imp_rec r[IMP_BATCH];
+	uint64_t where[IMP_BATCH];
+	uint32_t n, used;
+	int end;                    /* 0 more to come, 1 end of input, <0 error */
+	uint64_t bytes_done, good, bad;
+	char err[512];
+	char arena[IMP_BATCH_ARENA];
+};
+
+/* Room for one more record (with two strings of IMP_BATCH_STR)? */
+static inline int imp_batch_room(const struct imp_batch *b)
+{
+	return b->n < IMP_BATCH && b->used + 2 * IMP_BATCH_STR <= IMP_BATCH_ARENA;
+}
+
+/* Append r (and its strings) read at where; the caller checked the room. */
+void imp_batch_put(struct imp_batch *b, const struct imp_rec *r,
+                   uint64_t where);
+
+/* A text front end: lines from imp_lines, each given to parse (1 a
+ * record, 0 not an event line, -1 garbage, reported as "what"). */
+typedef int (*imp_line_parser)(const char *line, size_t len,
+                               struct imp_rec *r);
+int imp_text_open(const char *path, imp_line_parser parse, const char *what,
+                  int perf, struct imp_fe **out, char *err, size_t errlen);
+
 int imp_ftrace_open(const char *path, struct imp_fe **out, char *err,
                     size_t errlen);
 int imp_perf_open(const char *path, struct imp_fe **out, char *err,
                   size_t errlen);
 int imp_dat_open(const char *path, struct imp_fe **out, char *err,
                  size_t errlen);
-
-/* A text line that did not parse: count it and make r an IK_BAD record
- * (the core counts and warns, in order, with the line's number); returns
- * 1, or -EINVAL (with fe->err set) once most of the input is like that. */
-int imp_fe_bad_line(struct imp_fe *fe, const char *path, const char *line,
-                    size_t len, const char *what, struct imp_rec *r);
 
 /* Open path (format "dat", "ftrace" or "perf") as an event source. */
 int imp_open_source(const char *path, const char *format,

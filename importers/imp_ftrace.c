@@ -17,20 +17,12 @@
  * Shaped for throughput (5 M lines/s and up): one memchr for the CPU
  * bracket, hand-written number parsing, no copies of the line.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "imp_fe.h"
-#include "imp_lines.h"
 #include "imp_tp.h"
-
-struct ftrace_fe {
-	struct imp_fe fe;
-	struct imp_lines L;
-};
 
 static bool isdig(char c)
 {
@@ -109,18 +101,7 @@ static int parse_line(const char *line, size_t len, struct imp_rec *r)
 			p = q;
 	}
 	/* The CPU bracket: "[digits]" with a pid (or "(tgid)") before it. */
-	const char *br = p, *cpu_open = NULL;
-	while ((br = memchr(br, '[', (size_t)(e - br)))) {
-		const char *d = br + 1;
-		while (d < e && isdig(*d))
-			d++;
-		if (d > br + 1 && d < e && *d == ']' && br > p &&
-		    (br[-1] == ' ' || isdig(br[-1]))) {
-			cpu_open = br;
-			break;
-		}
-		br++;
-	}
+	const char *cpu_open = tp_cpu_field(p, e, true);
 	if (!cpu_open)
 		return -1;
 	const char *q = cpu_open;
@@ -217,73 +198,8 @@ static int parse_line(const char *line, size_t len, struct imp_rec *r)
 	return imp_tp_parse(n, nlen, st, body, e, r) ? -1 : 1;
 }
 
-static int ftrace_read(struct imp_fe *fe, struct imp_rec *r)
-{
-	struct ftrace_fe *f = (struct ftrace_fe *)fe;
-	const char *line;
-	size_t len;
-
-	for (;;) {
-		int rc = imp_lines_next(&f->L, &line, &len, fe->err,
-		                        sizeof(fe->err));
-		if (rc <= 0) {
-			fe->where = f->L.lineno;
-			fe->bytes_done = f->L.bytes_in;
-			return rc;
-		}
-		fe->where = f->L.lineno;
-		if (rc == 2)
-			return imp_fe_bad_line(fe, f->L.path, line, len,
-			                       "overlong line (no newline in 64 KiB)", r);
-		rc = parse_line(line, len, r);
-		if (rc > 0) {
-			fe->good++;
-			if ((fe->good & 0xffff) == 0)
-				fe->bytes_done = f->L.bytes_in;
-			return 1;
-		}
-		if (rc < 0)
-			return imp_fe_bad_line(fe, f->L.path, line, len,
-			                       "not an ftrace event line", r);
-	}
-}
-
-static int ftrace_rewind(struct imp_fe *fe)
-{
-	struct ftrace_fe *f = (struct ftrace_fe *)fe;
-	fe->good = fe->bad = 0;
-	return imp_lines_rewind(&f->L, fe->err, sizeof(fe->err));
-}
-
-static void ftrace_close(struct imp_fe *fe)
-{
-	struct ftrace_fe *f = (struct ftrace_fe *)fe;
-	imp_lines_close(&f->L);
-	free(f);
-}
-
-static const struct imp_fe_ops ftrace_ops = {
-	.read = ftrace_read, .rewind = ftrace_rewind, .close = ftrace_close,
-};
-
 int imp_ftrace_open(const char *path, struct imp_fe **out, char *err,
                     size_t errlen)
 {
-	struct ftrace_fe *f = calloc(1, sizeof(*f));
-	if (!f) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -ENOMEM;
-	}
-	int rc = imp_lines_open(&f->L, path, err, errlen);
-	if (rc) {
-		free(f);
-		return rc;
-	}
-	f->fe.ops = &ftrace_ops;
-	f->fe.unit = "line";
-	f->fe.has_alloc = -1;
-	f->fe.ahead = 1;
-	f->fe.bytes_total = f->L.bytes_total;
-	*out = &f->fe;
-	return 0;
+	return imp_text_open(path, parse_line, "not an ftrace event line", 0, out, err, errlen);
 }

@@ -14,20 +14,12 @@
  * this format: MMAP2 records made during an exec stand in for the maps
  * snapshot, and FORK records tell threads from processes.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "imp_fe.h"
-#include "imp_lines.h"
 #include "imp_tp.h"
-
-struct perf_fe {
-	struct imp_fe fe;
-	struct imp_lines L;
-};
 
 static bool isdig(char c)
 {
@@ -173,17 +165,7 @@ static int parse_line(const char *line, size_t len, struct imp_rec *r)
 	const char *e = line + len, *p = line;
 	if (!len || *p == '#')
 		return 0;
-	const char *br = p, *cpu_open = NULL;
-	while ((br = memchr(br, '[', (size_t)(e - br)))) {
-		const char *d = br + 1;
-		while (d < e && isdig(*d))
-			d++;
-		if (d > br + 1 && d < e && *d == ']' && br > p && br[-1] == ' ') {
-			cpu_open = br;
-			break;
-		}
-		br++;
-	}
+	const char *cpu_open = tp_cpu_field(p, e, false);
 	if (!cpu_open)
 		return -1;
 	const char *q = cpu_open;
@@ -246,73 +228,8 @@ static int parse_line(const char *line, size_t len, struct imp_rec *r)
 	return imp_tp_parse(nm, (size_t)(p - nm), TP_PLAIN, body, e, r) ? -1 : 1;
 }
 
-static int perf_read(struct imp_fe *fe, struct imp_rec *r)
-{
-	struct perf_fe *f = (struct perf_fe *)fe;
-	const char *line;
-	size_t len;
-
-	for (;;) {
-		int rc = imp_lines_next(&f->L, &line, &len, fe->err,
-		                        sizeof(fe->err));
-		fe->where = f->L.lineno;
-		if (rc <= 0) {
-			fe->bytes_done = f->L.bytes_in;
-			return rc;
-		}
-		if (rc == 2)
-			return imp_fe_bad_line(fe, f->L.path, line, len,
-			                       "overlong line (no newline in 64 KiB)", r);
-		rc = parse_line(line, len, r);
-		if (rc > 0) {
-			fe->good++;
-			if ((fe->good & 0xffff) == 0)
-				fe->bytes_done = f->L.bytes_in;
-			return 1;
-		}
-		if (rc < 0)
-			return imp_fe_bad_line(fe, f->L.path, line, len,
-			                       "not a perf script line", r);
-	}
-}
-
-static int perf_rewind(struct imp_fe *fe)
-{
-	struct perf_fe *f = (struct perf_fe *)fe;
-	fe->good = fe->bad = 0;
-	return imp_lines_rewind(&f->L, fe->err, sizeof(fe->err));
-}
-
-static void perf_close(struct imp_fe *fe)
-{
-	struct perf_fe *f = (struct perf_fe *)fe;
-	imp_lines_close(&f->L);
-	free(f);
-}
-
-static const struct imp_fe_ops perf_ops = {
-	.read = perf_read, .rewind = perf_rewind, .close = perf_close,
-};
-
 int imp_perf_open(const char *path, struct imp_fe **out, char *err,
                   size_t errlen)
 {
-	struct perf_fe *f = calloc(1, sizeof(*f));
-	if (!f) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -ENOMEM;
-	}
-	int rc = imp_lines_open(&f->L, path, err, errlen);
-	if (rc) {
-		free(f);
-		return rc;
-	}
-	f->fe.ops = &perf_ops;
-	f->fe.unit = "line";
-	f->fe.has_alloc = -1;
-	f->fe.ahead = 1;
-	f->fe.perf = 1;
-	f->fe.bytes_total = f->L.bytes_total;
-	*out = &f->fe;
-	return 0;
+	return imp_text_open(path, parse_line, "not a perf script line", 1, out, err, errlen);
 }

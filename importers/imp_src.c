@@ -30,21 +30,7 @@
 
 #include "imp_fe.h"
 
-#define BAD_LINES_TOLERATED 1000u
-#define AH_BATCH 2048
 #define AH_RING 4
-#define AH_ARENA (96u << 10)
-#define AH_STR 4096u
-
-struct ah_batch {
-	struct imp_rec r[AH_BATCH];
-	uint64_t where[AH_BATCH];
-	uint32_t n, used;
-	int end;                    /* 0 more to come, 1 end of input, <0 error */
-	uint64_t bytes_done, good, bad;
-	char err[512];
-	char arena[AH_ARENA];
-};
 
 struct imp_source {
 	struct ev_source base;
@@ -58,22 +44,12 @@ struct imp_source {
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct ah_batch *ring;
+	struct imp_batch *ring;
 	int prod, cons, full, stop;
-	struct ah_batch *cb;
+	struct imp_batch *cb;
 	uint32_t ci;
 	uint64_t where, good, bad;
 };
-
-static const char *ah_copy(struct ah_batch *b, const char *s, size_t *len)
-{
-	size_t n = *len > AH_STR ? AH_STR : *len;
-	char *d = b->arena + b->used;
-	memcpy(d, s, n);
-	b->used += (uint32_t)n;
-	*len = n;
-	return d;
-}
 
 static void *ah_thread(void *arg)
 {
@@ -84,25 +60,21 @@ static void *ah_thread(void *arg)
 		while (s->full == AH_RING && !s->stop)
 			pthread_cond_wait(&s->cv, &s->mu);
 		int stop = s->stop;
-		struct ah_batch *b = &s->ring[s->prod];
+		struct imp_batch *b = &s->ring[s->prod];
 		pthread_mutex_unlock(&s->mu);
 		if (stop)
 			return NULL;
 		b->n = b->used = 0;
 		b->end = 0;
-		while (b->n < AH_BATCH && b->used + 2 * AH_STR <= AH_ARENA) {
-			struct imp_rec *r = &b->r[b->n];
-			int rc = fe->ops->read(fe, r);
+		while (imp_batch_room(b)) {
+			struct imp_rec r;
+			int rc = fe->ops->read(fe, &r);
 			if (rc <= 0) {
 				b->end = rc ? rc : 1;
 				snprintf(b->err, sizeof(b->err), "%s", fe->err);
 				break;
 			}
-			if (r->slen)
-				r->s = ah_copy(b, r->s, &r->slen);
-			if (r->s2len)
-				r->s2 = ah_copy(b, r->s2, &r->s2len);
-			b->where[b->n++] = fe->where;
+			imp_batch_put(b, &r, fe->where);
 		}
 		b->bytes_done = fe->bytes_done;
 		b->good = fe->good;
@@ -159,7 +131,7 @@ static int src_read(struct imp_source *s, struct imp_rec *r)
 		return rc;
 	}
 	for (;;) {
-		struct ah_batch *b = s->cb;
+		struct imp_batch *b = s->cb;
 		if (b && s->ci < b->n) {
 			*r = b->r[s->ci];
 			s->where = b->where[s->ci++];
@@ -188,28 +160,6 @@ static int src_read(struct imp_source *s, struct imp_rec *r)
 		s->ci = 0;
 		pthread_mutex_unlock(&s->mu);
 	}
-}
-
-int imp_fe_bad_line(struct imp_fe *fe, const char *path, const char *line,
-                    size_t len, const char *what, struct imp_rec *r)
-{
-	fe->bad++;
-	if (fe->bad > BAD_LINES_TOLERATED && fe->bad > fe->good) {
-		snprintf(fe->err, sizeof(fe->err), "%s:%" PRIu64 ": %s; %" PRIu64
-		         " of the lines so far are not trace lines: not a %s trace?",
-		         path, fe->where, what, fe->bad,
-		         fe->perf ? "perf script" : "ftrace");
-		return -EINVAL;
-	}
-	memset(r, 0, sizeof(*r));
-	r->kind = IK_BAD;
-	r->tid = -1;
-	r->irq = -1;
-	r->s = line;
-	r->slen = len > 100 ? 100 : len;
-	r->s2 = what;
-	r->s2len = strlen(what);
-	return 1;
 }
 
 static void warn_stderr(void *ctx, const char *msg)

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "imp_core.h"
 
@@ -94,6 +95,25 @@ static inline bool tp_dec(const char **p, const char *e, uint64_t *v)
 	*p = s;
 	*v = x;
 	return true;
+}
+
+/* The CPU field "[ddd]" of a line: the first "[digits]" after a space
+ * (or, ftrace's record-tgid-less layout, a digit) at or after p; NULL if
+ * none.  Every tool prints the task before it, so it anchors the line. */
+static inline const char *tp_cpu_field(const char *p, const char *e,
+                                       bool digit_before)
+{
+	const char *br = p;
+	while ((br = memchr(br, '[', (size_t)(e - br)))) {
+		const char *d = br + 1;
+		while (d < e && *d >= '0' && *d <= '9')
+			d++;
+		if (d > br + 1 && d < e && *d == ']' && br > p &&
+		    (br[-1] == ' ' || (digit_before && br[-1] >= '0' && br[-1] <= '9')))
+			return br;
+		br++;
+	}
+	return NULL;
 }
 
 /* 0x-prefixed hex, else decimal (the kernel's syscall style). */
