@@ -999,7 +999,8 @@ static void snap_apply(struct imp_core *c, struct imp_snap *s,
 	for (size_t i = 0; i < old.n; i++) {
 		while (j < s->n && s->v[j].end <= old.v[i].start)
 			j++;
-		if (j < s->n && same_area(&old.v[i], &s->v[j]))
+		if ((j < s->n && same_area(&old.v[i], &s->v[j])) ||
+		    old.v[i].end - old.v[i].start > UINT32_MAX)
 			continue;
 		struct cs_ev ev;
 		mk_ev(&ev, t, r->ts, r->cpu, EV_MUNMAP);
