@@ -123,6 +123,8 @@ for k in observed_copies observed_reuses observed_zero_fills agree labelled obse
 done
 expect 0 "forks  *6" -- "$COWSIM" replay "$R/cowknown.perf.txt.zst" --comm cowknown --policy linux-6.12 -q
 expect 2 "not a pid" -- "$COWSIM" replay "$R/cowknown.dat" --pid x
+# a real trace keeps every engine invariant after every event
+expect 0 "" -- "$COWSIM" replay "$R/cowknown.dat" --check-invariants -q
 # truncated trace.dat and .zst: status 2, named
 head -c 600000 "$R/cowknown.dat" >"$T/trunc.dat"
 expect 2 "trunc.dat" -- "$COWSIM" import "$T/trunc.dat" -o "$T/i.ev"
