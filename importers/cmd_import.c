@@ -60,9 +60,20 @@ static void summary(FILE *o, const struct ev_source *src,
 {
 	const struct imp_stats *s = &c->st;
 	double mb = (double)src->bytes_total / 1e6;
-	fprintf(o, "%s: %s, %.1f MB, %" PRIu64 " records in %.3f s "
-	        "(%.1f MB/s, %.2f M records/s)\n", src->path, src->format, mb,
-	        s->records, secs, secs > 0 ? mb / secs : 0,
+	/* For a .zst the file's MB/s is of compressed bytes: say so. */
+	unsigned char head[4] = { 0 };
+	FILE *f = fopen(src->path, "rb");
+	if (f) {
+		if (fread(head, 1, 4, f) != 4)
+			head[0] = 0;
+		fclose(f);
+	}
+	int zst = head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f &&
+	          head[3] == 0xfd;
+	fprintf(o, "%s: %s%s, %.1f MB, %" PRIu64 " records in %.3f s "
+	        "(%.1f MB/s%s, %.2f M records/s)\n", src->path, src->format,
+	        zst ? " (zstd)" : "", mb, s->records, secs,
+	        secs > 0 ? mb / secs : 0, zst ? " compressed" : "",
 	        secs > 0 ? (double)s->records / secs / 1e6 : 0);
 	fprintf(o, "  selection:        %s\n",
 	        evsrc_meta_get(src, "import_selection"));
