@@ -1,6 +1,10 @@
 /*
  * evsrc.c - event source plumbing: format detection, metadata, dispatch to
  * the reader of each format.
+ *
+ * Detection goes by content, not by name, except for scenarios: the event
+ * file and trace.dat by their magic numbers, text (plain or zstd) by what
+ * its first lines look like (imp_detect_text()).
  */
 #include "evsrc.h"
 
@@ -10,6 +14,8 @@
 #include <string.h>
 
 #include "evfile.h"
+#include "imp_fe.h"
+#include "imp_lines.h"
 #include "scn.h"
 
 int evsrc_init(struct ev_source *s, const struct ev_source_ops *ops,
@@ -93,6 +99,11 @@ const char *evsrc_detect(const char *path, const unsigned char *head, size_t n)
 		return "dat";
 	if (ends_with(path, ".scn"))
 		return "scenario";
+	/* Text, perhaps zstd-compressed: look at the (decompressed) head. */
+	char buf[16384];
+	size_t k = imp_lines_peek(path, buf, sizeof(buf));
+	if (k)
+		return imp_detect_text(buf, k);
 	return NULL;
 }
 
@@ -121,6 +132,8 @@ int evsrc_open(const char *path, const struct evsrc_opts *opts,
 		return evf_open_source(path, out, err, errlen);
 	if (!strcmp(fmt, "scenario"))
 		return scn_open_source(path, out, err, errlen);
+	if (!strcmp(fmt, "dat") || !strcmp(fmt, "ftrace") || !strcmp(fmt, "perf"))
+		return imp_open_source(path, fmt, opts, out, err, errlen);
 	snprintf(err, errlen, "%s: format '%s' is not supported", path, fmt);
 	return -EINVAL;
 }

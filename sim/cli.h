@@ -30,6 +30,7 @@ int cmd_synth(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_compare(int argc, char **argv);   /* reports/compare.c */
 int cmd_report(int argc, char **argv);    /* reports/report.c */
+int cmd_import(int argc, char **argv);   /* importers/cmd_import.c */
 
 struct ev_source;
 struct cs_ev;

@@ -138,7 +138,7 @@ static const char replay_usage[] =
 	"                     [--config FILE.ini]... [--cost NAME|FILE]\n"
 	"                     [--format table|json|csv] [--quiet]\n"
 	"                     [--db FILE | --no-db] [--faults] [--replace]\n"
-	"                     [--check-invariants]\n"
+	"                     [--check-invariants] [--pid N | --comm NAME]\n"
 	"\n"
 	"Replay each TRACE (a cowsim event file, a scenario, or a trace the\n"
 	"importers read) through the policies, all in one pass, and print their\n"
@@ -148,6 +148,8 @@ static const char replay_usage[] =
 	"or a file with a [cost] section).  A progress line is shown on a\n"
 	"terminal unless --quiet.  --check-invariants verifies every engine\n"
 	"invariant after every event (slow; for debugging models).\n"
+	"A real trace (trace.dat, ftrace or perf text, plain or .zst) is imported\n"
+	"on the fly (see `cowsim import --help`); --pid/--comm select its tree.\n"
 	"\n"
 	"Every run is also stored in an SQLite database, --db FILE (default\n"
 	"cowsim.db in the current folder; --no-db to skip): the trace, the full\n"
@@ -177,11 +179,14 @@ int cmd_replay(int argc, char **argv)
 		{ "no-db", no_argument, NULL, 'N' },
 		{ "faults", no_argument, NULL, 'F' },
 		{ "replace", no_argument, NULL, 'R' },
+		{ "pid", required_argument, NULL, 'P' },
+		{ "comm", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *policy = NULL, *cost = NULL, *infmt = NULL;
+	const char *policy = NULL, *cost = NULL, *infmt = NULL, *comm = NULL;
 	const char *dbpath = STORE_DEFAULT_DB;
+	uint64_t pid = 0;
 	int invariants = 0, no_db = 0, faults = 0, replace = 0;
 	struct store *db = NULL;
 	char **configs = NULL;
@@ -218,6 +223,13 @@ int cmd_replay(int argc, char **argv)
 		case 'N': no_db = 1; break;
 		case 'F': faults = 1; break;
 		case 'R': replace = 1; break;
+		case 'P':
+			if (cli_parse_u64(optarg, &pid) || !pid || pid > INT32_MAX) {
+				free(configs);
+				return cli_die("--pid: '%s' is not a pid", optarg);
+			}
+			break;
+		case 'M': comm = optarg; break;
 		case 'h': fputs(replay_usage, stdout); free(configs); return 0;
 		default: fputs(replay_usage, stderr); free(configs); return 2;
 		}
@@ -253,7 +265,8 @@ int cmd_replay(int argc, char **argv)
 	for (int i = optind; i < argc && !rc; i++) {
 		struct replay r;
 		struct ev_source *src = NULL;
-		struct evsrc_opts so = { .format = infmt, .quiet = quiet };
+		struct evsrc_opts so = { .format = infmt, .quiet = quiet,
+		                         .pid = (uint32_t)pid, .comm = comm };
 		struct store_opts sto = { .faults = faults, .replace = replace,
 		                          .progress = !quiet && isatty(2) };
 		struct store_rec *rec = NULL;

@@ -57,6 +57,7 @@ static const struct verb verbs[] = {
 	{ "policies", cmd_policies, "list the policy presets and their switches" },
 	{ "synth", cmd_synth, "write a synthetic event stream" },
 	{ "dump", cmd_dump, "print the normalized events of a trace" },
+	{ "import", cmd_import, "read a real trace (trace.dat, ftrace, perf) into an event file" },
 	{ "compare", cmd_compare, "stored runs side by side, with ratios to a baseline" },
 	{ "report", cmd_report, "plots and an HTML page from the stored runs" },
 };

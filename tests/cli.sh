@@ -28,7 +28,7 @@ expect() {
 expect 0 "verbs:" -- "$COWSIM" --help
 expect 2 "usage" -- "$COWSIM"
 expect 2 "unknown verb" -- "$COWSIM" frobnicate
-for v in replay check policies synth dump compare report; do
+for v in replay check policies synth dump import compare report; do
 	expect 0 "example" -- "$COWSIM" $v --help
 done
 expect 2 "" -- "$COWSIM" replay --no-such-option x
@@ -105,6 +105,66 @@ expect 2 "metric.scn:2:18: unknown metric" -- "$COWSIM" check "$T/metric.scn"
 
 # dump
 expect 0 "exec" -- "$COWSIM" dump "$SCN" --limit 3
+
+# import: the real traces, every format, and bad input of every kind
+R=$SRC/traces/real
+expect 0 "example" -- "$COWSIM" import --help
+expect 2 "usage" -- "$COWSIM" import "$R/cowknown.dat"
+expect 2 "format must be" -- "$COWSIM" import "$R/cowknown.dat" --format xml -o "$T/i.ev"
+expect 0 "observed labels" -- "$COWSIM" import "$R/cowknown.dat" -o "$T/k.ev"
+grep -q "selection: *pid [0-9]* (first maps snapshot)" "$T/out" || fail "import did not select the snapshot's tree"
+expect 0 "linux-6.12" -- "$COWSIM" replay "$T/k.ev" -q
+expect 0 "swap_total_kb=0" -- "$COWSIM" import "$R/cowknown.ftrace.txt.zst" -o "$T/f.ev"
+expect 0 "processes: *7 " -- "$COWSIM" import "$R/cowknown.perf.txt.zst" --comm cowknown -o "$T/p.ev"
+expect 0 "vforks 42" -- "$COWSIM" import "$R/build.dat" --format dat -o "$T/b.ev"
+expect 2 "give one" -- "$COWSIM" import "$R/cowknown.dat" --pid 1 --comm x -o "$T/i.ev"
+# replay reads real traces directly, and shows the kernel's outcomes
+"$COWSIM" replay "$R/redis-bgsave.dat" --policy all --format json -q >"$T/j" 2>"$T/err" || fail "replay of a trace.dat: $(head -c 300 "$T/err")"
+for k in observed_copies observed_reuses observed_zero_fills agree labelled observed_fork_latency_ns_p50; do
+	grep -q "\"$k\": [1-9]" "$T/j" || fail "replay JSON of a real trace lacks a non-zero $k"
+done
+expect 0 "forks  *6" -- "$COWSIM" replay "$R/cowknown.perf.txt.zst" --comm cowknown --policy linux-6.12 -q
+expect 2 "not a pid" -- "$COWSIM" replay "$R/cowknown.dat" --pid x
+# a real trace keeps every engine invariant after every event
+expect 0 "" -- "$COWSIM" replay "$R/cowknown.dat" --check-invariants -q
+# truncated trace.dat and .zst: status 2, named
+head -c 600000 "$R/cowknown.dat" >"$T/trunc.dat"
+expect 2 "trunc.dat" -- "$COWSIM" import "$T/trunc.dat" -o "$T/i.ev"
+head -c 40000 "$R/cowknown.ftrace.txt.zst" >"$T/trunc.txt.zst"
+expect 2 "trunc.txt.zst:[0-9]*: truncated zstd" -- "$COWSIM" import "$T/trunc.txt.zst" -o "$T/i.ev"
+expect 2 "trunc.txt.zst:[0-9]*: truncated zstd" -- "$COWSIM" replay "$T/trunc.txt.zst" -q
+[ -e "$T/i.ev" ] && fail "a failed import left its output file"
+# garbage lines, unknown events, time going back, lost events, a pid
+# reused after exit, a fault of a process never seen: recovered, counted,
+# warned about with file and line
+zstdcat "$R/cowknown.ftrace.txt.zst" | head -3000 >"$T/s.txt"
+{
+	head -100 "$T/s.txt"
+	echo "garbage line here"
+	echo "        mystery-12    [000] d....  3818.700000: mystery_event: x=1"
+	echo "CPU:1 [226 EVENTS DROPPED]"
+	echo "       stranger-4242  [001] d....  3818.000001: page_fault_user: address=0x7f0000001000 ip=0x1 error_code=0x6"
+	echo "             sh-777   [000] .....  3818.700001: sched_process_exit: comm=sh pid=777 prio=120 group_dead=true"
+	echo "             sh-776   [000] .....  3818.700002: task_newtask: pid=777 comm=sh clone_flags=1200000 oom_score_adj=0"
+	echo "             sh-776   [000] .....  3818.700003: sched_process_fork: comm=sh pid=776 child_comm=sh child_pid=777"
+	sed -n '101,3000p' "$T/s.txt"
+	printf ' truncated-12 [00'
+} >"$T/bad.txt"
+expect 0 "bad lines: *2" -- "$COWSIM" import "$T/bad.txt" -o "$T/i.ev"
+grep -q "skipped by kind:.*mystery_event 1" "$T/out" || fail "unknown event not counted by name"
+grep -q "lost events: *226" "$T/out" || fail "lost events not counted"
+grep -q "bad.txt:101: not an ftrace event line" "$T/err" || fail "garbage line not named: $(head -c 300 "$T/err")"
+grep -q "bad.txt:103: the tracer lost 226 events" "$T/err" || fail "loss not named"
+grep -q "bad.txt:[0-9]*: timestamp goes back" "$T/err" || fail "time going back not named"
+grep -q "timestamps clamped" "$T/out" || fail "clamping not reported"
+expect 0 "" -- "$COWSIM" replay "$T/bad.txt" -q
+# mostly garbage, or no trace at all: status 2
+head -c 100000 /dev/urandom >"$T/noise.txt"
+expect 2 "noise.txt: no ftrace event lines" -- "$COWSIM" import --format ftrace "$T/noise.txt" -o "$T/i.ev"
+{ for i in $(seq 1200); do echo "not a trace line $i"; done; head -200 "$T/s.txt"; } >"$T/mostly.txt"
+expect 2 "mostly.txt:1001: not an ftrace event line" -- "$COWSIM" import --format ftrace "$T/mostly.txt" -o "$T/i.ev"
+printf 'cowsim: maps pid=1 begin\n' >"$T/odd.txt"
+expect 2 "unknown trace format" -- "$COWSIM" import "$T/odd.txt" -o "$T/i.ev"
 
 if [ $fails -ne 0 ]; then
 	echo "$fails failure(s)"

@@ -1,0 +1,305 @@
+/*
+ * imp_lines.c - streamed lines of plain or zstd text (imp_lines.h).
+ *
+ * The buffer is refilled by moving the unread tail to the front and
+ * reading behind it, so a line never straddles a refill; memchr finds the
+ * newline.  At tens of MB/s of trace text this loop is the importers'
+ * floor, so it touches each byte once and allocates nothing after open.
+ */
+#include "imp_lines.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#define ZIN_CAP (1u << 20)
+#define MAP_DROP (64u << 20)
+
+static const unsigned char zmagic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
+
+static ssize_t read_full(int fd, void *buf, size_t n)
+{
+	size_t have = 0;
+	while (have < n) {
+		ssize_t k = read(fd, (char *)buf + have, n - have);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -1;
+		if (k == 0)
+			break;
+		have += (size_t)k;
+	}
+	return (ssize_t)have;
+}
+
+static int start(struct imp_lines *l, char *err, size_t errlen)
+{
+	unsigned char head[4];
+	ssize_t n;
+
+	if (lseek(l->fd, 0, SEEK_SET) != 0) {
+		snprintf(err, errlen, "%s: cannot seek: %s", l->path, strerror(errno));
+		return -EIO;
+	}
+	n = read_full(l->fd, head, 4);
+	if (n < 0) {
+		snprintf(err, errlen, "%s: %s", l->path, strerror(errno));
+		return -EIO;
+	}
+	l->zst = n == 4 && !memcmp(head, zmagic, 4);
+	if (lseek(l->fd, 0, SEEK_SET) != 0) {
+		snprintf(err, errlen, "%s: cannot seek: %s", l->path, strerror(errno));
+		return -EIO;
+	}
+	l->start = l->end = 0;
+	l->eof = l->skipping = false;
+	l->lineno = 0;
+	l->bytes_in = 0;
+	l->zin_pos = l->zin_end = 0;
+	l->zin_eof = false;
+	l->zframe_open = false;
+	if (!l->zst && l->bytes_total > 2 * IMP_LINE_MAX && !l->map) {
+		void *m = mmap(NULL, l->bytes_total, PROT_READ, MAP_PRIVATE, l->fd, 0);
+		if (m != MAP_FAILED) {
+			madvise(m, l->bytes_total, MADV_SEQUENTIAL);
+			l->map = m;
+			l->maplen = l->bytes_total;
+		}
+	}
+	if (l->map) {
+		l->dropped = 0;
+		l->start = 0;
+		l->end = l->maplen;
+		l->eof = true;
+		l->bytes_in = l->maplen;
+		return 0;
+	}
+	if (!l->buf && !(l->buf = malloc(l->cap)))
+		return -ENOMEM;
+	if (l->zst && l->cap < IMP_LINES_BUF) {
+		char *nb = realloc(l->buf, IMP_LINES_BUF);
+		if (!nb)
+			return -ENOMEM;
+		l->buf = nb;
+		l->cap = IMP_LINES_BUF;
+	}
+	if (l->zst) {
+		if (!l->zctx && !(l->zctx = ZSTD_createDCtx()))
+			return -ENOMEM;
+		ZSTD_DCtx_reset(l->zctx, ZSTD_reset_session_only);
+		if (!l->zin && !(l->zin = malloc(ZIN_CAP)))
+			return -ENOMEM;
+		l->zin_cap = ZIN_CAP;
+	}
+	return 0;
+}
+
+int imp_lines_open(struct imp_lines *l, const char *path, char *err,
+                   size_t errlen)
+{
+	struct stat st;
+	memset(l, 0, sizeof(*l));
+	snprintf(l->path, sizeof(l->path), "%s", path);
+	l->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (l->fd < 0) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	if (!fstat(l->fd, &st))
+		l->bytes_total = (uint64_t)st.st_size;
+	/* A small plain file needs no more than itself (and the fuzz targets
+	 * open thousands of small files a second). */
+	l->cap = IMP_LINES_BUF;
+	if (l->bytes_total && l->bytes_total + 1 < IMP_LINES_BUF)
+		l->cap = l->bytes_total + 1 > 2 * IMP_LINE_MAX ?
+		         (size_t)l->bytes_total + 1 : 2 * IMP_LINE_MAX;
+	int rc = start(l, err, errlen);
+	if (rc) {
+		if (rc == -ENOMEM)
+			snprintf(err, errlen, "%s: out of memory", path);
+		imp_lines_close(l);
+	}
+	return rc;
+}
+
+int imp_lines_rewind(struct imp_lines *l, char *err, size_t errlen)
+{
+	return start(l, err, errlen);
+}
+
+void imp_lines_close(struct imp_lines *l)
+{
+	if (l->fd >= 0)
+		close(l->fd);
+	l->fd = -1;
+	ZSTD_freeDCtx(l->zctx);
+	free(l->zin);
+	free(l->buf);
+	if (l->map)
+		munmap(l->map, l->maplen);
+	l->map = NULL;
+	l->zctx = NULL;
+	l->zin = NULL;
+	l->buf = NULL;
+}
+
+/* Append decompressed or raw bytes behind l->end.  Returns 0, or a
+ * negative errno with a message. */
+static int fill(struct imp_lines *l, char *err, size_t errlen)
+{
+	if (l->start) {
+		memmove(l->buf, l->buf + l->start, l->end - l->start);
+		l->end -= l->start;
+		l->start = 0;
+	}
+	size_t room = l->cap - l->end;
+	if (!l->zst) {
+		ssize_t k = read_full(l->fd, l->buf + l->end, room);
+		if (k < 0) {
+			snprintf(err, errlen, "%s:%" PRIu64 ": read error: %s", l->path,
+			         l->lineno + 1, strerror(errno));
+			return -EIO;
+		}
+		if (k == 0)
+			l->eof = true;
+		l->end += (size_t)k;
+		l->bytes_in += (uint64_t)k;
+		return 0;
+	}
+	ZSTD_outBuffer out = { l->buf + l->end, room, 0 };
+	while (out.pos == 0) {
+		if (l->zin_pos == l->zin_end && !l->zin_eof) {
+			ssize_t k = read_full(l->fd, l->zin, l->zin_cap);
+			if (k < 0) {
+				snprintf(err, errlen, "%s:%" PRIu64 ": read error: %s",
+				         l->path, l->lineno + 1, strerror(errno));
+				return -EIO;
+			}
+			l->zin_pos = 0;
+			l->zin_end = (size_t)k;
+			l->bytes_in += (uint64_t)k;
+			if (k == 0)
+				l->zin_eof = true;
+		}
+		if (l->zin_pos == l->zin_end && l->zin_eof) {
+			if (l->zframe_open) {
+				snprintf(err, errlen, "%s:%" PRIu64 ": truncated zstd stream "
+				         "(the file ends inside a frame)", l->path,
+				         l->lineno + 1);
+				return -EIO;
+			}
+			l->eof = true;
+			return 0;
+		}
+		ZSTD_inBuffer in = { l->zin, l->zin_end, l->zin_pos };
+		size_t r = ZSTD_decompressStream(l->zctx, &out, &in);
+		l->zin_pos = in.pos;
+		if (ZSTD_isError(r)) {
+			snprintf(err, errlen, "%s:%" PRIu64 ": corrupt zstd data: %s",
+			         l->path, l->lineno + 1, ZSTD_getErrorName(r));
+			return -EIO;
+		}
+		l->zframe_open = r != 0;
+		if (out.pos == 0 && in.pos == in.size && !l->zframe_open &&
+		    l->zin_eof) {
+			l->eof = true;
+			return 0;
+		}
+	}
+	l->end += out.pos;
+	return 0;
+}
+
+int imp_lines_next(struct imp_lines *l, const char **line, size_t *len,
+                   char *err, size_t errlen)
+{
+	for (;;) {
+		char *p = (l->map ? l->map : l->buf) + l->start;
+		size_t avail = l->end - l->start;
+		char *nl = avail ? memchr(p, '\n', avail) : NULL;
+		if (nl) {
+			size_t n = (size_t)(nl - p);
+			l->start += n + 1;
+			l->lineno++;
+			if (l->skipping) {
+				l->skipping = false;
+				continue;
+			}
+			if (n > IMP_LINE_MAX) {
+				/* only a mapped file gets here: same rule */
+				*line = p;
+				*len = 80;
+				return 2;
+			}
+			if (n && p[n - 1] == '\r')
+				n--;
+			if (l->map && (size_t)(p - l->map) - l->dropped > MAP_DROP) {
+				/* Lines behind this one are done with: let their pages
+				 * go from our mapping, so that memory stays flat
+				 * however long the file (the page cache keeps them). */
+				size_t upto = (size_t)(p - l->map) & ~(size_t)4095;
+				madvise(l->map + l->dropped, upto - l->dropped, MADV_DONTNEED);
+				l->dropped = upto;
+			}
+			*line = p;
+			*len = n;
+			return 1;
+		}
+		if (l->eof) {
+			if (!avail)
+				return 0;
+			/* A last line without its newline. */
+			l->start = l->end;
+			l->lineno++;
+			if (l->skipping) {
+				l->skipping = false;
+				return 0;
+			}
+			*line = p;
+			*len = avail;
+			return 1;
+		}
+		if (avail >= IMP_LINE_MAX) {
+			/* No newline in 64 KiB: not a trace line.  Hand out its
+			 * head once and drop the rest up to the next newline. */
+			bool was = l->skipping;
+			l->skipping = true;
+			l->start = l->end;
+			if (!was) {
+				*line = p;
+				*len = 80;
+				return 2;
+			}
+		}
+		int rc = fill(l, err, errlen);
+		if (rc)
+			return rc;
+	}
+}
+
+size_t imp_lines_peek(const char *path, char *buf, size_t len)
+{
+	char err[256];
+	struct imp_lines l;
+	size_t n = 0;
+	if (imp_lines_open(&l, path, err, sizeof(err)))
+		return 0;
+	if (l.map) {
+		n = l.maplen < len ? l.maplen : len;
+		memcpy(buf, l.map, n);
+	} else if (!fill(&l, err, sizeof(err))) {
+		n = l.end < len ? l.end : len;
+		memcpy(buf, l.buf, n);
+	}
+	imp_lines_close(&l);
+	return n;
+}
