@@ -8,6 +8,11 @@
  * events...).  For importers that parse as they go, the string table grows
  * while events are read: an id is valid from the block that first uses it.
  *
+ * Metadata a consumer needs before the first event (the replay driver reads
+ * swap_total_kb to configure the simulated machine) must be known when
+ * evsrc_open() returns; facts learnt while reading (dropped events,
+ * import statistics) are complete once evsrc_next() has returned 0.
+ *
  * Lifecycle: evsrc_open() picks the right reader for a path; then
  * evsrc_next() until it returns 0; then evsrc_close().
  *

@@ -201,7 +201,10 @@ int imp_core_store_stats(struct imp_core *c)
 		if (evsrc_meta_set(c->src, k, v))
 			return -ENOMEM;
 	}
-	return 0;
+	/* "dropped" is what the results store files under traces.dropped:
+	 * written even when 0, since the importer checked. */
+	snprintf(v, sizeof(v), "%" PRIu64, c->st.dropped_events);
+	return evsrc_meta_set(c->src, "dropped", v) ? -ENOMEM : 0;
 }
 
 /* ------------------------------------------------------------------ */

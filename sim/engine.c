@@ -833,6 +833,15 @@ static void task_gone(struct sim_engine *e, uint32_t t)
 		mm_put(e, mi);
 }
 
+/* The whole thread group is dead: threads whose own exit the trace lost
+ * must not linger (their address space would never be torn down). */
+static void group_gone(struct sim_engine *e, uint32_t tgid)
+{
+	for (uint32_t t = e->ntask; t > 0; t--)
+		if (t <= e->ntask && e->task[t - 1].tgid == tgid)
+			task_gone(e, t);
+}
+
 /*
  * The task for an event.  A task the stream never introduced (it existed
  * before the trace, or its fork was lost) is invented: it joins the address
@@ -2399,9 +2408,13 @@ static int apply_slow(struct sim_engine *e, const struct cs_ev *ev)
 
 	if (ev->type == EV_MARKER || ev->type == EV_NONE)
 		goto out;
-	/* An exec may be the first the stream says of a task: a process
-	 * started by the traced command's launcher. */
-	err = task_get(e, ev->tid, ev->tgid, ev->type == EV_EXEC, &t);
+	/* An exec, or the snapshot of a process that was running before the
+	 * trace began, may be the first the stream says of a task: that is an
+	 * introduction, not a lost event. */
+	err = task_get(e, ev->tid, ev->tgid,
+	               ev->type == EV_EXEC ||
+	               (ev->type == EV_MMAP && (ev->flags & EV_MAP_SNAPSHOT)) ||
+	               ev->type == EV_PAGE_INIT, &t);
 	if (err)
 		return err;
 	struct sim_mm *mm = &e->mm[e->task[t - 1].mm];
@@ -2425,6 +2438,8 @@ static int apply_slow(struct sim_engine *e, const struct cs_ev *ev)
 	case EV_EXIT:
 		e->m.exits++;
 		task_gone(e, t);
+		if (ev->flags & EV_EXIT_GROUP)
+			group_gone(e, ev->tgid);
 		break;
 	case EV_MMAP:
 		err = ev_mmap(e, mm, ev);
