@@ -259,6 +259,7 @@ static int emit(struct ctx *c, const struct proc *p, uint8_t type,
                 struct cs_ev **out)
 {
 	struct scn *s = c->s;
+	*out = NULL;   /* defined on every path: gcc -O3 cannot see fail_at() != 0 */
 	if (s->nev >= MAX_EVENTS)
 		return fail_at(c, 1, "scenario expands to more than %u events", MAX_EVENTS);
 	if (s->nev == s->capev) {
@@ -335,7 +336,7 @@ static int opt_cpu(struct ctx *c, const struct tok *t, uint16_t *cpu, bool *hit)
 	*hit = false;
 	if (!tok_kv(t, "cpu", &v))
 		return 0;
-	uint64_t n;
+	uint64_t n = 0;
 	int r = parse_u64(c, &v, &n);
 	if (r)
 		return r;

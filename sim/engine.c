@@ -22,6 +22,7 @@
  * counted in the metrics and skipped.
  */
 #include "engine.h"
+#include "hugemem.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -62,9 +63,21 @@ static int grow_raw(struct sim_engine *e, void **arr, uint32_t *cap,
 		ncap *= 2;
 	if (ncap > UINT32_MAX)
 		return -ENOMEM;
-	void *p = realloc(*arr, ncap * sz);
-	if (!p)
-		return -ENOMEM;
+	void *p;
+	if (ncap * sz >= 2 * HUGE_SZ) {
+		/* Not realloc(): it would mremap() the old 4 KiB pages into
+		 * place, and only the new half would get huge pages. */
+		p = huge_alloc(ncap * sz);
+		if (!p)
+			return -ENOMEM;
+		if (*cap)
+			memcpy(p, *arr, *cap * sz);
+		free(*arr);
+	} else {
+		p = realloc(*arr, ncap * sz);
+		if (!p)
+			return -ENOMEM;
+	}
 	if (zero)
 		memset((char *)p + *cap * sz, 0, (ncap - *cap) * sz);
 	acct(e, (int64_t)((ncap - *cap) * sz));
@@ -2523,9 +2536,11 @@ int sim_apply(struct sim_engine *e, const struct cs_ev *ev)
 	return apply_one(e, ev);
 }
 
-/* The PTE a future fault will read, if finding it is cheap (its task and
- * PTE table are cached); NULL otherwise.  Only for prefetching: it may be
- * stale by the time the fault is applied. */
+/* The PTE a future fault will read, if its task is in the task cache and
+ * its PTE table exists; NULL otherwise.  Only for prefetching: it may be
+ * stale by the time the fault is applied.  Filling the PTE-table cache here
+ * is safe: the cache holds only (key, table) pairs, and everything that
+ * frees a table clears it. */
 static inline const uint64_t *peek_pte(struct sim_engine *e,
                                        const struct cs_ev *ev)
 {
@@ -2534,12 +2549,12 @@ static inline const uint64_t *peek_pte(struct sim_engine *e,
 	uint32_t c = e->tcache[ev->tid & (TASK_CACHE - 1)];
 	if (!c || c > e->ntask || e->task[c - 1].tid != ev->tid)
 		return NULL;
-	const struct sim_mm *mm = &e->mm[e->task[c - 1].mm];
-	uint64_t pg = ev->addr >> EV_PAGE_SHIFT;
-	unsigned slot = (unsigned)(pg >> 9) & (PTE_CACHE - 1);
-	if (mm->pte_key[slot] != (pg >> 9) + 1)
+	struct sim_mm *mm = &e->mm[e->task[c - 1].mm];
+	if (!mm->users)
 		return NULL;
-	return pt_table(&e->pt, mm->pte_tbl[slot]) + (pg & (PT_ENTRIES - 1));
+	/* pte_ptr() without allocation: a miss walks the tables now and
+	 * fills the cache, so the fault itself will not have to. */
+	return pte_ptr(e, mm, ev->addr >> EV_PAGE_SHIFT, false);
 }
 
 int sim_apply_block(struct sim_engine *e, const struct cs_ev *ev, size_t n)

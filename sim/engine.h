@@ -109,7 +109,7 @@ static inline uint32_t pte_idx(uint64_t pte)
 /* PTE tables cached per address space, direct-mapped by (pg >> 9): faults
  * alternate between a few areas (the allocation front, a hot data
  * structure, the stack), each needing its own table. */
-#define PTE_CACHE 8
+#define PTE_CACHE 32
 
 struct sim_mm {
 	uint32_t id;         /* unique for the engine's life: pids recycle */

@@ -7,6 +7,7 @@
  * PTE table of one address (and the engine caches that).
  */
 #include "pgtable.h"
+#include "hugemem.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -49,8 +50,8 @@ uint32_t pt_alloc(struct pt_pool *p)
 				p->chunk = n;
 				p->capchunks = cap;
 			}
-			p->chunk[c] = malloc((size_t)PT_CHUNK_TABLES * PT_ENTRIES *
-			                     sizeof(uint64_t));
+			p->chunk[c] = huge_alloc((size_t)PT_CHUNK_TABLES *
+			                         PT_ENTRIES * sizeof(uint64_t));
 			if (!p->chunk[c])
 				return 0;
 			p->nchunks = c + 1;

@@ -8,7 +8,8 @@
  * allocates for the child, and an address space's page-table footprint is
  * part of its memory.
  *
- * Tables come from one pool per engine, in 1 MiB chunks that are never moved
+ * Tables come from one pool per engine, in 2 MiB chunks (one transparent huge
+ * page each, see hugemem.h) that are never moved
  * (entries may be held by pointer across allocations), recycled through a
  * free list.  A table is named by a 32-bit index; index 0 is never handed
  * out, so an upper-level entry of 0 means "no table".
@@ -30,7 +31,7 @@
 #include <stdint.h>
 
 #define PT_ENTRIES      512u
-#define PT_CHUNK_SHIFT  8u          /* 256 tables = 1 MiB per chunk */
+#define PT_CHUNK_SHIFT  9u          /* 512 tables = 2 MiB: one huge page */
 #define PT_CHUNK_TABLES (1u << PT_CHUNK_SHIFT)
 
 struct pt_pool {
