@@ -37,7 +37,6 @@
 #define PIPE_PTE 16      /* events ahead whose PTE is prefetched */
 #define PIPE_FRAME 6    /* events ahead whose frame is prefetched */
 #define PIPE_RING 32     /* PTEs found at the first stage, kept for the second */
-#define PIPE_FREE 2      /* depth in the free stack of the frame prefetched */
 #define SHMEM_FILE_BASE 0x80000000u
 
 /* ------------------------------------------------------------------ */
@@ -731,14 +730,22 @@ static void mm_put(struct sim_engine *e, uint32_t mi)
 /* ------------------------------------------------------------------ */
 /* tasks                                                               */
 
-static uint32_t task_find(struct sim_engine *e, uint32_t tid)
+static uint32_t task_find_slow(struct sim_engine *e, uint32_t tid);
+
+static inline uint32_t task_find(struct sim_engine *e, uint32_t tid)
 {
 	/* A direct-mapped cache in front of the index: threads of one
 	 * process interleave, and the cache keeps all of them.  Entries are
-	 * checked, never invalidated: task_gone() moves tasks around. */
+	 * checked, never invalidated: task_gone() moves tasks around.  (An
+	 * empty entry, 0, fails the bound check by wrapping around.) */
 	uint32_t c = e->tcache[tid & (TASK_CACHE - 1)];
-	if (c && c <= e->ntask && e->task[c - 1].tid == tid)
+	if (c - 1 < e->ntask && e->task[c - 1].tid == tid)
 		return c;
+	return task_find_slow(e, tid);
+}
+
+static uint32_t task_find_slow(struct sim_engine *e, uint32_t tid)
+{
 	if (!e->tixcap)
 		return 0;
 	uint32_t h = hash32(tid) & (e->tixcap - 1);
@@ -922,6 +929,24 @@ static inline int anon_new(struct sim_engine *e, uint32_t owner, uint32_t *out)
 	return 0;
 }
 
+/* do_anonymous_page() for a write: a fresh page.  No GUP reference to
+ * check, and anon_new() has stamped it with mm already.  Most faults of a
+ * trace are this one, so fault_page() takes it inline. */
+static inline int anon_write_fault(struct sim_engine *e, struct sim_mm *mm,
+                                   struct vma *vma, uint64_t *ptep,
+                                   enum sim_out *out)
+{
+	uint32_t f;
+	int err = anon_new(e, mm->id, &f);
+	if (err)
+		return err;
+	map_new(e, mm, ptep, f, true);
+	vma->flags |= VMA_HAS_ANON;
+	e->m.new_pages++;
+	*out = OUT_NEW;
+	return 0;
+}
+
 /* do_anonymous_page() / do_read_fault() / do_cow_fault() /
  * do_shared_fault(): the PTE is empty. */
 static int fault_none(struct sim_engine *e, struct sim_mm *mm, struct vma *vma,
@@ -947,16 +972,7 @@ static int fault_none(struct sim_engine *e, struct sim_mm *mm, struct vma *vma,
 			*out = OUT_MAP;
 			return 0;
 		}
-		/* A fresh page: no GUP reference to check, and anon_new() has
-		 * stamped it with mm already. */
-		err = anon_new(e, mm->id, &f);
-		if (err)
-			return err;
-		map_new(e, mm, ptep, f, true);
-		vma->flags |= VMA_HAS_ANON;
-		e->m.new_pages++;
-		*out = OUT_NEW;
-		return 0;
+		return anon_write_fault(e, mm, vma, ptep, out);
 	}
 	/* Private file mapping: read the page cache page; a write copies. */
 	uint32_t pc;
@@ -1128,7 +1144,8 @@ static void fault_costs(struct sim_engine *e)
 }
 
 /* handle_mm_fault() for one page.  *out says what happened. */
-static int fault_page(struct sim_engine *e, struct sim_mm *mm, uint64_t pg,
+static inline __attribute__((always_inline)) int
+fault_page(struct sim_engine *e, struct sim_mm *mm, uint64_t pg,
                       bool write, bool instr, enum sim_out *out)
 {
 	struct vma *vma = vma_find(&mm->vmas, pg);
@@ -1147,8 +1164,11 @@ static int fault_page(struct sim_engine *e, struct sim_mm *mm, uint64_t pg,
 	if (!ptep)
 		return -ENOMEM;
 	uint64_t pte = *ptep;
-	if (!pte)
+	if (!pte) {
+		if (write && (vma->flags & (VMA_SHARED | VMA_ANON)) == VMA_ANON)
+			return anon_write_fault(e, mm, vma, ptep, out);
 		return fault_none(e, mm, vma, pg, ptep, write, out);
+	}
 	if (!(pte & PTE_P))
 		return fault_swap(e, mm, vma, pg, ptep, write, out);
 	if (write && !(pte & PTE_W)) {
@@ -1159,7 +1179,7 @@ static int fault_page(struct sim_engine *e, struct sim_mm *mm, uint64_t pg,
 	return 0;
 }
 
-static inline int ev_fault(struct sim_engine *e, uint32_t t,
+static inline __attribute__((always_inline)) int ev_fault(struct sim_engine *e, uint32_t t,
                            const struct cs_ev *ev)
 {
 	struct sim_task *tk = &e->task[t - 1];
@@ -1167,19 +1187,11 @@ static inline int ev_fault(struct sim_engine *e, uint32_t t,
 	bool write = ev->flags & EV_PF_WRITE;
 	enum sim_out out;
 
-	e->m.faults++;
-	e->m.write_faults += write;
 	int err = fault_page(e, mm, ev->addr >> EV_PAGE_SHIFT, write,
 	                     ev->flags & EV_PF_INSTR, &out);
 	if (err)
 		return err;
-	switch (out) {
-	case OUT_NONE: e->m.spurious_faults++; break;
-	case OUT_BAD: e->m.bad_faults++; break;
-	case OUT_SEGV: e->m.segv_faults++; break;
-	default: break;
-	}
-	e->m.fault_latency_ns_sum += e->fault_ns[out];
+	e->fault_n[write][out]++;
 	tk = &e->task[t - 1];
 	tk->last_addr = ev->addr;
 	tk->last_out = (uint8_t)out;
@@ -1190,6 +1202,29 @@ static inline int ev_fault(struct sim_engine *e, uint32_t t,
 		e->fault_hook(e->fault_ctx, &r, 0);
 	}
 	return 0;
+}
+
+/* Move the per-outcome fault counts into the metrics (see fault_n). */
+static void fault_fold(struct sim_engine *e)
+{
+	for (int w = 0; w < 2; w++) {
+		for (int o = 0; o < OUT_NR; o++) {
+			uint64_t n = e->fault_n[w][o];
+			if (!n)
+				continue;
+			e->fault_n[w][o] = 0;
+			e->m.faults += n;
+			if (w)
+				e->m.write_faults += n;
+			if (o == OUT_NONE)
+				e->m.spurious_faults += n;
+			else if (o == OUT_BAD)
+				e->m.bad_faults += n;
+			else if (o == OUT_SEGV)
+				e->m.segv_faults += n;
+			e->m.fault_latency_ns_sum += n * e->fault_ns[o];
+		}
+	}
 }
 
 /* Does an observed kernel outcome agree with what the engine did? */
@@ -2512,7 +2547,8 @@ out:
  * trace - take a short path that the compiler can keep in registers;
  * everything else goes through apply_slow().
  */
-static inline int apply_one(struct sim_engine *e, const struct cs_ev *ev)
+static inline __attribute__((always_inline)) int apply_one(struct sim_engine *e,
+                                                         const struct cs_ev *ev)
 {
 	int err;
 
@@ -2533,7 +2569,9 @@ static inline int apply_one(struct sim_engine *e, const struct cs_ev *ev)
 
 int sim_apply(struct sim_engine *e, const struct cs_ev *ev)
 {
-	return apply_one(e, ev);
+	int err = apply_one(e, ev);
+	fault_fold(e);
+	return err;
 }
 
 /* The PTE a future fault will read, if its task is in the task cache and
@@ -2547,7 +2585,7 @@ static inline const uint64_t *peek_pte(struct sim_engine *e,
 	if (ev->type != EV_FAULT)
 		return NULL;
 	uint32_t c = e->tcache[ev->tid & (TASK_CACHE - 1)];
-	if (!c || c > e->ntask || e->task[c - 1].tid != ev->tid)
+	if (c - 1 >= e->ntask || e->task[c - 1].tid != ev->tid)
 		return NULL;
 	struct sim_mm *mm = &e->mm[e->task[c - 1].mm];
 	if (!mm->users)
@@ -2565,8 +2603,9 @@ int sim_apply_block(struct sim_engine *e, const struct cs_ev *ev, size_t n)
 	 * scattered pages, and without this every one of them waits for two
 	 * cache misses in turn.  The PTE found at the first stage is kept in
 	 * a ring for the second (looked up again only if it was not found
-	 * then).  A third prefetch is for the frame the next allocation will
-	 * take from the free stack. */
+	 * then).  (Prefetching the frame the next allocation takes from the
+	 * free stack no longer pays once the frame array sits in huge pages:
+	 * last-freed-first frames are mostly in cache.) */
 	const uint64_t *ring[PIPE_RING];
 
 	_Static_assert(PIPE_RING >= PIPE_PTE + 1 &&
@@ -2587,12 +2626,13 @@ int sim_apply_block(struct sim_engine *e, const struct cs_ev *ev, size_t n)
 			if (p && (*p & PTE_P))
 				__builtin_prefetch(&e->fr[pte_idx(*p)], 1);
 		}
-		if (e->nfree >= PIPE_FREE)
-			__builtin_prefetch(&e->fr[e->free_fr[e->nfree - PIPE_FREE]], 1);
 		int err = apply_one(e, &ev[i]);
-		if (err)
+		if (err) {
+			fault_fold(e);
 			return err;
+		}
 	}
+	fault_fold(e);
 	return 0;
 }
 

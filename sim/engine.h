@@ -249,6 +249,11 @@ struct sim_engine {
 	uint32_t fault_ix;
 
 	uint64_t fault_ns[OUT_NR];   /* modeled cost of a fault by outcome */
+	/* Faults by (write, outcome) since the last fault_fold(): one
+	 * increment per fault instead of five counters; folded into m at the
+	 * end of every sim_apply()/sim_apply_block() call, so m is exact
+	 * whenever the engine is not inside one. */
+	uint32_t fault_n[2][OUT_NR];
 
 	uint64_t bytes, peak_bytes;
 	uint64_t resident;       /* present PTEs, all mms */
