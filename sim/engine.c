@@ -2602,8 +2602,9 @@ int sim_apply_block(struct sim_engine *e, const struct cs_ev *ev, size_t n)
 	 * that PTE and prefetch its frame.  Faults of a real trace hit
 	 * scattered pages, and without this every one of them waits for two
 	 * cache misses in turn.  The PTE found at the first stage is kept in
-	 * a ring for the second (looked up again only if it was not found
-	 * then).  (Prefetching the frame the next allocation takes from the
+	 * a ring for the second; one not found then (its table did not exist
+	 * yet) is not looked for again: such a page is new, with no frame to
+	 * fetch.  (Prefetching the frame the next allocation takes from the
 	 * free stack no longer pays once the frame array sits in huge pages:
 	 * last-freed-first frames are mostly in cache.) */
 	const uint64_t *ring[PIPE_RING];
@@ -2621,8 +2622,6 @@ int sim_apply_block(struct sim_engine *e, const struct cs_ev *ev, size_t n)
 		}
 		if (i + PIPE_FRAME < n) {
 			const uint64_t *p = ring[(i + PIPE_FRAME) & (PIPE_RING - 1)];
-			if (!p)
-				p = peek_pte(e, &ev[i + PIPE_FRAME]);
 			if (p && (*p & PTE_P))
 				__builtin_prefetch(&e->fr[pte_idx(*p)], 1);
 		}
