@@ -32,11 +32,12 @@
 #define NO_FRAME UINT32_MAX
 #define MAX_CPUS 256u
 #define PREFETCH_AHEAD 8
-#define FORK_AHEAD 16     /* PTEs ahead whose frame fork's copy prefetches */
-#define ZAP_AHEAD 16      /* ... and zap_range() */
+#define FORK_AHEAD 32     /* PTEs ahead whose frame fork's copy prefetches */
+#define ZAP_AHEAD 32      /* ... and zap_range() */
 #define PIPE_PTE 16      /* events ahead whose PTE is prefetched */
 #define PIPE_FRAME 6    /* events ahead whose frame is prefetched */
 #define PIPE_RING 32     /* PTEs found at the first stage, kept for the second */
+#define PIPE_FREE 16     /* depth in the free stack of the frame prefetched */
 #define SHMEM_FILE_BASE 0x80000000u
 
 /* ------------------------------------------------------------------ */
@@ -2604,9 +2605,9 @@ int sim_apply_block(struct sim_engine *e, const struct cs_ev *ev, size_t n)
 	 * cache misses in turn.  The PTE found at the first stage is kept in
 	 * a ring for the second; one not found then (its table did not exist
 	 * yet) is not looked for again: such a page is new, with no frame to
-	 * fetch.  (Prefetching the frame the next allocation takes from the
-	 * free stack no longer pays once the frame array sits in huge pages:
-	 * last-freed-first frames are mostly in cache.) */
+	 * fetch.  A third prefetch is for a frame the allocations to come
+	 * will take from the free stack: PIPE_FREE deep, as a page is
+	 * allocated about every other event. */
 	const uint64_t *ring[PIPE_RING];
 
 	_Static_assert(PIPE_RING >= PIPE_PTE + 1 &&
@@ -2625,6 +2626,8 @@ int sim_apply_block(struct sim_engine *e, const struct cs_ev *ev, size_t n)
 			if (p && (*p & PTE_P))
 				__builtin_prefetch(&e->fr[pte_idx(*p)], 1);
 		}
+		if (e->nfree >= PIPE_FREE)
+			__builtin_prefetch(&e->fr[e->free_fr[e->nfree - PIPE_FREE]], 1);
 		int err = apply_one(e, &ev[i]);
 		if (err) {
 			fault_fold(e);
