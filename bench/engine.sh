@@ -21,7 +21,7 @@ set -euo pipefail
 
 EVENTS=${1:-20000000}
 SEED=${2:-7}
-RUNS=${3:-3}
+RUNS=${3:-5}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 TMP=${TMPDIR:-/tmp}
