@@ -39,6 +39,9 @@
 #define PIPE_RING 32     /* PTEs found at the first stage, kept for the second */
 #define PIPE_FREE 16     /* depth in the free stack of the frame prefetched */
 #define SHMEM_FILE_BASE 0x80000000u
+/* The fault path of the block loop: inlined whatever the compiler's size
+ * heuristics say, as it runs for nine events in ten (docs/bench.md). */
+#define HOT_INLINE static inline __attribute__((always_inline))
 
 /* ------------------------------------------------------------------ */
 /* memory accounting and growth                                        */
@@ -1145,9 +1148,8 @@ static void fault_costs(struct sim_engine *e)
 }
 
 /* handle_mm_fault() for one page.  *out says what happened. */
-static inline __attribute__((always_inline)) int
-fault_page(struct sim_engine *e, struct sim_mm *mm, uint64_t pg,
-                      bool write, bool instr, enum sim_out *out)
+HOT_INLINE int fault_page(struct sim_engine *e, struct sim_mm *mm, uint64_t pg,
+                          bool write, bool instr, enum sim_out *out)
 {
 	struct vma *vma = vma_find(&mm->vmas, pg);
 
@@ -1180,8 +1182,8 @@ fault_page(struct sim_engine *e, struct sim_mm *mm, uint64_t pg,
 	return 0;
 }
 
-static inline __attribute__((always_inline)) int ev_fault(struct sim_engine *e, uint32_t t,
-                           const struct cs_ev *ev)
+HOT_INLINE int ev_fault(struct sim_engine *e, uint32_t t,
+                        const struct cs_ev *ev)
 {
 	struct sim_task *tk = &e->task[t - 1];
 	struct sim_mm *mm = &e->mm[tk->mm];
@@ -2548,8 +2550,7 @@ out:
  * trace - take a short path that the compiler can keep in registers;
  * everything else goes through apply_slow().
  */
-static inline __attribute__((always_inline)) int apply_one(struct sim_engine *e,
-                                                         const struct cs_ev *ev)
+HOT_INLINE int apply_one(struct sim_engine *e, const struct cs_ev *ev)
 {
 	int err;
 

@@ -10,9 +10,10 @@
  * refuses, nothing changes but speed.
  *
  * huge_hint(p, len) advises MADV_HUGEPAGE on the 2 MiB-aligned interior of
- * [p, p+len); smaller ranges are left alone.  huge_alloc(len) returns len
- * bytes (uninitialised) aligned to 2 MiB and hinted, or NULL; free() it.
- * Neither allocates when it fails; errors are silent by design.
+ * [p, p+len); smaller ranges are left alone; madvise() errors are ignored by
+ * design.  huge_alloc(len) returns len bytes (uninitialised, rounded up to
+ * whole 2 MiB) aligned to 2 MiB and hinted; NULL when out of memory.
+ * Release it with free().
  */
 #ifndef COWSIM_HUGEMEM_H
 #define COWSIM_HUGEMEM_H
