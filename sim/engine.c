@@ -933,12 +933,11 @@ static inline int anon_new(struct sim_engine *e, uint32_t owner, uint32_t *out)
 	return 0;
 }
 
-/* do_anonymous_page() for a write: a fresh page.  No GUP reference to
- * check, and anon_new() has stamped it with mm already.  Most faults of a
- * trace are this one, so fault_page() takes it inline. */
-static inline int anon_write_fault(struct sim_engine *e, struct sim_mm *mm,
-                                   struct vma *vma, uint64_t *ptep,
-                                   enum sim_out *out)
+/* A new writable anonymous page at the empty *ptep of a private area: a
+ * fresh page, or the copy of a file page.  No GUP reference to check, and
+ * anon_new() has stamped it with mm already.  Returns 0 or -ENOMEM. */
+static inline int anon_fill(struct sim_engine *e, struct sim_mm *mm,
+                            struct vma *vma, uint64_t *ptep)
 {
 	uint32_t f;
 	int err = anon_new(e, mm->id, &f);
@@ -946,6 +945,18 @@ static inline int anon_write_fault(struct sim_engine *e, struct sim_mm *mm,
 		return err;
 	map_new(e, mm, ptep, f, true);
 	vma->flags |= VMA_HAS_ANON;
+	return 0;
+}
+
+/* do_anonymous_page() for a write.  Most faults of a trace are this one,
+ * so fault_page() takes it inline. */
+static inline int anon_write_fault(struct sim_engine *e, struct sim_mm *mm,
+                                   struct vma *vma, uint64_t *ptep,
+                                   enum sim_out *out)
+{
+	int err = anon_fill(e, mm, vma, ptep);
+	if (err)
+		return err;
 	e->m.new_pages++;
 	*out = OUT_NEW;
 	return 0;
@@ -988,11 +999,9 @@ static int fault_none(struct sim_engine *e, struct sim_mm *mm, struct vma *vma,
 		*out = OUT_MAP;
 		return 0;
 	}
-	err = anon_new(e, mm->id, &f);
+	err = anon_fill(e, mm, vma, ptep);
 	if (err)
 		return err;
-	map_new(e, mm, ptep, f, true);
-	vma->flags |= VMA_HAS_ANON;
 	e->m.copies_file++;
 	*out = OUT_COPY_FILE;
 	return 0;
