@@ -29,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "importers/evsrc.h"
+#include "importers/open.h"
 #include "sim/config.h"
 #include "sim/replay.h"
 #include "sim/sim.h"

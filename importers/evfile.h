@@ -40,7 +40,7 @@
 
 #include "ev.h"
 #include "evsrc.h"
-#include "strtab.h"
+#include "../lib/strtab.h"
 
 #define EVF_MAGIC   "COWSIMEV"
 #define EVF_VERSION 1u

@@ -1,10 +1,7 @@
 /*
- * evsrc.c - event source plumbing: format detection, metadata, dispatch to
- * the reader of each format.
- *
- * Detection goes by content, not by name, except for scenarios: the event
- * file and trace.dat by their magic numbers, text (plain or zstd) by what
- * its first lines look like (imp_detect_text()).
+ * evsrc.c - the event source's own plumbing: its string table and metadata
+ * list, and closing.  Kept apart from opening (open.c), which needs every
+ * reader, so that the simulator can link the contract alone.
  */
 #include "evsrc.h"
 
@@ -12,11 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "evfile.h"
-#include "imp_fe.h"
-#include "imp_lines.h"
-#include "scn.h"
 
 int evsrc_init(struct ev_source *s, const struct ev_source_ops *ops,
                const char *path, const char *format)
@@ -82,58 +74,4 @@ void evsrc_close(struct ev_source *s)
 {
 	if (s)
 		s->ops->close(s);
-}
-
-static int ends_with(const char *s, const char *suf)
-{
-	size_t a = strlen(s), b = strlen(suf);
-	return a >= b && !strcmp(s + a - b, suf);
-}
-
-const char *evsrc_detect(const char *path, const unsigned char *head, size_t n)
-{
-	if (n >= 8 && !memcmp(head, EVF_MAGIC, 8))
-		return "events";
-	if (n >= 10 && head[0] == 0x17 && head[1] == 0x08 && head[2] == 0x44 &&
-	    !memcmp(head + 3, "tracing", 7))
-		return "dat";
-	if (ends_with(path, ".scn"))
-		return "scenario";
-	/* Text, perhaps zstd-compressed: look at the (decompressed) head. */
-	char buf[16384];
-	size_t k = imp_lines_peek(path, buf, sizeof(buf));
-	if (k)
-		return imp_detect_text(buf, k);
-	return NULL;
-}
-
-int evsrc_open(const char *path, const struct evsrc_opts *opts,
-               struct ev_source **out, char *err, size_t errlen)
-{
-	const char *fmt = opts ? opts->format : NULL;
-
-	if (!fmt) {
-		unsigned char head[64];
-		FILE *f = fopen(path, "rb");
-		if (!f) {
-			int e = errno;
-			snprintf(err, errlen, "%s: %s", path, strerror(e));
-			return -e;
-		}
-		size_t n = fread(head, 1, sizeof(head), f);
-		fclose(f);
-		fmt = evsrc_detect(path, head, n);
-		if (!fmt) {
-			snprintf(err, errlen, "%s: unknown trace format (use --format)", path);
-			return -EINVAL;
-		}
-	}
-	if (!strcmp(fmt, "events"))
-		return evf_open_source(path, out, err, errlen);
-	if (!strcmp(fmt, "scenario"))
-		return scn_open_source(path, out, err, errlen);
-	if (!strcmp(fmt, "dat") || !strcmp(fmt, "ftrace") || !strcmp(fmt, "perf"))
-		return imp_open_source(path, fmt, opts, out, err, errlen);
-	snprintf(err, errlen, "%s: format '%s' is not supported", path, fmt);
-	return -EINVAL;
 }

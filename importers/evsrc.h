@@ -2,6 +2,11 @@
  * evsrc.h - a source of normalized events: the one interface the replay
  * driver reads, whatever the input was.
  *
+ * With ev.h it is the contract between the importers and the simulator:
+ * sim/ includes these two headers of importers/ and nothing else of it, and
+ * links only ev.c and evsrc.c (the cowsim_ev library).  Opening a path -
+ * which needs every reader - is importers/open.h, for the layers above.
+ *
  * A source yields events in blocks (the caller's buffer), in stream order,
  * and owns the string table the events' string ids refer to and a list of
  * key=value facts about the trace (kernel, swap, capture tool, dropped
@@ -13,7 +18,8 @@
  * evsrc_open() returns; facts learnt while reading (dropped events,
  * import statistics) are complete once evsrc_next() has returned 0.
  *
- * Lifecycle: evsrc_open() picks the right reader for a path; then
+ * Lifecycle: evsrc_open() (importers/open.h) picks the right reader for a
+ * path; then
  * evsrc_next() until it returns 0; then evsrc_close().
  *
  * Errors: evsrc_next() returns the number of events (> 0), 0 at the end, or
@@ -27,7 +33,7 @@
 #include <stdint.h>
 
 #include "ev.h"
-#include "strtab.h"
+#include "../lib/strtab.h"
 
 struct ev_source;
 
@@ -54,21 +60,6 @@ struct ev_source {
 	char err[512];
 };
 
-/* Options for opening a trace (importers read what applies to them). */
-struct evsrc_opts {
-	const char *format;        /* NULL: detect */
-	uint32_t pid;              /* keep only this process tree (0: all) */
-	const char *comm;          /* ... or the tree of the first exec of comm */
-	int quiet;
-};
-
-/*
- * Open path as an event source, detecting its format unless opts->format
- * says.  Returns 0 and *out, or a negative errno with a message in err.
- */
-int evsrc_open(const char *path, const struct evsrc_opts *opts,
-               struct ev_source **out, char *err, size_t errlen);
-
 static inline long evsrc_next(struct ev_source *s, struct cs_ev *buf,
                               size_t max)
 {
@@ -83,10 +74,5 @@ int evsrc_init(struct ev_source *s, const struct ev_source_ops *ops,
 void evsrc_fini(struct ev_source *s);
 int evsrc_meta_set(struct ev_source *s, const char *key, const char *val);
 const char *evsrc_meta_get(const struct ev_source *s, const char *key);
-
-/* Detect a file's format from its first bytes: "events", "dat", "scenario",
- * "ftrace", "perf", or NULL. */
-const char *evsrc_detect(const char *path, const unsigned char *head,
-                         size_t n);
 
 #endif

@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sim/vma.h"
+#include "../lib/vma.h"
 #include "imp_tp.h"
 
 #define HOLD_MAX 4096u             /* records held for one exec at most */

@@ -14,7 +14,7 @@
  *    the first process a `cowsim: maps` snapshot describes);
  *  - syscalls: enter/exit pairing per tid (raw_syscalls and the specific
  *    syscalls:* events both), applied only when the exit says success;
- *  - an address-space shadow per simulated mm (sim/vma.h), kept from the
+ *  - an address-space shadow per simulated mm (lib/vma.h), kept from the
  *    very events the core emits, to infer a mapping (EV_MAP_INFERRED) before
  *    a fault that lies in no known area;
  *  - exec: the kernel faults on the new image before sched_process_exec
@@ -52,7 +52,7 @@
 
 #include "ev.h"
 #include "evsrc.h"
-#include "strtab.h"
+#include "../lib/strtab.h"
 
 /* What a raw record is.  Field use per kind (a[] = numbers, s/s2 = text
  * valid only during the imp_core_feed() call):

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "evsrc.h"
+#include "open.h"
 #include "imp_core.h"
 
 struct imp_fe;

@@ -10,7 +10,7 @@
  * the file, line and column of the token at fault.
  */
 #include "scn.h"
-#include "readfile.h"
+#include "../lib/readfile.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -21,7 +21,7 @@
 
 #include "ev.h"
 #include "evsrc.h"
-#include "strtab.h"
+#include "../lib/strtab.h"
 
 enum scn_op { SCN_EQ, SCN_NE, SCN_LT, SCN_LE, SCN_GT, SCN_GE };
 

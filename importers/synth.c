@@ -19,7 +19,7 @@
 
 #include "ev.h"
 #include "evfile.h"
-#include "strtab.h"
+#include "../lib/strtab.h"
 
 #define MAX_REGIONS 16
 #define BLOCK 4096

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sim/cli.h"
+#include "../cli/cli.h"
 #include "rep.h"
 #include "store.h"
 

@@ -39,7 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../sim/cli.h"
+#include "../cli/cli.h"
 #include "../sim/sim.h"
 #include "rep.h"
 #include "store.h"

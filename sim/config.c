@@ -8,7 +8,7 @@
  * documented, parsed and stored with every result at once.
  */
 #include "config.h"
-#include "../importers/readfile.h"
+#include "../lib/readfile.h"
 
 #include <assert.h>
 #include <errno.h>

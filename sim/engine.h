@@ -32,7 +32,7 @@
 #include "pgtable.h"
 #include "pol.h"
 #include "sim.h"
-#include "vma.h"
+#include "../lib/vma.h"
 
 /* ---- frames ---- */
 

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "importers/evsrc.h"
+#include "importers/open.h"
 #include "importers/scn.h"
 #include "importers/synth.h"
 #include "sim/config.h"

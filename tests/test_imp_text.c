@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "importers/evsrc.h"
+#include "importers/open.h"
 
 static const char *const obs[] = { "none", "copy", "zero", "reuse", "new" };
 

@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "importers/evsrc.h"
+#include "importers/open.h"
 #include "sim/config.h"
 #include "sim/replay.h"
 

@@ -17,7 +17,7 @@
 
 #include "check.h"
 #include "importers/evfile.h"
-#include "importers/evsrc.h"
+#include "importers/open.h"
 #include "reports/store.h"
 #include "sim/replay.h"
 

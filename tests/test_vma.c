@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "sim/vma.h"
+#include "lib/vma.h"
 
 #define NPAGES 512
 

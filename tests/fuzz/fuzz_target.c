@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "importers/evfile.h"
-#include "importers/evsrc.h"
+#include "importers/open.h"
 #include "importers/imp_fe.h"
 #include "importers/scn.h"
 

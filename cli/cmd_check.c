@@ -19,8 +19,8 @@
 
 #include "../importers/scn.h"
 #include "cli.h"
-#include "config.h"
-#include "sim.h"
+#include "../sim/config.h"
+#include "../sim/sim.h"
 
 static const char check_usage[] =
 	"usage: cowsim check SCENARIO.scn... [-v] [--no-invariants]\n"

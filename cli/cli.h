@@ -28,9 +28,9 @@ int cmd_check(int argc, char **argv);
 int cmd_policies(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
-int cmd_compare(int argc, char **argv);   /* reports/compare.c */
-int cmd_report(int argc, char **argv);    /* reports/report.c */
-int cmd_import(int argc, char **argv);   /* importers/cmd_import.c */
+int cmd_compare(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 struct ev_source;
 struct cs_ev;

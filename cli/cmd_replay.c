@@ -16,11 +16,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../importers/evsrc.h"
+#include "../importers/open.h"
 #include "../reports/store.h"
 #include "cli.h"
-#include "config.h"
-#include "replay.h"
+#include "../sim/config.h"
+#include "../sim/replay.h"
 
 /* ------------------------------------------------------------------ */
 

@@ -18,11 +18,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "../sim/cli.h"
-#include "evfile.h"
-#include "evsrc.h"
-#include "imp_core.h"
-#include "imp_fe.h"
+#include "cli.h"
+#include "../importers/evfile.h"
+#include "../importers/open.h"
+#include "../importers/imp_core.h"
+#include "../importers/imp_fe.h"
 
 static const char import_usage[] =
 	"usage: cowsim import TRACE [--format dat|ftrace|perf]\n"

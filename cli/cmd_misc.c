@@ -10,10 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../importers/evsrc.h"
+#include "../importers/open.h"
 #include "../importers/synth.h"
 #include "cli.h"
-#include "config.h"
+#include "../sim/config.h"
 
 /* ------------------------------------------------------------------ */
 /* cowsim policies                                                     */
