@@ -182,6 +182,17 @@ static void test_map_growth(void)
 	CHECK_EQ(map64_put(&m, 8, 8), 0);
 	CHECK_EQ(m.cap, 32);
 	CHECK_EQ(map64_bytes(&m), 32 * 12);
+	/* reserve: as far as the count needs, and no further. */
+	CHECK_EQ(map64_reserve(&m, 16), 0);
+	CHECK_EQ(m.cap, 32);
+	CHECK_EQ(map64_reserve(&m, 17), 0);
+	CHECK_EQ(m.cap, 64);
+	CHECK_EQ(map64_reserve(&m, 100), 0);
+	CHECK_EQ(m.cap, 256);
+	CHECK_EQ(map64_reserve(&m, (uint64_t)1 << 31), -ENOMEM);
+	CHECK_EQ(m.cap, 256);
+	for (uint64_t k = 0; k < 9; k++)
+		CHECK(map64_get(&m, k) && *map64_get(&m, k) == k);
 	map64_free(&m);
 }
 
@@ -255,6 +266,13 @@ static void test_index(uint64_t seed)
 	}
 	CHECK_EQ(cnt, m.n);
 	CHECK_EQ(ix_bytes(&m), (size_t)m.cap * 4);
+	/* reserve keeps every item findable. */
+	uint32_t before = m.n;
+	CHECK_EQ(ix_reserve(&m, &p, (uint64_t)m.cap), 0);
+	CHECK_EQ(m.n, before);
+	for (uint32_t j = 0; j < 1024; j++)
+		if (p.live[j])
+			CHECK(ix_find(&m, &p, p.key[j]));
 	size_t cap = m.cap;
 	ix_clear(&m);
 	CHECK(m.cap == cap && !m.n && !ix_find(&m, &p, p.key[0]));
