@@ -25,8 +25,11 @@
  *
  * Invariants (of both flavours):
  *  - cap is 0 (nothing allocated: a zero-filled struct is an empty map) or
- *    a power of two, at least mincap; n < cap / 2 + 1 always (a map grows
- *    before the insert that would make 2 * n exceed cap);
+ *    mincap * 2^k, mincap a power of two; 2 * n <= cap always: an insert
+ *    that would break this first doubles cap (grow.h's rule), as does
+ *    NAME_reserve(count) until 2 * count <= cap.  (reserve lets a user
+ *    whose table grew a step earlier than its count - the engine's task
+ *    index grows when 2 * (tasks + 1) exceeds it - keep its exact sizes.)
  *  - a slot is empty iff it holds 0: a key -> value map stores key + 1 in
  *    its key array (so the key (key_t)-1 cannot be stored), an index stores
  *    items, which are never 0 / NULL;
@@ -36,7 +39,9 @@
  *    hole (Knuth's Algorithm R), so there are no tombstones;
  *  - the layout is a function of the sequence of operations alone: growth
  *    doubles the capacity (grow.h's rule) and re-inserts the old slots in
- *    slot order.  Callers may walk the slot arrays from 0 to cap - 1 (the
+ *    slot order, as the hand-written tables it replaces did (so a table
+ *    whose slots are walked - the importer's tasks - keeps its order).
+ *    Callers may walk the slot arrays from 0 to cap - 1 (the
  *    key, val and slot members are public); the order they see is stable
  *    from run to run.
  *
@@ -58,12 +63,14 @@
  *   val_t *name_get(m, key)      the value's slot, or NULL
  *   int name_put(m, key, val)    set (insert or replace); grows only when
  *                                the key is new
+ *   int name_reserve(m, count)   grow now, as far as count entries need
  *   bool name_del(m, key)        remove; false if the key was absent
  *   size_t name_bytes(m), void name_free(m) (leaves an empty map)
  *
  * Functions of HMAP_DEFINE_INDEX(name, ...), ctx a const ctx_t *:
  *   item_t name_find(m, ctx, key)   the item whose key matches, or 0
  *   int name_add(m, ctx, item)      insert (the caller knows it is absent)
+ *   int name_reserve(m, ctx, count) grow now, as far as count entries need
  *   void name_remove(m, ctx, item)  remove this item, which must be there
  *   void name_clear(m)              empty it, keeping its capacity
  *   size_t name_bytes(m), void name_free(m)
@@ -90,20 +97,21 @@ static inline bool hmap_movable(uint32_t h, uint32_t j, uint32_t home,
 	return ((j - home) & mask) >= ((j - h) & mask);
 }
 
-/* The capacity a map of capacity cap holding n entries needs before it
- * takes one more: cap itself, or doubled (mincap from 0).  Returns 0 with
- * *out set, or -ENOMEM. */
-static inline int hmap_room(uint32_t cap, uint32_t n, uint32_t mincap,
+/* The capacity a map of capacity cap needs to hold count entries: cap
+ * itself if 2 * count <= cap, else cap (mincap from 0) doubled until it is.
+ * Returns 0 with *out set, or -ENOMEM. */
+static inline int hmap_room(uint32_t cap, uint64_t count, uint32_t mincap,
                             size_t slot_size, uint32_t *out)
 {
 	size_t c;
 
-	if (((uint64_t)n + 1) * 2 <= cap) {
+	if (count * 2 <= cap) {
 		*out = cap;
 		return 0;
 	}
-	if (grow_cap(cap, (size_t)cap + 1, mincap, (size_t)1 << 31, slot_size,
-	             &c))
+	if (count > (uint64_t)1 << 30 ||
+	    grow_cap(cap, (size_t)count * 2, mincap, (size_t)1 << 31,
+	             slot_size, &c))
 		return -ENOMEM;
 	*out = (uint32_t)c;
 	return 0;
@@ -166,18 +174,23 @@ static inline int name##_rehash(struct name *m, uint32_t cap)                \
 	return 0;                                                             \
 }                                                                             \
                                                                               \
+static inline int name##_reserve(struct name *m, uint64_t count)            \
+{                                                                             \
+	uint32_t cap;                                                         \
+	if (hmap_room(m->cap, count, (mincap), sizeof(key_t) + sizeof(val_t), \
+	              &cap))                                                  \
+		return -ENOMEM;                                               \
+	return cap != m->cap ? name##_rehash(m, cap) : 0;                     \
+}                                                                             \
+                                                                              \
 static inline int name##_put(struct name *m, key_t k, val_t v)               \
 {                                                                             \
 	val_t *p = name##_get(m, k);                                          \
-	uint32_t cap;                                                         \
 	if (p) {                                                              \
 		*p = v;                                                       \
 		return 0;                                                     \
 	}                                                                     \
-	if (hmap_room(m->cap, m->n, (mincap), sizeof(key_t) + sizeof(val_t),  \
-	              &cap))                                                  \
-		return -ENOMEM;                                               \
-	if (cap != m->cap && name##_rehash(m, cap))                           \
+	if (name##_reserve(m, (uint64_t)m->n + 1))                            \
 		return -ENOMEM;                                               \
 	uint32_t i = name##_slot(m, k);                                       \
 	m->key[i] = (key_t)(k + 1);                                           \
@@ -256,22 +269,30 @@ static inline void name##_place(struct name *m, const ctx_t *c, item_t it)   \
 	m->n++;                                                               \
 }                                                                             \
                                                                               \
-static inline int name##_add(struct name *m, const ctx_t *c, item_t it)      \
+static inline int name##_reserve(struct name *m, const ctx_t *c,            \
+                                 uint64_t count)                              \
 {                                                                             \
 	uint32_t cap;                                                         \
-	if (hmap_room(m->cap, m->n, (mincap), sizeof(item_t), &cap))          \
+	if (hmap_room(m->cap, count, (mincap), sizeof(item_t), &cap))         \
 		return -ENOMEM;                                               \
-	if (cap != m->cap) {                                                  \
-		struct name g = { .cap = cap };                               \
-		g.slot = calloc(cap, sizeof(item_t));                         \
-		if (!g.slot)                                                  \
-			return -ENOMEM;                                       \
-		for (uint32_t i = 0; i < m->cap; i++)                         \
-			if (m->slot[i])                                       \
-				name##_place(&g, c, m->slot[i]);              \
-		free(m->slot);                                                \
-		*m = g;                                                       \
-	}                                                                     \
+	if (cap == m->cap)                                                    \
+		return 0;                                                     \
+	struct name g = { .cap = cap };                                       \
+	g.slot = calloc(cap, sizeof(item_t));                                 \
+	if (!g.slot)                                                          \
+		return -ENOMEM;                                               \
+	for (uint32_t i = 0; i < m->cap; i++)                                 \
+		if (m->slot[i])                                               \
+			name##_place(&g, c, m->slot[i]);                      \
+	free(m->slot);                                                        \
+	*m = g;                                                               \
+	return 0;                                                             \
+}                                                                             \
+                                                                              \
+static inline int name##_add(struct name *m, const ctx_t *c, item_t it)      \
+{                                                                             \
+	if (name##_reserve(m, c, (uint64_t)m->n + 1))                         \
+		return -ENOMEM;                                               \
 	name##_place(m, c, it);                                               \
 	return 0;                                                             \
 }                                                                             \

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "../cli/cli.h"
+#include "../lib/esc.h"
 #include "rep.h"
 #include "store.h"
 
@@ -154,19 +155,19 @@ static void print_csv(FILE *out, const struct rep_trace *t,
 	}
 	for (size_t c = 0; c < tb->ncols; c++) {
 		const struct rep_run *run = &t->runs[c];
-		rep_csv_str(out, t->name);
+		esc_csv(out, t->name);
 		fprintf(out, ",%" PRId64 ",%s,", t->id, t->hash);
-		rep_csv_str(out, t->format);
+		esc_csv(out, t->format);
 		fputc(',', out);
-		rep_csv_str(out, run->policy);
+		esc_csv(out, run->policy);
 		fprintf(out, ",%" PRId64 ",", run->id);
-		rep_csv_str(out, run->model);
+		esc_csv(out, run->model);
 		for (size_t k = 0; k < tb->nrows; k++)
 			fprintf(out, ",%s", rep_cell_str(rep_cell(tb, k, c), v, sizeof(v)));
 		if (ratios) {
 			fputc(',', out);
 			if (base >= 0)
-				rep_csv_str(out, t->runs[base].policy);
+				esc_csv(out, t->runs[base].policy);
 			for (size_t k = 0; k < tb->nrows; k++) {
 				if (base < 0 ||
 				    rep_ratio(rep_cell(tb, k, c), rep_cell(tb, k, (size_t)base),
@@ -199,21 +200,21 @@ static void print_json(FILE *out, const struct rep_trace *t,
 		fputs(*first ? "  {" : ",\n  {", out);
 		*first = 0;
 		fputs("\"trace\": ", out);
-		rep_json_str(out, t->name);
+		esc_json(out, t->name);
 		fprintf(out, ", \"trace_hash\": \"%s\", \"trace_id\": %" PRId64
 		        ", \"format\": ", t->hash, t->id);
-		rep_json_str(out, t->format);
+		esc_json(out, t->format);
 		fputs(", \"policy\": ", out);
-		rep_json_str(out, run->policy);
+		esc_json(out, run->policy);
 		fprintf(out, ", \"run_id\": %" PRId64 ", \"model\": ", run->id);
-		rep_json_str(out, run->model);
+		esc_json(out, run->model);
 		for (size_t k = 0; k < tb->nrows; k++) {
 			fprintf(out, ", \"%s\": ", tb->rows[k].name);
 			json_cell(out, rep_cell(tb, k, c));
 		}
 		if (base >= 0) {
 			fputs(", \"baseline\": ", out);
-			rep_json_str(out, t->runs[base].policy);
+			esc_json(out, t->runs[base].policy);
 			fputs(", \"ratios\": {", out);
 			for (size_t k = 0; k < tb->nrows; k++) {
 				fprintf(out, "%s\"%s\": ", k ? ", " : "", tb->rows[k].name);

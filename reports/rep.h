@@ -108,11 +108,6 @@ const char *rep_cell_str(const struct rep_cell *c, char *buf, size_t len);
 int rep_ratio(const struct rep_cell *c, const struct rep_cell *base,
               double *r);
 
-/* Output helpers shared by the formats. */
-void rep_json_str(FILE *out, const char *s);
-void rep_csv_str(FILE *out, const char *s);
-void rep_html_str(FILE *out, const char *s);
-
 /* A human-readable one-line summary of a trace ("dat, 12836 events, ..."). */
 void rep_trace_summary(const struct rep_trace *t, char *buf, size_t len);
 

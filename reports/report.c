@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "../cli/cli.h"
+#include "../lib/esc.h"
 #include "../sim/sim.h"
 #include "rep.h"
 #include "store.h"
@@ -724,15 +725,15 @@ static void html_figure(FILE *f, const struct rpt *r, const char *name,
 		return;
 	if (p->nodata[0]) {
 		fputs("<p class=\"nodata\">", f);
-		rep_html_str(f, p->nodata);
+		esc_html(f, p->nodata);
 		fputs("</p>\n", f);
 		return;
 	}
 	fprintf(f, "<figure><a href=\"%s.svg\"><img src=\"%s.png\" alt=\"",
 	        name, name);
-	rep_html_str(f, caption);
+	esc_html(f, caption);
 	fprintf(f, "\" width=\"900\" height=\"480\"></a>\n<figcaption>");
-	rep_html_str(f, caption);
+	esc_html(f, caption);
 	fprintf(f, " &middot; <a href=\"%s.svg\">SVG</a> &middot; "
 	        "<a href=\"%s.gp\">gnuplot script</a></figcaption></figure>\n",
 	        name, name);
@@ -745,15 +746,15 @@ static void html_compare(FILE *f, const struct rep_trace *t,
 	fputs("<table><tr><th>metric</th>", f);
 	for (size_t c = 0; c < t->nruns; c++) {
 		fputs("<th>", f);
-		rep_html_str(f, t->runs[c].policy);
+		esc_html(f, t->runs[c].policy);
 		fputs("</th>", f);
 	}
 	fputs("</tr>\n", f);
 	for (size_t k = 0; k < tb->nrows; k++) {
 		fputs("<tr><td title=\"", f);
-		rep_html_str(f, tb->rows[k].doc ? tb->rows[k].doc : "");
+		esc_html(f, tb->rows[k].doc ? tb->rows[k].doc : "");
 		fputs("\">", f);
-		rep_html_str(f, tb->rows[k].name);
+		esc_html(f, tb->rows[k].name);
 		fputs("</td>", f);
 		for (size_t c = 0; c < tb->ncols; c++)
 			fprintf(f, "<td class=\"n\">%s</td>",
@@ -801,7 +802,7 @@ static int html_fork_table(struct rpt *r, FILE *f, const struct rep_trace *t)
 		if (!shown)
 			continue;
 		fputs("<tr><td>", f);
-		rep_html_str(f, (const char *)sqlite3_column_text(st, 0));
+		esc_html(f, (const char *)sqlite3_column_text(st, 0));
 		fputs("</td>", f);
 		html_num(f, st, 1, 1);
 		for (int c = 2; c <= 5; c++)
@@ -838,7 +839,7 @@ static int html_agreement_table(struct rpt *r, FILE *f)
 			      "<th>labelled faults</th><th>agree</th><th>%</th></tr>\n",
 			      f);
 		fputs("<tr><td>", f);
-		rep_html_str(f, (const char *)sqlite3_column_text(st, 0));
+		esc_html(f, (const char *)sqlite3_column_text(st, 0));
 		fputs("</td>", f);
 		for (int c = 1; c <= 4; c++)
 			html_num(f, st, c, 1);
@@ -875,7 +876,7 @@ static int write_index(struct rpt *r)
 	fputs(css, f);
 	fputs("</style></head>\n<body>\n<h1>cowsim report</h1>\n<p class=\"meta\">"
 	      "From <code>", f);
-	rep_html_str(f, r->dbpath);
+	esc_html(f, r->dbpath);
 	fprintf(f, "</code>, %s. Each policy's latest run on each trace. Plots "
 	        "link to their SVG; each has its gnuplot script and data file "
 	        "beside it in this folder.</p>\n", when);
@@ -888,9 +889,9 @@ static int write_index(struct rpt *r)
 		const struct rep_trace *t = &r->d.traces[i];
 		fprintf(f, "<tr><td class=\"n\">%" PRId64 "</td><td><a href=\"#t%"
 		        PRId64 "\">", t->id, t->id);
-		rep_html_str(f, t->label);
+		esc_html(f, t->label);
 		fputs("</a></td><td>", f);
-		rep_html_str(f, t->format);
+		esc_html(f, t->format);
 		fprintf(f, "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%"
 		        PRId64 "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%"
 		        PRId64 "</td><td class=\"n\">%" PRId64 "</td>", t->events,
@@ -921,12 +922,12 @@ static int write_index(struct rpt *r)
 		struct rep_table tb;
 		char name[64];
 		fprintf(f, "<h2 id=\"t%" PRId64 "\">", t->id);
-		rep_html_str(f, t->label);
+		esc_html(f, t->label);
 		fputs("</h2>\n<p class=\"meta\">", f);
 		rep_trace_summary(t, sum, sizeof(sum));
-		rep_html_str(f, sum);
+		esc_html(f, sum);
 		fputs("<br><code>", f);
-		rep_html_str(f, t->path);
+		esc_html(f, t->path);
 		fputs("</code></p>\n", f);
 		snprintf(name, sizeof(name), "copies-t%" PRId64, t->id);
 		html_figure(f, r, name, "COW copies per policy, by cause");

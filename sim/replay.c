@@ -2,6 +2,7 @@
  * replay.c - the multi-policy replay loop and its output (see replay.h).
  */
 #include "replay.h"
+#include "../lib/esc.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -169,36 +170,6 @@ static uint64_t colval(const struct sim_engine *e, size_t c)
 	return *(const uint64_t *)((const char *)sim_metrics(e) + cols[c].off);
 }
 
-static void json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(out, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(out, "\\u%04x", ch);
-		else
-			fputc(ch, out);
-	}
-	fputc('"', out);
-}
-
-static void csv_str(FILE *out, const char *s)
-{
-	if (!strpbrk(s, ",\"\n")) {
-		fputs(s, out);
-		return;
-	}
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', out);
-		fputc(*s, out);
-	}
-	fputc('"', out);
-}
-
 void replay_print(const struct replay *r, enum replay_fmt fmt, FILE *out,
                   int first, int last)
 {
@@ -209,11 +180,11 @@ void replay_print(const struct replay *r, enum replay_fmt fmt, FILE *out,
 		for (size_t i = 0; i < r->nruns; i++) {
 			const struct replay_run *run = &r->runs[i];
 			fputs("  {\"trace\": ", out);
-			json_str(out, r->trace);
+			esc_json(out, r->trace);
 			fputs(", \"format\": ", out);
-			json_str(out, r->format);
+			esc_json(out, r->format);
 			fputs(", \"policy\": ", out);
-			json_str(out, run->cfg.name);
+			esc_json(out, run->cfg.name);
 			fprintf(out, ", \"model\": \"%s\"", cfg_model_name(run->cfg.model));
 			for (size_t c = 0; c < NCOLS; c++)
 				fprintf(out, ", \"%s\": %" PRIu64, cols[c].name, colval(run->e, c));
@@ -233,9 +204,9 @@ void replay_print(const struct replay *r, enum replay_fmt fmt, FILE *out,
 		}
 		for (size_t i = 0; i < r->nruns; i++) {
 			const struct replay_run *run = &r->runs[i];
-			csv_str(out, r->trace);
+			esc_csv(out, r->trace);
 			fprintf(out, ",%s,", r->format);
-			csv_str(out, run->cfg.name);
+			esc_csv(out, run->cfg.name);
 			fprintf(out, ",%s", cfg_model_name(run->cfg.model));
 			for (size_t c = 0; c < NCOLS; c++)
 				fprintf(out, ",%" PRIu64, colval(run->e, c));

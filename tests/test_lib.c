@@ -1,7 +1,7 @@
 /*
- * test_lib.c - unit tests of the ground floor's containers: the hash map
- * (lib/hmap.h) in both flavours against a plain array model, and the growth
- * rule (lib/grow.h).
+ * test_lib.c - unit tests of the ground floor: the hash map (lib/hmap.h) in
+ * both flavours against a plain array model, the growth rule (lib/grow.h)
+ * and the escaping of strings for JSON, CSV and HTML (lib/esc.h).
  *
  * The map tests follow SQLite's way with its own containers: long random
  * sequences of operations, several seeds, each result compared with a model
@@ -10,6 +10,7 @@
  * probe runs that wrap around the end of the table, where backward-shift
  * deletion is easiest to get wrong.
  */
+#include "lib/esc.h"
 #include "lib/grow.h"
 #include "lib/hmap.h"
 #include "lib/strtab.h"
@@ -181,6 +182,17 @@ static void test_map_growth(void)
 	CHECK_EQ(map64_put(&m, 8, 8), 0);
 	CHECK_EQ(m.cap, 32);
 	CHECK_EQ(map64_bytes(&m), 32 * 12);
+	/* reserve: as far as the count needs, and no further. */
+	CHECK_EQ(map64_reserve(&m, 16), 0);
+	CHECK_EQ(m.cap, 32);
+	CHECK_EQ(map64_reserve(&m, 17), 0);
+	CHECK_EQ(m.cap, 64);
+	CHECK_EQ(map64_reserve(&m, 100), 0);
+	CHECK_EQ(m.cap, 256);
+	CHECK_EQ(map64_reserve(&m, (uint64_t)1 << 31), -ENOMEM);
+	CHECK_EQ(m.cap, 256);
+	for (uint64_t k = 0; k < 9; k++)
+		CHECK(map64_get(&m, k) && *map64_get(&m, k) == k);
 	map64_free(&m);
 }
 
@@ -254,6 +266,13 @@ static void test_index(uint64_t seed)
 	}
 	CHECK_EQ(cnt, m.n);
 	CHECK_EQ(ix_bytes(&m), (size_t)m.cap * 4);
+	/* reserve keeps every item findable. */
+	uint32_t before = m.n;
+	CHECK_EQ(ix_reserve(&m, &p, (uint64_t)m.cap), 0);
+	CHECK_EQ(m.n, before);
+	for (uint32_t j = 0; j < 1024; j++)
+		if (p.live[j])
+			CHECK(ix_find(&m, &p, p.key[j]));
 	size_t cap = m.cap;
 	ix_clear(&m);
 	CHECK(m.cap == cap && !m.n && !ix_find(&m, &p, p.key[0]));
@@ -327,6 +346,131 @@ static void test_grow(void)
 	free(a);
 }
 
+/* ------------------------------------------------------------------ */
+/* escaping                                                            */
+
+typedef void esc_fn(FILE *, const char *);
+
+/* What fn writes for s, in buf (NUL-terminated). */
+static const char *esc_out(esc_fn *fn, const char *s, char *buf, size_t len)
+{
+	FILE *f = fmemopen(buf, len, "w");
+	buf[0] = 0;   /* an empty write leaves the buffer as it was */
+	if (!f)
+		return "";
+	fn(f, s);
+	fclose(f);
+	return buf;
+}
+
+#define CHECK_ESC(fn, in, want) do { \
+	char buf_[256]; \
+	const char *got_ = esc_out(fn, in, buf_, sizeof(buf_)); \
+	if (strcmp(got_, want)) { \
+		fprintf(stderr, "%s:%d: %s(%s) wrote [%s], want [%s]\n", \
+		        __FILE__, __LINE__, #fn, #in, got_, want); \
+		check_failures++; \
+	} \
+} while (0)
+
+/* Decode the JSON string literal j as RFC 8259 allows, into the bytes it
+ * stands for under esc.h's rule (a \u00XX is the byte XX, a character
+ * copied as UTF-8 its own bytes).  Returns the length, or -1 where j is not
+ * a valid JSON string: a raw control character, an unknown escape, a byte
+ * that is not well-formed UTF-8, no closing quote, anything after it. */
+static long json_decode(const unsigned char *j, unsigned char *out)
+{
+	long n = 0;
+
+	if (*j++ != '"')
+		return -1;
+	while (*j != '"') {
+		if (*j < 0x20)
+			return -1;
+		if (*j == '\\') {
+			unsigned v;
+			if (j[1] == '"' || j[1] == '\\') {
+				out[n++] = j[1];
+				j += 2;
+				continue;
+			}
+			if (j[1] != 'u' || sscanf((const char *)j + 2, "%4x", &v) != 1 ||
+			    v > 0xff)
+				return -1;
+			out[n++] = (unsigned char)v;
+			j += 6;
+			continue;
+		}
+		/* Raw bytes must be UTF-8: a lead byte and its continuation
+		 * bytes.  (The finer rules - overlong forms, surrogates - are
+		 * pinned by the fixed cases of test_esc().) */
+		int len = *j < 0x80 ? 1 : *j >= 0xc2 && *j <= 0xdf ? 2 :
+		          *j >= 0xe0 && *j <= 0xef ? 3 :
+		          *j >= 0xf0 && *j <= 0xf4 ? 4 : 0;
+		if (!len)
+			return -1;
+		for (int i = 1; i < len; i++)
+			if (j[i] < 0x80 || j[i] > 0xbf)
+				return -1;
+		for (int i = 0; i < len; i++)
+			out[n++] = *j++;
+	}
+	return j[1] ? -1 : n;
+}
+
+static void test_esc(void)
+{
+	CHECK_ESC(esc_json, "", "\"\"");
+	CHECK_ESC(esc_json, "bash", "\"bash\"");
+	CHECK_ESC(esc_json, "a\"b\\c", "\"a\\\"b\\\\c\"");
+	CHECK_ESC(esc_json, "\t\n\x1f\x7f", "\"\\u0009\\u000a\\u001f\x7f\"");
+	/* Well-formed UTF-8 as it is: 2, 3 and 4 bytes, at the range ends. */
+	CHECK_ESC(esc_json, "\xc2\x80 \xc3\xa9 \xe2\x82\xac \xef\xbf\xbf \xf0\x9f\x90\x84 "
+	          "\xf4\x8f\xbf\xbf",
+	          "\"\xc2\x80 \xc3\xa9 \xe2\x82\xac \xef\xbf\xbf \xf0\x9f\x90\x84 "
+	          "\xf4\x8f\xbf\xbf\"");
+	/* Everything else byte by byte, as Latin-1: a lone continuation
+	 * byte, Latin-1 text, overlong forms, a surrogate, past U+10FFFF, a
+	 * sequence cut short by the end and by ASCII. */
+	CHECK_ESC(esc_json, "\x80", "\"\\u0080\"");
+	CHECK_ESC(esc_json, "caf\xe9", "\"caf\\u00e9\"");
+	CHECK_ESC(esc_json, "\xc0\xaf", "\"\\u00c0\\u00af\"");
+	CHECK_ESC(esc_json, "\xe0\x80\xaf", "\"\\u00e0\\u0080\\u00af\"");
+	CHECK_ESC(esc_json, "\xed\xa0\x80", "\"\\u00ed\\u00a0\\u0080\"");
+	CHECK_ESC(esc_json, "\xf4\x90\x80\x80", "\"\\u00f4\\u0090\\u0080\\u0080\"");
+	CHECK_ESC(esc_json, "\xe2\x82", "\"\\u00e2\\u0082\"");
+	CHECK_ESC(esc_json, "\xe2x\xac", "\"\\u00e2x\\u00ac\"");
+	CHECK_ESC(esc_json, "\xff\xfe", "\"\\u00ff\\u00fe\"");
+
+	/* Any byte string: valid JSON that decodes back to its bytes. */
+	uint64_t rs = 42;
+	for (int round = 0; round < 20000; round++) {
+		unsigned char in[24], dec[24 * 6];
+		char buf[24 * 6 + 3];
+		size_t len = test_rand(&rs) % sizeof(in);
+		for (size_t i = 0; i < len; i++) {
+			/* Mostly high bytes, so that sequences form and break. */
+			uint64_t r = test_rand(&rs);
+			in[i] = (unsigned char)(r % 4 ? 0x80 + (r >> 8) % 0x80
+			                              : 1 + (r >> 8) % 0x7f);
+		}
+		in[len] = 0;
+		esc_out(esc_json, (const char *)in, buf, sizeof(buf));
+		long n = json_decode((const unsigned char *)buf, dec);
+		CHECK(n == (long)len && !memcmp(dec, in, len));
+	}
+
+	CHECK_ESC(esc_csv, "", "");
+	CHECK_ESC(esc_csv, "linux-5.8", "linux-5.8");
+	CHECK_ESC(esc_csv, "a,b", "\"a,b\"");
+	CHECK_ESC(esc_csv, "say \"hi\"", "\"say \"\"hi\"\"\"");
+	CHECK_ESC(esc_csv, "two\nlines", "\"two\nlines\"");
+	CHECK_ESC(esc_csv, "cr\r", "\"cr\r\"");
+
+	CHECK_ESC(esc_html, "a<b>&\"c\"'", "a&lt;b&gt;&amp;&quot;c&quot;'");
+	CHECK_ESC(esc_html, "caf\xc3\xa9", "caf\xc3\xa9");
+}
+
 int main(void)
 {
 	for (uint64_t seed = 1; seed <= 4; seed++) {
@@ -337,5 +481,6 @@ int main(void)
 	test_map_growth();
 	test_strtab();
 	test_grow();
+	test_esc();
 	CHECK_DONE();
 }
