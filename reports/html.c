@@ -145,7 +145,7 @@ static int html_fork_table(struct rpt *r, FILE *f, const struct rep_trace *t)
 	return 0;
 fail:
 	rpt_err(r, "%s: reading fork latencies: %s",
-	         r->dbpath, sqlite3_errmsg(r->db));
+	        r->dbpath, sqlite3_errmsg(r->db));
 	sqlite3_finalize(st);
 	return -EIO;
 }
@@ -179,7 +179,7 @@ static int html_agreement_table(struct rpt *r, FILE *f)
 	return 0;
 fail:
 	rpt_err(r, "%s: reading agreement: %s", r->dbpath,
-	         sqlite3_errmsg(r->db));
+	        sqlite3_errmsg(r->db));
 	sqlite3_finalize(st);
 	return -EIO;
 }

@@ -198,7 +198,7 @@ static int cdf_block(struct rpt *r, FILE *f, const char *sql, int64_t id,
 	return 0;
 fail:
 	rpt_err(r, "%s: reading forks: %s", r->dbpath,
-	         sqlite3_errmsg(r->db));
+	        sqlite3_errmsg(r->db));
 	sqlite3_finalize(st);
 	return -EIO;
 }
@@ -414,7 +414,7 @@ static int plot_timelines(struct rpt *r, const struct rep_trace *t)
 	return 0;
 fail:
 	rpt_err(r, "%s: reading samples: %s", r->dbpath,
-	         sqlite3_errmsg(r->db));
+	        sqlite3_errmsg(r->db));
 	sqlite3_finalize(st);
 	return -EIO;
 }
@@ -562,7 +562,7 @@ int plot_draw(struct rpt *r, const char *gnuplot, const char *name)
 	pid_t pid = fork();
 	if (pid < 0) {
 		rpt_err(r, "cannot start gnuplot: %s",
-		         strerror(errno));
+		        strerror(errno));
 		return -EIO;
 	}
 	if (pid == 0) {
@@ -583,7 +583,7 @@ int plot_draw(struct rpt *r, const char *gnuplot, const char *name)
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
 			rpt_err(r, "waiting for gnuplot: %s",
-			         strerror(errno));
+			        strerror(errno));
 			return -EIO;
 		}
 	}
@@ -605,9 +605,9 @@ int plot_draw(struct rpt *r, const char *gnuplot, const char *name)
 					*c = ' ';
 		}
 		rpt_err(r, "gnuplot failed on %s.gp "
-		         "(status %d)%s%s", name,
-		         WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-		         msg[0] ? ": " : "", msg);
+		        "(status %d)%s%s", name,
+		        WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+		        msg[0] ? ": " : "", msg);
 		return -EIO;
 	}
 	unlink(log);

@@ -16,7 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "rep.h"
 #include "report.h"
 #include "rpt.h"
 
@@ -40,8 +39,7 @@ FILE *rpt_create(struct rpt *r, const char *fmt, ...)
 	snprintf(path, sizeof(path), "%s/%s", r->dir, name);
 	FILE *f = fopen(path, "w");
 	if (!f)
-		rpt_err(r, "cannot write %s: %s", path,
-		         strerror(errno));
+		rpt_err(r, "cannot write %s: %s", path, strerror(errno));
 	return f;
 }
 
@@ -49,8 +47,8 @@ int rpt_finish(struct rpt *r, FILE *f, const char *what)
 {
 	int bad = ferror(f);
 	if (fclose(f) || bad) {
-		rpt_err(r, "writing %s in %s failed (disk "
-		         "full?)", what, r->dir);
+		rpt_err(r, "writing %s in %s failed (disk full?)", what,
+		        r->dir);
 		return -EIO;
 	}
 	return 0;
