@@ -1,5 +1,5 @@
 /*
- * check.c - `cowsim check`: replay scenarios and hold each policy to the
+ * cmd_check.c - `cowsim check`: replay scenarios and hold each policy to the
  * scenario's `expect` lines.
  *
  * A scenario is replayed once per policy it names, with sim_check() run

@@ -1,6 +1,6 @@
 /*
- * cmd_replay.c - `cowsim replay`, and the policy list every verb that
- * replays shares (cli_load_policies()).
+ * cmd_replay.c - `cowsim replay`: traces through the policies, side by
+ * side, each trace's runs stored as soon as it is done.
  *
  * Every replay lands in the results store (reports/store.h) unless --no-db:
  * the database is opened before the first trace is read, so that a bad
@@ -9,23 +9,33 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
-#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../importers/open.h"
+#include "../lib/readfile.h"
 #include "../reports/store.h"
 #include "cli.h"
 #include "../sim/config.h"
 #include "../sim/replay.h"
 
+/* The most a --cost file may hold: what cfg_load_file() allows a --config
+ * file, as the two are the same INI. */
+#define COST_FILE_MAX (1u << 22)
+
 /* ------------------------------------------------------------------ */
 
-int cli_load_policies(struct replay *r, const char *list, char **configs,
-                      size_t nconfigs, const char *cost)
+/* Add to r the presets named in list ("all" or comma-separated; NULL means
+ * all unless configs were given), then each config file, each with the
+ * cost override if given (a file with a [cost] section, read whole, or the
+ * name of a cost preset when no such file exists).  Returns 0 or 2 after
+ * printing why. */
+static int load_policies(struct replay *r, const char *list,
+                         const char **configs, size_t nconfigs,
+                         const char *cost)
 {
 	char err[512];
 	const char *cost_text = NULL;
@@ -33,19 +43,16 @@ int cli_load_policies(struct replay *r, const char *list, char **configs,
 	int rc = 0;
 
 	if (cost) {
-		/* A file with a [cost] section, or the name of a cost preset. */
-		FILE *f = fopen(cost, "rb");
-		if (f) {
-			size_t cap = 1 << 16;
-			cost_buf = calloc(1, cap + 1);
-			size_t n = cost_buf ? fread(cost_buf, 1, cap, f) : 0;
-			fclose(f);
-			if (!cost_buf)
+		size_t len, nul;
+		rc = read_text_file(cost, COST_FILE_MAX, "a cost file", &cost_buf,
+		                    &len, &nul, err, sizeof(err));
+		if (rc == -ENOENT) {
+			if (asprintf(&cost_buf, "[policy]\ncost = %s\n", cost) < 0)
 				return cli_die("out of memory");
-			cost_buf[n] = 0;
-		} else if (asprintf(&cost_buf, "[policy]\ncost = %s\n", cost) < 0) {
-			return cli_die("out of memory");
+		} else if (rc) {
+			return cli_die("%s", err);
 		}
+		rc = 0;
 		cost_text = cost_buf;
 	}
 
@@ -120,8 +127,8 @@ out:
 /* cowsim replay                                                       */
 
 /* Say where the runs went, and which were already there. */
-static void cli_store_note(const char *db, const char *trace,
-                           const struct store_result *res)
+static void note_stored(const char *db, const char *trace,
+                        const struct store_result *res)
 {
 	if (res->stored)
 		fprintf(stderr, "cowsim: %s: %zu run%s stored in %s%s\n", trace,
@@ -168,14 +175,14 @@ static const char replay_usage[] =
 int cmd_replay(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "policy", required_argument, NULL, 'p' },
+		CLI_OPT_POLICY,
 		{ "config", required_argument, NULL, 'c' },
 		{ "cost", required_argument, NULL, 'C' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "input-format", required_argument, NULL, 'I' },
-		{ "quiet", no_argument, NULL, 'q' },
+		CLI_OPT_QUIET,
 		{ "check-invariants", no_argument, NULL, 'K' },
-		{ "db", required_argument, NULL, 'D' },
+		CLI_OPT_DB,
 		{ "no-db", no_argument, NULL, 'N' },
 		{ "faults", no_argument, NULL, 'F' },
 		{ "replace", no_argument, NULL, 'R' },
@@ -184,27 +191,29 @@ int cmd_replay(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *policy = NULL, *cost = NULL, *infmt = NULL, *comm = NULL;
-	const char *dbpath = STORE_DEFAULT_DB;
+	struct cli_common co;
+	const char *cost = NULL, *infmt = NULL, *comm = NULL;
 	uint64_t pid = 0;
 	int invariants = 0, no_db = 0, faults = 0, replace = 0;
 	struct store *db = NULL;
-	char **configs = NULL;
+	const char **configs = NULL;
 	size_t nconfigs = 0;
 	enum replay_fmt fmt = REPLAY_TABLE;
-	int quiet = 0, c, rc = 0;
+	int c, taken, rc = 0;
 
+	cli_common_init(&co);
 	while ((c = getopt_long(argc, argv, "p:c:C:f:I:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p': policy = optarg; break;
-		case 'c': {
-			char **n = realloc(configs, (nconfigs + 1) * sizeof(*n));
-			if (!n)
-				return cli_die("out of memory");
-			configs = n;
-			configs[nconfigs++] = optarg;
-			break;
+		if ((taken = cli_common_opt(&co, c, optarg)) < 0) {
+			rc = 2;
+			goto done;
 		}
+		if (taken)
+			continue;
+		switch (c) {
+		case 'c':
+			if ((rc = cli_push_arg(&configs, &nconfigs, optarg)))
+				goto done;
+			break;
 		case 'C': cost = optarg; break;
 		case 'I': infmt = optarg; break;
 		case 'f':
@@ -214,69 +223,60 @@ int cmd_replay(int argc, char **argv)
 				fmt = REPLAY_JSON;
 			else if (!strcmp(optarg, "csv"))
 				fmt = REPLAY_CSV;
-			else
-				return cli_die("--format must be table, json or csv");
+			else {
+				rc = cli_die("--format must be table, json or csv");
+				goto done;
+			}
 			break;
-		case 'q': quiet = 1; break;
 		case 'K': invariants = 1; break;
-		case 'D': dbpath = optarg; break;
 		case 'N': no_db = 1; break;
 		case 'F': faults = 1; break;
 		case 'R': replace = 1; break;
 		case 'P':
 			if (cli_parse_u64(optarg, &pid) || !pid || pid > INT32_MAX) {
-				free(configs);
-				return cli_die("--pid: '%s' is not a pid", optarg);
+				rc = cli_die("--pid: '%s' is not a pid", optarg);
+				goto done;
 			}
 			break;
 		case 'M': comm = optarg; break;
-		case 'h': fputs(replay_usage, stdout); free(configs); return 0;
-		default: fputs(replay_usage, stderr); free(configs); return 2;
+		case 'h': fputs(replay_usage, stdout); goto done;
+		default: fputs(replay_usage, stderr); rc = 2; goto done;
 		}
 	}
 	if (optind >= argc) {
-		free(configs);
 		fputs(replay_usage, stderr);
-		return 2;
+		rc = 2;
+		goto done;
 	}
 	if (no_db && (faults || replace)) {
-		free(configs);
-		return cli_die("--faults and --replace are about the results "
-		               "database: drop --no-db");
+		rc = cli_die("--faults and --replace are about the results "
+		             "database: drop --no-db");
+		goto done;
 	}
-	if (!no_db) {
-		char err[1024];
-		if (store_open(dbpath, STORE_CREATE, &db, err, sizeof(err))) {
-			free(configs);
-			return cli_die("%s", err);
-		}
-		if (db->version && db->version < STORE_SCHEMA_VERSION)
-			fprintf(stderr, "cowsim: %s: migrated from schema version %d "
-			        "to %d\n", dbpath, db->version, STORE_SCHEMA_VERSION);
-	}
+	if (!no_db && (rc = cli_open_store(co.dbpath, STORE_CREATE, &db)))
+		goto done;
 	char *obuf = NULL;
 	size_t olen = 0;
 	FILE *out = open_memstream(&obuf, &olen);
 	if (!out) {
-		store_close(db);
-		free(configs);
-		return cli_die("out of memory");
+		rc = cli_die("out of memory");
+		goto done;
 	}
 	for (int i = optind; i < argc && !rc; i++) {
 		struct replay r;
 		struct ev_source *src = NULL;
-		struct evsrc_opts so = { .format = infmt, .quiet = quiet,
+		struct evsrc_opts so = { .format = infmt, .quiet = co.quiet,
 		                         .pid = (uint32_t)pid, .comm = comm };
 		struct store_opts sto = { .faults = faults, .replace = replace,
-		                          .progress = !quiet && isatty(2) };
+		                          .progress = !co.quiet && isatty(2) };
 		struct store_rec *rec = NULL;
 		struct store_result res;
 		char err[1024] = "";
 
 		replay_init(&r);
-		r.progress = !quiet && isatty(2);
+		r.progress = !co.quiet && isatty(2);
 		r.invariants = invariants;
-		rc = cli_load_policies(&r, policy, configs, nconfigs, cost);
+		rc = load_policies(&r, co.policy, configs, nconfigs, cost);
 		if (!rc && evsrc_open(argv[i], &so, &src, err, sizeof(err)))
 			rc = cli_die("%s", err);
 		if (!rc && db && store_rec_begin(db, &r, argv[i], &sto, &rec, err,
@@ -287,8 +287,8 @@ int cmd_replay(int argc, char **argv)
 		if (!rc && rec) {
 			if (store_rec_commit(rec, src, &res, err, sizeof(err)))
 				rc = cli_die("%s", err);
-			else if (!quiet)
-				cli_store_note(dbpath, argv[i], &res);
+			else if (!co.quiet)
+				note_stored(co.dbpath, argv[i], &res);
 		}
 		if (!rc)
 			replay_print(&r, fmt, out, i == optind, i == argc - 1);
@@ -296,12 +296,14 @@ int cmd_replay(int argc, char **argv)
 		evsrc_close(src);
 		replay_free(&r);
 	}
-	store_close(db);
 	fclose(out);
 	if (!rc)
 		fwrite(obuf, 1, olen, stdout);
 	free(obuf);
+done:
+	store_close(db);
 	free(configs);
+	cli_common_free(&co);
 	return rc;
 }
 

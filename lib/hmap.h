@@ -129,7 +129,7 @@ HMAP_STRUCT(name, key_t, val_t);                                              \
 HMAP_FUNCS(name, key_t, val_t, hash, mincap)
 
 #define HMAP_FUNCS(name, key_t, val_t, hash, mincap)                          \
-static inline uint32_t name##_slot(const struct name *m, key_t k)            \
+static inline __attribute__((unused)) uint32_t name##_slot(const struct name *m, key_t k)            \
 {                                                                             \
 	uint32_t mask = m->cap - 1;                                           \
 	uint32_t i = (uint32_t)(hash(k)) & mask;                              \
@@ -138,7 +138,7 @@ static inline uint32_t name##_slot(const struct name *m, key_t k)            \
 	return i;                                                             \
 }                                                                             \
                                                                               \
-static inline val_t *name##_get(const struct name *m, key_t k)               \
+static inline __attribute__((unused)) val_t *name##_get(const struct name *m, key_t k)               \
 {                                                                             \
 	if (!m->cap)                                                          \
 		return NULL;                                                  \
@@ -146,12 +146,12 @@ static inline val_t *name##_get(const struct name *m, key_t k)               \
 	return m->key[i] ? &m->val[i] : NULL;                                 \
 }                                                                             \
                                                                               \
-static inline size_t name##_bytes(const struct name *m)                      \
+static inline __attribute__((unused)) size_t name##_bytes(const struct name *m)                      \
 {                                                                             \
 	return (size_t)m->cap * (sizeof(key_t) + sizeof(val_t));              \
 }                                                                             \
                                                                               \
-static inline int name##_rehash(struct name *m, uint32_t cap)                \
+static inline __attribute__((unused)) int name##_rehash(struct name *m, uint32_t cap)                \
 {                                                                             \
 	struct name g = { .cap = cap, .n = m->n };                            \
 	g.key = calloc(cap, sizeof(key_t));                                   \
@@ -174,7 +174,7 @@ static inline int name##_rehash(struct name *m, uint32_t cap)                \
 	return 0;                                                             \
 }                                                                             \
                                                                               \
-static inline int name##_reserve(struct name *m, uint64_t count)            \
+static inline __attribute__((unused)) int name##_reserve(struct name *m, uint64_t count)            \
 {                                                                             \
 	uint32_t cap;                                                         \
 	if (hmap_room(m->cap, count, (mincap), sizeof(key_t) + sizeof(val_t), \
@@ -183,7 +183,7 @@ static inline int name##_reserve(struct name *m, uint64_t count)            \
 	return cap != m->cap ? name##_rehash(m, cap) : 0;                     \
 }                                                                             \
                                                                               \
-static inline int name##_put(struct name *m, key_t k, val_t v)               \
+static inline __attribute__((unused)) int name##_put(struct name *m, key_t k, val_t v)               \
 {                                                                             \
 	val_t *p = name##_get(m, k);                                          \
 	if (p) {                                                              \
@@ -199,7 +199,7 @@ static inline int name##_put(struct name *m, key_t k, val_t v)               \
 	return 0;                                                             \
 }                                                                             \
                                                                               \
-static inline bool name##_del(struct name *m, key_t k)                       \
+static inline __attribute__((unused)) bool name##_del(struct name *m, key_t k)                       \
 {                                                                             \
 	if (!m->cap)                                                          \
 		return false;                                                 \
@@ -219,7 +219,7 @@ static inline bool name##_del(struct name *m, key_t k)                       \
 	return true;                                                          \
 }                                                                             \
                                                                               \
-static inline void name##_free(struct name *m)                               \
+static inline __attribute__((unused)) void name##_free(struct name *m)                               \
 {                                                                             \
 	free(m->key);                                                         \
 	free(m->val);                                                         \
@@ -240,7 +240,7 @@ HMAP_INDEX_FUNCS(name, item_t, key_t, ctx_t, hash_key, hash_item, match,      \
 
 #define HMAP_INDEX_FUNCS(name, item_t, key_t, ctx_t, hash_key, hash_item,    \
                          match, mincap)                                       \
-static inline item_t name##_find(const struct name *m, const ctx_t *c,       \
+static inline __attribute__((unused)) item_t name##_find(const struct name *m, const ctx_t *c,       \
                                  key_t k)                                     \
 {                                                                             \
 	if (!m->cap)                                                          \
@@ -253,13 +253,13 @@ static inline item_t name##_find(const struct name *m, const ctx_t *c,       \
 	return (item_t)0;                                                     \
 }                                                                             \
                                                                               \
-static inline size_t name##_bytes(const struct name *m)                      \
+static inline __attribute__((unused)) size_t name##_bytes(const struct name *m)                      \
 {                                                                             \
 	return (size_t)m->cap * sizeof(item_t);                               \
 }                                                                             \
                                                                               \
 /* Put item it in the first empty slot of its run (no room check). */        \
-static inline void name##_place(struct name *m, const ctx_t *c, item_t it)   \
+static inline __attribute__((unused)) void name##_place(struct name *m, const ctx_t *c, item_t it)   \
 {                                                                             \
 	uint32_t mask = m->cap - 1;                                           \
 	uint32_t i = (uint32_t)(hash_item(c, it)) & mask;                     \
@@ -269,7 +269,7 @@ static inline void name##_place(struct name *m, const ctx_t *c, item_t it)   \
 	m->n++;                                                               \
 }                                                                             \
                                                                               \
-static inline int name##_reserve(struct name *m, const ctx_t *c,            \
+static inline __attribute__((unused)) int name##_reserve(struct name *m, const ctx_t *c,            \
                                  uint64_t count)                              \
 {                                                                             \
 	uint32_t cap;                                                         \
@@ -289,7 +289,7 @@ static inline int name##_reserve(struct name *m, const ctx_t *c,            \
 	return 0;                                                             \
 }                                                                             \
                                                                               \
-static inline int name##_add(struct name *m, const ctx_t *c, item_t it)      \
+static inline __attribute__((unused)) int name##_add(struct name *m, const ctx_t *c, item_t it)      \
 {                                                                             \
 	if (name##_reserve(m, c, (uint64_t)m->n + 1))                         \
 		return -ENOMEM;                                               \
@@ -297,7 +297,7 @@ static inline int name##_add(struct name *m, const ctx_t *c, item_t it)      \
 	return 0;                                                             \
 }                                                                             \
                                                                               \
-static inline void name##_remove(struct name *m, const ctx_t *c, item_t it)  \
+static inline __attribute__((unused)) void name##_remove(struct name *m, const ctx_t *c, item_t it)  \
 {                                                                             \
 	uint32_t mask = m->cap - 1;                                           \
 	uint32_t i = (uint32_t)(hash_item(c, it)) & mask;                     \
@@ -314,14 +314,14 @@ static inline void name##_remove(struct name *m, const ctx_t *c, item_t it)  \
 	m->n--;                                                               \
 }                                                                             \
                                                                               \
-static inline void name##_clear(struct name *m)                              \
+static inline __attribute__((unused)) void name##_clear(struct name *m)                              \
 {                                                                             \
 	if (m->cap)                                                           \
 		memset(m->slot, 0, name##_bytes(m));                          \
 	m->n = 0;                                                             \
 }                                                                             \
                                                                               \
-static inline void name##_free(struct name *m)                               \
+static inline __attribute__((unused)) void name##_free(struct name *m)                               \
 {                                                                             \
 	free(m->slot);                                                        \
 	memset(m, 0, sizeof(*m));                                             \

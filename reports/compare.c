@@ -1,27 +1,22 @@
 /*
- * compare.c - `cowsim compare`: the policies side by side, per trace, from
- * the results store, with ratios against a baseline policy.
+ * compare.c - the policies side by side, per trace, with ratios against a
+ * baseline policy: what `cowsim compare` prints (compare.h; the verb, its
+ * options and the store it reads are cli/cmd_compare.c's).
  *
- * The table format is for people (metric rows, policy columns, aligned,
- * rows that are zero everywhere left out); csv and json are for programs
- * (one record per trace and policy, every metric, the same columns for
- * every trace, so pandas.read_csv / read_json take them as they are);
- * markdown is for pasting into a review or a mailing-list post.  Output is
- * built in memory and written only when complete.
+ * One printer per format (compare.h says who each is for): the table's
+ * columns are as wide as their widest cell or heading; csv and json give
+ * every trace the same columns, so that pandas.read_csv / read_json take
+ * them as they are.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../cli/cli.h"
 #include "../lib/esc.h"
+#include "compare.h"
 #include "rep.h"
-#include "store.h"
-
-enum cmp_fmt { CMP_TABLE, CMP_CSV, CMP_JSON, CMP_MARKDOWN };
 
 static void ratio_str(const struct rep_cell *c, const struct rep_cell *b,
                       char *buf, size_t len)
@@ -230,128 +225,20 @@ static void print_json(FILE *out, const struct rep_trace *t,
 	}
 }
 
-static const char compare_usage[] =
-	"usage: cowsim compare [--db FILE] [--trace T]... [--policy P[,P...]]\n"
-	"                      [--baseline POLICY]\n"
-	"                      [--format table|csv|json|markdown]\n"
-	"\n"
-	"Show the policies side by side for each stored trace (or the traces\n"
-	"named by --trace: a name, a path, the trace file itself wherever it now\n"
-	"is, a stored id, or a hash prefix), from the results database --db\n"
-	"(default cowsim.db).  Each policy's latest run is shown.  --baseline\n"
-	"adds each policy's ratio to the baseline's value.  The table leaves out\n"
-	"metrics that are zero under every policy; csv and json give every\n"
-	"metric, one record per trace and policy.\n"
-	"\n"
-	"examples:\n"
-	"  cowsim compare\n"
-	"  cowsim compare --db results.db --trace cowknown.dat --baseline linux-6.12\n"
-	"  cowsim compare --format csv > runs.csv\n";
-
-int cmd_compare(int argc, char **argv)
+int cmp_write(FILE *out, const struct rep_data *d, enum cmp_fmt fmt,
+              const char *baseline)
 {
-	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'D' },
-		{ "trace", required_argument, NULL, 't' },
-		{ "policy", required_argument, NULL, 'p' },
-		{ "baseline", required_argument, NULL, 'b' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *dbpath = STORE_DEFAULT_DB, *baseline = NULL, *policy = NULL;
-	const char **sel = NULL;
-	size_t nsel = 0;
-	enum cmp_fmt fmt = CMP_TABLE;
-	struct store *s = NULL;
-	struct rep_data d = { 0 };
-	char err[1024];
-	int c, rc = 0;
-
-	while ((c = getopt_long(argc, argv, "D:t:p:b:f:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'D': dbpath = optarg; break;
-		case 'p': policy = optarg; break;
-		case 'b': baseline = optarg; break;
-		case 't': {
-			const char **n = realloc(sel, (nsel + 1) * sizeof(*n));
-			if (!n) {
-				free(sel);
-				return cli_die("out of memory");
-			}
-			sel = n;
-			sel[nsel++] = optarg;
-			break;
-		}
-		case 'f':
-			if (!strcmp(optarg, "table"))
-				fmt = CMP_TABLE;
-			else if (!strcmp(optarg, "csv"))
-				fmt = CMP_CSV;
-			else if (!strcmp(optarg, "json"))
-				fmt = CMP_JSON;
-			else if (!strcmp(optarg, "markdown") || !strcmp(optarg, "md"))
-				fmt = CMP_MARKDOWN;
-			else {
-				free(sel);
-				return cli_die("--format must be table, csv, json or "
-				               "markdown");
-			}
-			break;
-		case 'h': fputs(compare_usage, stdout); free(sel); return 0;
-		default: fputs(compare_usage, stderr); free(sel); return 2;
-		}
-	}
-	if (optind < argc) {
-		free(sel);
-		return cli_die("compare: unexpected argument '%s' (traces are "
-		               "chosen with --trace)", argv[optind]);
-	}
-	if (store_open(dbpath, 0, &s, err, sizeof(err))) {
-		free(sel);
-		return cli_die("%s", err);
-	}
-	if (s->version && s->version < STORE_SCHEMA_VERSION)
-		fprintf(stderr, "cowsim: %s: migrated from schema version %d to %d\n",
-		        dbpath, s->version, STORE_SCHEMA_VERSION);
-	if (rep_load(store_db(s), sel, nsel, policy, &d, err, sizeof(err))) {
-		rc = cli_die("%s: %s", dbpath, err);
-		goto out;
-	}
-	if (baseline) {
-		int found = 0;
-		for (size_t i = 0; i < d.ntraces; i++)
-			found |= rep_find_policy(&d.traces[i], baseline) >= 0;
-		if (!found) {
-			rc = cli_die("--baseline %s: no stored run of that policy on "
-			             "these traces (see `cowsim compare` for the "
-			             "stored ones)", baseline);
-			goto out;
-		}
-	}
-
-	char *obuf = NULL;
-	size_t olen = 0;
-	FILE *out = open_memstream(&obuf, &olen);
-	if (!out) {
-		rc = cli_die("out of memory");
-		goto out;
-	}
 	int first = 1;
+
 	if (fmt == CMP_JSON)
 		fputs("[\n", out);
-	for (size_t i = 0; i < d.ntraces && !rc; i++) {
-		const struct rep_trace *t = &d.traces[i];
+	for (size_t i = 0; i < d->ntraces; i++) {
+		const struct rep_trace *t = &d->traces[i];
 		struct rep_table tb;
 		int base = baseline ? rep_find_policy(t, baseline) : -1;
-		if (baseline && base < 0)
-			fprintf(stderr, "cowsim: %s has no run of %s: no ratios for "
-			        "it\n", t->name, baseline);
 		if (rep_table_build(t, fmt == CMP_TABLE || fmt == CMP_MARKDOWN,
-		                    &tb)) {
-			rc = cli_die("out of memory");
-			break;
-		}
+		                    &tb))
+			return -ENOMEM;
 		switch (fmt) {
 		case CMP_TABLE: print_table(out, t, &tb, base); break;
 		case CMP_MARKDOWN: print_markdown(out, t, &tb, base); break;
@@ -364,13 +251,5 @@ int cmd_compare(int argc, char **argv)
 	}
 	if (fmt == CMP_JSON)
 		fputs("\n]\n", out);
-	fclose(out);
-	if (!rc)
-		fwrite(obuf, 1, olen, stdout);
-	free(obuf);
-out:
-	rep_free(&d);
-	store_close(s);
-	free(sel);
-	return rc;
+	return 0;
 }

@@ -96,6 +96,28 @@ printf '[switches]\nlru_batch = lots\n' >"$T/bad2.ini"
 expect 2 "bad2.ini:2:" -- "$COWSIM" replay "$SCN" --config "$T/bad2.ini"
 expect 0 "" -- "$COWSIM" replay "$SCN" --cost vm --policy linux-6.12
 expect 2 "cost" -- "$COWSIM" replay "$SCN" --cost nosuch --policy linux-6.12
+# a --cost file is read whole, however long: a key after 64 KiB of
+# comments takes effect as in a short file
+printf '[cost]\nfork_base_ns = 4000000\n' >"$T/cost-short.ini"
+{
+	echo '[cost]'
+	i=0
+	while [ $i -lt 1200 ]; do
+		echo "; padding line $i: a cost file may be long with comments"
+		i=$((i + 1))
+	done
+	echo 'fork_base_ns = 4000000'
+} >"$T/cost-long.ini"
+[ "$(wc -c <"$T/cost-long.ini")" -gt 65536 ] || fail "cost-long.ini is not over 64 KiB"
+costrun() {
+	"$COWSIM" replay "$SCN" --policy linux-6.12 --no-db --format json "$@" |
+		sed -E 's/"replay_seconds": [0-9.e+-]+//'
+}
+costrun >"$T/cost-none.json" || fail "replay without --cost"
+costrun --cost "$T/cost-short.ini" >"$T/cost-short.json" || fail "replay --cost short file"
+costrun --cost "$T/cost-long.ini" >"$T/cost-long.json" || fail "replay --cost long file"
+cmp -s "$T/cost-none.json" "$T/cost-short.json" && fail "fork_base_ns in a --cost file has no effect"
+cmp -s "$T/cost-short.json" "$T/cost-long.json" || fail "a --cost file over 64 KiB was not read whole"
 
 # check: a failing expectation is status 1 and names file and line
 printf 'process P\nmmap P m 1\nwrite P m\nexpect linux-5.9 new_pages=5\n' >"$T/wrong.scn"

@@ -1,0 +1,77 @@
+/*
+ * cmd_policies.c - `cowsim policies`: the shipped presets, one per line,
+ * and with --show one preset as INI, the seed of a --config file.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "../sim/config.h"
+
+static const char policies_usage[] =
+	"usage: cowsim policies [-v] [--show NAME]\n"
+	"\n"
+	"List the shipped policy presets, one per line: name, model, kernel,\n"
+	"description.  -v also lists every switch and cost parameter with what\n"
+	"it models; --show NAME prints a preset's effective configuration as INI\n"
+	"(a starting point for a --config file of your own).\n"
+	"\n"
+	"example:\n"
+	"  cowsim policies\n"
+	"  cowsim policies --show linux-5.9 > my-5.9.ini\n";
+
+int cmd_policies(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "show", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int verbose = 0, c;
+	const char *show = NULL;
+	char err[512];
+
+	while ((c = getopt_long(argc, argv, "vs:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'v': verbose = 1; break;
+		case 's': show = optarg; break;
+		case 'h': fputs(policies_usage, stdout); return 0;
+		default: fputs(policies_usage, stderr); return 2;
+		}
+	}
+	if (optind < argc)
+		return cli_die("policies: unexpected argument '%s'", argv[optind]);
+	if (show) {
+		struct sim_config cfg;
+		cfg_defaults(&cfg);
+		if (cfg_load_preset(&cfg, show, err, sizeof(err)))
+			return cli_die("%s", err);
+		size_t n = cfg_format(&cfg, NULL, 0);
+		char *buf = malloc(n + 1);
+		if (!buf)
+			return cli_die("out of memory");
+		cfg_format(&cfg, buf, n + 1);
+		fputs(buf, stdout);
+		free(buf);
+		cfg_release(&cfg);
+		return 0;
+	}
+	for (size_t i = 0; i < cfg_npresets(); i++) {
+		struct sim_config cfg;
+		cfg_defaults(&cfg);
+		if (cfg_load_preset(&cfg, cfg_preset_name(i), err, sizeof(err)))
+			return cli_die("%s", err);
+		printf("%-14s %-15s %-14s %s\n", cfg.name, cfg_model_name(cfg.model),
+		       cfg.kernel, cfg.description);
+		cfg_release(&cfg);
+	}
+	if (verbose) {
+		const char *sec, *name, *doc;
+		printf("\nswitches and cost parameters ([section] key: what it models):\n");
+		for (size_t i = 0; (doc = cfg_key_doc(i, &sec, &name)); i++)
+			printf("  [%s] %-24s %s\n", sec, name, doc);
+	}
+	return 0;
+}

@@ -1,0 +1,63 @@
+/*
+ * report.h - the work of `cowsim report`: a folder of plots and an
+ * index.html from the runs loaded from the results store (rep_load()),
+ * readable offline.  The verb, cli/cmd_report.c, reads the options and
+ * the store; this builds the folder.
+ *
+ * The folder: per trace, COW copies per policy split by cause, the fork
+ * latency CDF with the kernel's observed latency beside it, cumulative
+ * copies and allocated frames over trace time; for the whole database,
+ * agreement with the kernel per policy; the side-by-side tables.  Each plot
+ * is PNG and SVG drawn by gnuplot, with its data file and script beside it
+ * (plots.c); index.html needs no network (html.c).
+ *
+ * Invariant: nothing half-written.  The report is built in a temporary
+ * folder next to the destination and renamed into place only when every
+ * plot exists.  An existing report there (it has a .cowsim-report marker)
+ * is swapped out atomically (renameat2 RENAME_EXCHANGE) and removed; any
+ * other existing non-empty folder is refused before anything is done.
+ *
+ * Lifecycle: report_prepare(), before anything else (so that a missing
+ * gnuplot or a wrong destination fails before the store is even opened),
+ * then report_write().
+ *
+ * Errors: 0 or a negative errno, with a message for the user in err.
+ */
+#ifndef COWSIM_REPORT_H
+#define COWSIM_REPORT_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#include <sqlite3.h>
+
+struct rep_data;
+
+/* Where a report goes, checked by report_prepare(). */
+struct report_dest {
+	const char *dir;         /* the folder to write */
+	char gnuplot[PATH_MAX];  /* the gnuplot found on PATH */
+	int swap;                /* dir holds an earlier report: exchange */
+};
+
+/*
+ * Check what can be checked before writing anything: gnuplot is on PATH,
+ * and dir is absent, an empty folder or an earlier report.  Returns 0 and
+ * *dest, or -ENOENT (no gnuplot), -ENOTDIR (dir is a file) or -EEXIST (a
+ * folder that is not a report).
+ */
+int report_prepare(const char *dir, struct report_dest *dest, char *err,
+                   size_t errlen);
+
+/*
+ * Write the report of d, loaded from the store db (at dbpath, which the
+ * page names), to dest->dir; with progress, a progress line on stderr
+ * while gnuplot draws.  Returns 0 and in *nplots the number of pictures
+ * drawn, or a negative errno (-EIO: a file, gnuplot or the store failed;
+ * -ENOMEM; -ENAMETOOLONG), when dest->dir is as it was.
+ */
+int report_write(const struct report_dest *dest, sqlite3 *db,
+                 const char *dbpath, const struct rep_data *d, int progress,
+                 size_t *nplots, char *err, size_t errlen);
+
+#endif
