@@ -8,6 +8,7 @@
  * documented, parsed and stored with every result at once.
  */
 #include "config.h"
+#include "pol.h"
 #include "../lib/readfile.h"
 
 #include <assert.h>
@@ -37,9 +38,6 @@ struct key_desc {
 	const char *doc;
 };
 
-static const char *const model_names[] = {
-	"mapcount", "page-count", "anon-exclusive", "early-decow", NULL
-};
 static const char *const early_cow_names[] = { "none", "pinned", "gupped", NULL };
 static const char *const swapin_names[] = { "mapcount", "page-count", "exclusive", NULL };
 
@@ -81,11 +79,21 @@ static const struct key_desc keys[] = {
 
 static const char *embedded_text(const char *name);
 
+/* The registry's model named `name`, or NULL. */
+static const struct pol_ops *find_model(const char *name)
+{
+	for (const struct pol_ops *const *m = pol_registry; *m; m++)
+		if (!strcmp((*m)->name, name))
+			return *m;
+	return NULL;
+}
+
 void cfg_defaults(struct sim_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	snprintf(c->name, sizeof(c->name), "custom");
-	c->model = POL_ANONEXCL;
+	c->model = find_model("anon-exclusive");
+	assert(c->model);
 	c->pin_bias = 1024;
 	c->early_cow = EARLY_COW_PINNED;
 	c->fork_gup_fast_guard = true;
@@ -112,9 +120,9 @@ void cfg_defaults(struct sim_config *c)
 	(void)r;
 }
 
-const char *cfg_model_name(enum pol_model m)
+const char *cfg_model_name(const struct pol_ops *m)
 {
-	return m < POL_NMODELS ? model_names[m] : "?";
+	return m->name;
 }
 
 struct parse_ctx {
@@ -152,6 +160,21 @@ static void fail(struct parse_ctx *p, const char *fmt, const char *a,
 
 static int load_cost_preset(struct parse_ctx *p, const char *name);
 
+/* "a, b, c": the names of the registry's models, for the message that
+ * rejects an unknown one. */
+static void model_list(char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (const struct pol_ops *const *m = pol_registry; *m && n < len; m++) {
+		int w = snprintf(buf + n, len - n, "%s%s", n ? ", " : "", (*m)->name);
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
+}
+
 static int set_key(struct parse_ctx *p, const char *section, const char *name,
                    const char *value)
 {
@@ -165,15 +188,14 @@ static int set_key(struct parse_ctx *p, const char *section, const char *name,
 		else if (!strcmp(name, "description"))
 			snprintf(c->description, sizeof(c->description), "%s", value);
 		else if (!strcmp(name, "model")) {
-			int m;
-			for (m = 0; model_names[m] && strcmp(model_names[m], value); m++)
-				;
-			if (!model_names[m]) {
-				fail(p, "unknown model '%s' (mapcount, page-count, "
-				        "anon-exclusive, early-decow)%s", value, "");
+			const struct pol_ops *m = find_model(value);
+			if (!m) {
+				char known[160];
+				model_list(known, sizeof(known));
+				fail(p, "unknown model '%s' (%s)", value, known);
 				return 0;
 			}
-			c->model = (enum pol_model)m;
+			c->model = m;
 		} else if (!strcmp(name, "cost")) {
 			return load_cost_preset(p, value);
 		} else {
@@ -377,12 +399,6 @@ const char *cfg_preset_name(size_t i)
 	return k < cfg_nembedded ? cfg_embedded[k].name : NULL;
 }
 
-const char *cfg_preset_text(size_t i)
-{
-	size_t k = preset_index(i);
-	return k < cfg_nembedded ? cfg_embedded[k].text : NULL;
-}
-
 size_t cfg_format(const struct sim_config *c, char *buf, size_t len)
 {
 	size_t n = 0;
@@ -410,11 +426,6 @@ size_t cfg_format(const struct sim_config *c, char *buf, size_t len)
 	}
 #undef OUT
 	return n;
-}
-
-size_t cfg_nkeys(void)
-{
-	return NKEYS;
 }
 
 const char *cfg_key_doc(size_t i, const char **section, const char **name)

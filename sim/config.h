@@ -25,13 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum pol_model {
-	POL_MAPCOUNT,      /* Linux <= 5.8: reuse by mapcount (+ swapcount) */
-	POL_PAGECOUNT,     /* Linux 5.9-5.18: reuse only when page_count is 1 */
-	POL_ANONEXCL,      /* Linux >= 5.19: PG_anon_exclusive */
-	POL_DECOW,         /* early copy at fork of GUP'd pages, else mapcount */
-	POL_NMODELS
-};
+struct pol_ops;
 
 enum pol_early_cow {
 	EARLY_COW_NONE,    /* fork shares every anon page */
@@ -62,7 +56,8 @@ struct sim_config {
 	char name[64];
 	char kernel[64];
 	char description[256];
-	enum pol_model model;
+	const struct pol_ops *model;  /* [policy] model, resolved through the
+	                                 registry (pol.h) when the INI is read */
 
 	/* ---- switches (defaults: Linux 6.12) ---- */
 	bool gup_forces_cow_break;    /* 5.8 17839856fd58, gone in 5.9 a308c71bf1e6 */
@@ -120,15 +115,14 @@ void cfg_release(struct sim_config *c);
 
 /* The documented keys of [switches] and [cost], for `cowsim policies -v`
  * and docs: returns the doc line of key i (NULL past the end). */
-size_t cfg_nkeys(void);
 const char *cfg_key_doc(size_t i, const char **section, const char **name);
 
 /* Shipped presets, in the order `cowsim policies` prints them. */
 size_t cfg_npresets(void);
 const char *cfg_preset_name(size_t i);
-const char *cfg_preset_text(size_t i);
 
-const char *cfg_model_name(enum pol_model m);
+/* The model's name as the INI, the JSON output and the store spell it. */
+const char *cfg_model_name(const struct pol_ops *m);
 
 /* Write the effective configuration (every key) as INI text to buf.
  * Returns the length that would be written (snprintf semantics). */

@@ -2657,7 +2657,7 @@ int sim_create(const struct sim_config *cfg, struct sim_engine **out)
 	if (!e)
 		return -ENOMEM;
 	e->cfg = cfg;
-	e->pol = pol_for_model(cfg->model);
+	e->pol = cfg->model;
 	e->pin_bias = cfg->pin_bias > 1 ? cfg->pin_bias : 1;
 	if (e->pol)
 		e->fork_filter = e->pol->fork_filter(cfg);

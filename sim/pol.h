@@ -46,6 +46,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct sim_config;
 struct sim_engine;
 struct sim_mm;
 struct vma;
@@ -77,7 +78,8 @@ enum pol_unmap_why { POL_UNMAP_SWAP, POL_UNMAP_MIGRATE, POL_UNMAP_KSM };
 #define POL_FF_GUPPED 0x2u   /* FR_GUPPED set on the frame */
 
 struct pol_ops {
-	const char *model;     /* "mapcount", "page-count", ... */
+	const char *name;      /* "mapcount", "page-count", ...: as written in
+	                          [policy] model and in every result */
 	const char *summary;   /* one line for `cowsim policies` */
 
 	enum pol_fork (*fork_copy)(struct sim_engine *e,
@@ -120,12 +122,14 @@ bool pol_wp_can_reuse(struct sim_engine *e, uint32_t frame);
 bool pol_swap_allowed(struct sim_engine *e, uint32_t frame,
                       enum pol_unmap_why why, bool after_unmap);
 
-extern const struct pol_ops pol_mapcount_ops;
-extern const struct pol_ops pol_pagecount_ops;
-extern const struct pol_ops pol_anonexcl_ops;
-extern const struct pol_ops pol_decow_ops;
-
-/* The ops implementing a model. */
-const struct pol_ops *pol_for_model(int model);
+/*
+ * The registry: every model the build found, NULL-terminated, sorted by the
+ * ops' symbol.  It is generated (cmake/pol_registry.cmake) from each
+ * pol_*.c's `const struct pol_ops pol_NAME_ops = {` definition, so a model
+ * is registered by existing; nothing registers at run time.  The config
+ * loader resolves `[policy] model = NAME` through it (config.c), and the
+ * engine runs the ops its configuration carries.
+ */
+extern const struct pol_ops *const pol_registry[];
 
 #endif

@@ -124,7 +124,7 @@ static bool ax_gup_fast_races_fork(struct sim_engine *e)
 }
 
 const struct pol_ops pol_anonexcl_ops = {
-	.model = "anon-exclusive",
+	.name = "anon-exclusive",
 	.summary = "reuse exclusive pages; others by refcount; pins unshare and stay exclusive",
 	.fork_copy = ax_fork_copy,
 	.fork_filter = ax_fork_filter,

@@ -146,14 +146,3 @@ bool pol_swap_allowed(struct sim_engine *e, uint32_t f, enum pol_unmap_why why,
 		return false;
 	return true;
 }
-
-const struct pol_ops *pol_for_model(int model)
-{
-	switch (model) {
-	case POL_MAPCOUNT: return &pol_mapcount_ops;
-	case POL_PAGECOUNT: return &pol_pagecount_ops;
-	case POL_ANONEXCL: return &pol_anonexcl_ops;
-	case POL_DECOW: return &pol_decow_ops;
-	default: return NULL;
-	}
-}

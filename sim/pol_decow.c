@@ -95,7 +95,7 @@ static bool dc_gup_fast_races_fork(struct sim_engine *e)
 }
 
 const struct pol_ops pol_decow_ops = {
-	.model = "early-decow",
+	.name = "early-decow",
 	.summary = "copy GUP'd pages for the child at fork; mapcount reuse otherwise",
 	.fork_copy = dc_fork_copy,
 	.fork_filter = dc_fork_filter,

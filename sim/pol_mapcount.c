@@ -76,7 +76,7 @@ static bool mc_gup_fast_races_fork(struct sim_engine *e)
 }
 
 const struct pol_ops pol_mapcount_ops = {
-	.model = "mapcount",
+	.name = "mapcount",
 	.summary = "reuse when mapcount + swapcount == 1; GUP references ignored",
 	.fork_copy = mc_fork_copy,
 	.fork_filter = mc_fork_filter,

@@ -93,7 +93,7 @@ static bool pc_gup_fast_races_fork(struct sim_engine *e)
 }
 
 const struct pol_ops pol_pagecount_ops = {
-	.model = "page-count",
+	.name = "page-count",
 	.summary = "reuse only when page_count == 1; early COW at fork for pinned pages",
 	.fork_copy = pc_fork_copy,
 	.fork_filter = pc_fork_filter,

@@ -1,22 +1,22 @@
 #!/usr/bin/env python3
 """Write the cow.c catalogue as scenarios: the 14 anonymous-memory cases of
 tools/testing/selftests/mm/cow.c (Linux, David Hildenbrand), each for a base
-page and a swapped-out base page, with the pass/fail expectations of
-shared/reference/linux-cow.md section 1.6 (piggin-2009 derived in
-docs/model.md).  Run it from this directory; it rewrites cow-*.scn."""
+page and a swapped-out base page, with each preset's pass/fail expectation
+read from cowc-verdicts.tsv (data, so that a new model's preset is a line
+there, not code here).  Run it from this directory; it rewrites cow-*.scn."""
 
-PRESETS = ["linux-5.7", "linux-5.8", "linux-5.9", "linux-5.18", "linux-6.12",
-           "piggin-2009"]
+import sys
 
-# verdicts: one letter per preset above, P = pass, F = fail
+VERDICTS = "cowc-verdicts.tsv"
+
 CASES = [
-    # (number, slug, title, body lines, verdict base, verdict swapped, check)
+    # (number, slug, title, body lines, check)
     (1, "basic", "Basic COW after fork()", """\
 fork P C
 read C mem                      # child: memcpy(old, mem)
 write P mem                     # parent: memset(mem, 0xff)
 read C mem                      # child: memcmp(old, mem)
-exit C""", "PPPPPP", "PPPPPP", "No leak from parent into child"),
+exit C""", "No leak from parent into child"),
     (2, "basic-mprotect", "Basic COW after fork() with mprotect() optimization", """\
 fork P C
 read C mem
@@ -24,7 +24,7 @@ mprotect P mem 1 r              # mprotect() optimizations might try avoiding
 mprotect P mem 1 rw             # write faults by mapping pages writable
 write P mem
 read C mem
-exit C""", "PPPPPP", "PPPPPP", "No leak from parent into child"),
+exit C""", "No leak from parent into child"),
     (3, "vmsplice-unmap-child", "vmsplice() + unmap in child", """\
 fork P C
 read C mem                      # child: backup the original content
@@ -32,7 +32,7 @@ vmsplice C mem 1 as pipe        # child: R/O FOLL_GET reference in a pipe
 munmap C mem 1                  # child: unmap it from its page tables
 write P mem                     # parent: modify
 release pipe                    # child: read the pipe, compare with backup
-exit C""", "FPPPPP", "FPFPPP", "No leak from parent into child"),
+exit C""", "No leak from parent into child"),
     (4, "vmsplice-unmap-child-mprotect", "vmsplice() + unmap in child with mprotect() optimization", """\
 fork P C
 read C mem
@@ -42,7 +42,7 @@ mprotect P mem 1 r
 mprotect P mem 1 rw
 write P mem
 release pipe
-exit C""", "FPPPPP", "FPFPPP", "No leak from parent into child"),
+exit C""", "No leak from parent into child"),
     (5, "vmsplice-before-fork", "vmsplice() before fork(), unmap in parent after fork()", """\
 read P mem                      # parent: memcpy(old, mem)
 vmsplice P mem 1 as pipe        # before fork
@@ -50,7 +50,7 @@ fork P C
 munmap P mem 1                  # parent: unmap
 write C mem                     # child: memset(mem, 0xff)
 exit C
-release pipe                    # parent: read the pipe, compare""", "FFPPPP", "FFPPPP", "No leak from child into parent"),
+release pipe                    # parent: read the pipe, compare""", "No leak from child into parent"),
     (6, "vmsplice-after-fork", "vmsplice() + unmap in parent after fork()", """\
 read P mem
 fork P C
@@ -58,30 +58,30 @@ vmsplice P mem 1 as pipe        # after fork: the page is COW-shared
 munmap P mem 1
 write C mem
 exit C
-release pipe""", "FPPPPP", "FPPPPP", "No leak from child into parent"),
+release pipe""", "No leak from child into parent"),
     (7, "iouring-ro-mapped", "R/O-mapping a page registered as iouring fixed buffer", """\
 iouring P mem 1 as ring         # FOLL_WRITE | FOLL_PIN | FOLL_LONGTERM
 mprotect P mem 1 r              # map it R/O (clear_softdirty stops 6.0's
 mprotect P mem 1 rw             # mprotect optimization where it exists)
 write P mem                     # modify through the page table
-release ring                    # write_fixed reads through the pin""", "PPFFPP", "PPFFPP", "Longterm R/W pin is reliable"),
+release ring                    # write_fixed reads through the pin""", "Longterm R/W pin is reliable"),
     (8, "iouring-fork", "fork() with an iouring fixed buffer", """\
 iouring P mem 1 as ring
 fork P C                        # the child stays alive
 write P mem
 release ring
-exit C""", "FFPPPP", "FFPPPP", "Longterm R/W pin is reliable"),
+exit C""", "Longterm R/W pin is reliable"),
 ] + [
     (9 + 2 * i + f, slug + ("-fast" if f else ""),
      "R/O GUP%s pin on R/O-mapped %s page" % ("-fast" if f else "", what),
      setup + "\npin P mem 1%s as pin              # R/O FOLL_PIN | FOLL_LONGTERM: should unshare\n"
      "write P mem\nrelease pin                     # read back through the pin%s"
      % (" fast" if f else "", tail),
-     v, v, "Longterm R/O pin is reliable")
-    for i, (slug, what, setup, tail, v) in enumerate([
-        ("ro-pin-shared", "shared", "fork P C                        # the child stays alive", "\nexit C", "FPFFPP"),
-        ("ro-pin-prev-shared", "previously-shared", "fork P C\nexit C                          # R/O mapped, no longer shared", "", "PPFFPP"),
-        ("ro-pin-exclusive", "exclusive", "mprotect P mem 1 r\nmprotect P mem 1 rw", "", "PPFFPP"),
+     "Longterm R/O pin is reliable")
+    for i, (slug, what, setup, tail) in enumerate([
+        ("ro-pin-shared", "shared", "fork P C                        # the child stays alive", "\nexit C"),
+        ("ro-pin-prev-shared", "previously-shared", "fork P C\nexit C                          # R/O mapped, no longer shared", ""),
+        ("ro-pin-exclusive", "exclusive", "mprotect P mem 1 r\nmprotect P mem 1 rw", ""),
     ]) for f in (0, 1)
 ]
 
@@ -96,17 +96,45 @@ mmap P mem 1                    # MAP_PRIVATE | MAP_ANONYMOUS, MADV_NOHUGEPAGE
 write P mem                     # populate: memset(mem, 1, pagesize)
 """
 
-for n, slug, title, body, vbase, vswap, check in CASES:
+
+def read_verdicts(path, cases):
+    """{case number: [(preset, two-letter cell)]}, presets in file order.
+    Exits with FILE:LINE: on a malformed line."""
+    verdicts = {n: [] for n in cases}
+    header = None
+    with open(path) as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            cols = line.rstrip("\n").split("\t")
+            if header is None:
+                header = cols
+                if header[0] != "preset" or sorted(header[1:]) != sorted(map(str, cases)):
+                    sys.exit("%s:%d: the header must be 'preset' and the case "
+                             "numbers %s" % (path, lineno, sorted(cases)))
+                continue
+            if len(cols) != len(header) or any(
+                    len(c) != 2 or set(c) - set("PF") for c in cols[1:]):
+                sys.exit("%s:%d: want a preset and %d cells of P/F pairs"
+                         % (path, lineno, len(header) - 1))
+            for n, cell in zip(header[1:], cols[1:]):
+                verdicts[int(n)].append((cols[0], cell))
+    return verdicts
+
+
+VERDICT = read_verdicts(VERDICTS, [c[0] for c in CASES])
+
+for n, slug, title, body, check in CASES:
     for swapped in (False, True):
-        verdict = vswap if swapped else vbase
+        verdict = [(p, cell[swapped]) for p, cell in VERDICT[n]]
         text = HEADER.format(n=n, title=title,
                              variant="swapped-out base page" if swapped else "base page",
                              swap_fn="_swap" if swapped else "", check=check)
         if swapped:
             text += "madvise P mem 1 pageout        # MADV_PAGEOUT: swap it out\n"
         text += body + "\n"
-        passes = [p for p, v in zip(PRESETS, verdict) if v == "P"]
-        fails = [p for p, v in zip(PRESETS, verdict) if v == "F"]
+        passes = [p for p, v in verdict if v == "P"]
+        fails = [p for p, v in verdict if v == "F"]
         if fails:
             # a leak for the "No leak" checks, a lost pin for the pin ones
             what = "leaks=1" if "leak" in check else "lost_pins=1"
