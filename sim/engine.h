@@ -1,5 +1,6 @@
 /*
- * engine.h - the engine's internal state, shared by engine.c, oracle.c and
+ * engine.h - the engine's internal state, shared by the engine's files
+ * (engine.c lists them; internal.h is their working surface), oracle.c and
  * the policy files.  Not an API for anything outside sim/.
  *
  * Memory layout is driven by one bar: at most 64 bytes of simulator memory

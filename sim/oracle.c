@@ -25,15 +25,13 @@
  * Judgments scan the live GUP handles, which are few; the frame's own GUP
  * count makes the common case (no GUP reference at all) a single test.
  */
-#include "engine.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define NO_FRAME UINT32_MAX
 
 static bool handle_refs(const struct sim_gup *h, uint32_t f)
 {

@@ -1,0 +1,33 @@
+/*
+ * filemap.c - the page cache (mm/filemap.c filemap_fault() ->
+ * __filemap_get_folio()): one frame per (file, page offset), holding a
+ * reference of its own, found through a u64 map (tables.c).
+ *
+ * Files are string ids of the stream (ev.h); shared anonymous memory is
+ * shmem with a file id of its own (mmap.c).  Pages are never evicted: the
+ * traces this replays do not show page-cache reclaim.
+ */
+#include "internal.h"
+
+
+int pagecache_get(struct sim_engine *e, uint32_t file, uint64_t pgoff,
+                  uint32_t *out)
+{
+	uint64_t key = ((uint64_t)file << 32) | (pgoff & 0xffffffffu);
+	uint32_t f = u64map_get(e->pc_key, e->pc_val, e->pccap, key);
+	if (f != NO_FRAME) {
+		*out = f;
+		return 0;
+	}
+	/* Read into the page cache: the cache holds a reference. */
+	int err = frame_alloc(e, FR_FILE, 0, &f);
+	if (err)
+		return err;
+	frame_get(e, f, 1);
+	lru_add(e, f);
+	err = u64map_put(e, &e->pc_key, &e->pc_val, &e->pccap, &e->pcn, key, f);
+	if (err)
+		return err;
+	*out = f;
+	return 0;
+}
