@@ -59,6 +59,10 @@ struct sim_frame {
 };
 _Static_assert(sizeof(struct sim_frame) == 16, "frame must stay 16 bytes");
 
+/* Fibonacci hashing of 32-bit keys (2^32 / the golden ratio): keys that
+ * are small consecutive integers - frames, tids - spread over the table. */
+#define SIM_HASH_MUL 0x9E3779B1u
+
 /* A side table: frame -> nonzero value, for the few frames that have one
  * (open addressing, keys stored + 1, backward-shift deletion). */
 struct sim_side {
@@ -71,7 +75,7 @@ static inline uint32_t sim_side_get(const struct sim_side *s, uint32_t f)
 {
 	if (!s->cap)
 		return 0;
-	uint32_t h = (f * 0x9E3779B1u) & (s->cap - 1);
+	uint32_t h = (f * SIM_HASH_MUL) & (s->cap - 1);
 	while (s->key[h]) {
 		if (s->key[h] == f + 1)
 			return s->val[h];
@@ -107,7 +111,7 @@ static inline uint32_t pte_idx(uint64_t pte)
 
 /* ---- address spaces and tasks ---- */
 
-/* PTE tables cached per address space, direct-mapped by (pg >> 9): faults
+/* PTE tables cached per address space, direct-mapped by (pg >> PT_SHIFT): faults
  * alternate between a few areas (the allocation front, a hot data
  * structure, the stack), each needing its own table. */
 #define PTE_CACHE 32
@@ -118,7 +122,7 @@ struct sim_mm {
 	uint32_t pgd;
 	uint32_t nr_pt;      /* page-table pages, PGD included */
 	uint32_t tgid;
-	uint64_t pte_key[PTE_CACHE];  /* PTE tables recently used: (pg >> 9) + 1 */
+	uint64_t pte_key[PTE_CACHE];  /* PTE tables recently used: (pg >> PT_SHIFT) + 1 */
 	uint32_t pte_tbl[PTE_CACHE];  /* ... and their table indices */
 	uint64_t rss;        /* present PTEs */
 	uint64_t brk_start;

@@ -9,11 +9,16 @@
  */
 #include "internal.h"
 
+/* A page-cache key: the file id above PC_FILE_SHIFT, the page offset
+ * (truncated to what fits) below it. */
+#define PC_FILE_SHIFT 32
+#define PC_PGOFF_MASK ((1ull << PC_FILE_SHIFT) - 1)
+
 
 int pagecache_get(struct sim_engine *e, uint32_t file, uint64_t pgoff,
                   uint32_t *out)
 {
-	uint64_t key = ((uint64_t)file << 32) | (pgoff & 0xffffffffu);
+	uint64_t key = ((uint64_t)file << PC_FILE_SHIFT) | (pgoff & PC_PGOFF_MASK);
 	uint32_t f = u64map_get(e->pc_key, e->pc_val, e->pccap, key);
 	if (f != NO_FRAME) {
 		*out = f;

@@ -46,13 +46,17 @@ int grow(struct sim_engine *e, void **arr, uint32_t *cap, size_t need,
 
 static inline uint32_t hash32(uint32_t x)
 {
-	return x * 0x9E3779B1u;
+	return x * SIM_HASH_MUL;
 }
+
+/* 64-bit keys (page cache, pfns): the first half of MurmurHash3's fmix64,
+ * whose multiplier this is. */
+#define HASH64_MUL 0xff51afd7ed558ccdull
 
 static inline uint32_t hash64(uint64_t x)
 {
 	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
+	x *= HASH64_MUL;
 	x ^= x >> 33;
 	return (uint32_t)x;
 }
@@ -161,8 +165,8 @@ int ev_migrate(struct sim_engine *e, struct sim_mm *mm,
 static inline uint64_t *pte_ptr(struct sim_engine *e, struct sim_mm *mm, uint64_t pg,
                          bool alloc)
 {
-	uint64_t key = (pg >> 9) + 1;
-	unsigned slot = (unsigned)(pg >> 9) & (PTE_CACHE - 1);
+	uint64_t key = (pg >> PT_SHIFT) + 1;
+	unsigned slot = (unsigned)(pg >> PT_SHIFT) & (PTE_CACHE - 1);
 
 	if (mm->pte_key[slot] != key) {
 		uint32_t n = 0;

@@ -14,7 +14,21 @@
 
 #include <errno.h>
 
+/* File ids of shared anonymous areas (shmem, a file of their own each):
+ * above the stream's string ids. */
 #define SHMEM_FILE_BASE 0x80000000u
+
+/* An EV_MMAP's EV_PROT_* and EV_MAP_* bits are the VMA flags of the same
+ * name: every bit below the flags only the engine sets (VMA_DONTCOPY and
+ * up) passes straight into the area. */
+#define MMAP_VMA_FLAGS (VMA_DONTCOPY - 1u)
+_Static_assert(EV_PROT_MASK == VMA_PROT_MASK && EV_MAP_SHARED == VMA_SHARED &&
+               EV_MAP_ANON == VMA_ANON && EV_MAP_STACK == VMA_STACK &&
+               EV_MAP_SPECIAL == VMA_SPECIAL &&
+               EV_MAP_INFERRED == VMA_INFERRED &&
+               EV_MAP_SNAPSHOT == VMA_SNAPSHOT && EV_MAP_HEAP == VMA_HEAP &&
+               EV_MAP_NORESERVE == VMA_NORESERVE,
+               "EV_MAP_* and VMA_* bits differ");
 
 int unmap_pages(struct sim_engine *e, struct sim_mm *mm, uint64_t start,
                 uint64_t end)
@@ -33,7 +47,7 @@ int ev_mmap(struct sim_engine *e, struct sim_mm *mm,
             const struct cs_ev *ev)
 {
 	uint64_t start = ev->addr >> EV_PAGE_SHIFT, end = start + ev->len;
-	uint32_t flags = ev->flags & 0x0fffu;
+	uint32_t flags = ev->flags & MMAP_VMA_FLAGS;
 	uint32_t file = ev->arg;
 	uint64_t pgoff = ev->aux;
 	int err;
