@@ -54,6 +54,6 @@ void frame_free(struct sim_engine *e, uint32_t f)
 	e->frames_used--;
 	fr->flags = 0;
 	/* The stack never outgrows the frame array it indexes, and is grown
-	 * along with it in frame_alloc(), so this push cannot fail. */
+	 * along with it in frame_grow(), so this push cannot fail. */
 	e->free_fr[e->nfree++] = f;
 }
