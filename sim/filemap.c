@@ -18,7 +18,8 @@
 int pagecache_get(struct sim_engine *e, uint32_t file, uint64_t pgoff,
                   uint32_t *out)
 {
-	uint64_t key = ((uint64_t)file << PC_FILE_SHIFT) | (pgoff & PC_PGOFF_MASK);
+	uint64_t key = ((uint64_t)file << PC_FILE_SHIFT) |
+	               (pgoff & PC_PGOFF_MASK);
 	uint32_t f = u64map_get(e->pc_key, e->pc_val, e->pccap, key);
 	if (f != NO_FRAME) {
 		*out = f;

@@ -64,7 +64,7 @@ static int gix_rebuild(struct sim_engine *e, uint32_t cap)
 			h = (h + 1) & (cap - 1);
 		n[h] = g + 1;
 	}
-	acct(e, ((int64_t)cap - e->gixcap) * 4);
+	acct(e, ((int64_t)cap - e->gixcap) * (int64_t)sizeof(*n));
 	free(e->gix);
 	e->gix = n;
 	e->gixcap = cap;
@@ -86,7 +86,7 @@ void gup_release(struct sim_engine *e, uint32_t g)
 		frame_put(e, f, refs * h->inc);
 	}
 	free(h->frames);
-	acct(e, -(int64_t)h->npages * 8);
+	acct(e, -(int64_t)h->npages * 2 * (int64_t)sizeof(*h->frames));
 	h->frames = NULL;
 	h->live = 0;
 	e->live_gups--;
@@ -238,7 +238,7 @@ int ev_gup(struct sim_engine *e, uint32_t t, const struct cs_ev *ev)
 	uint32_t *frames = malloc((size_t)ev->len * 2 * sizeof(*frames));
 	if (!frames)
 		return -ENOMEM;
-	acct(e, (int64_t)ev->len * 8);
+	acct(e, (int64_t)ev->len * 2 * (int64_t)sizeof(*frames));
 	struct sim_gup *h = &e->gup[g];
 	h->mm_id = e->mm[mi].id;
 	h->start = pg;

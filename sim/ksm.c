@@ -70,7 +70,8 @@ int ev_ksm(struct sim_engine *e, struct sim_mm *mm,
 				if (!v)
 					return -ENOMEM;
 				e->ksm_frame = v;
-				acct(e, (int64_t)(cap - e->capksm) * 12);
+				acct(e, (int64_t)(cap - e->capksm) *
+				     (int64_t)(sizeof(*k) + sizeof(*v)));
 				e->capksm = cap;
 			}
 			e->ksm_key[e->nksm] = key;

@@ -95,7 +95,8 @@ uint32_t pt_pte_table(struct pt_pool *p, uint32_t root, uint64_t pg,
 			if (!n)
 				return 0;
 			/* pt_alloc never moves chunks, so t is still valid. */
-			t[i] = ((uint64_t)n << PT_UPPER_SHIFT) | PT_UPPER_PRESENT;
+			t[i] = ((uint64_t)n << PT_UPPER_SHIFT) |
+			       PT_UPPER_PRESENT;
 			(*nalloc)++;
 		}
 		tbl = pt_child(t[i]);

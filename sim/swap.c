@@ -38,7 +38,8 @@ int batch_setup(struct sim_engine *e, uint32_t cpu)
 		return -ENOMEM;
 	e->batch_n = nn;
 	memset(e->batch_n + e->ncpu, 0, (n - e->ncpu) * sizeof(*nn));
-	acct(e, (int64_t)(n - e->ncpu) * (b * 4 + 2));
+	acct(e, (int64_t)(n - e->ncpu) *
+	        (int64_t)(b * sizeof(*nb) + sizeof(*nn)));
 	e->ncpu = n;
 	return 0;
 }

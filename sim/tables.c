@@ -85,7 +85,8 @@ int u64map_put(struct sim_engine *e, uint64_t **keys, uint32_t **vals,
 			nk[h] = (*keys)[i];
 			nv[h] = (*vals)[i];
 		}
-		acct(e, (int64_t)(ncap - *cap) * 12);
+		acct(e, (int64_t)(ncap - *cap) *
+		        (int64_t)(sizeof(*nk) + sizeof(*nv)));
 		free(*keys);
 		free(*vals);
 		*keys = nk;
@@ -137,7 +138,7 @@ static int side_rehash(struct sim_engine *e, struct sim_side *s, uint32_t cap)
 		k[h] = s->key[i];
 		v[h] = s->val[i];
 	}
-	acct(e, ((int64_t)cap - s->cap) * 8);
+	acct(e, ((int64_t)cap - s->cap) * (int64_t)(sizeof(*k) + sizeof(*v)));
 	free(s->key);
 	free(s->val);
 	s->key = k;

@@ -37,7 +37,7 @@ static int tix_insert(struct sim_engine *e, uint32_t t)
 		uint32_t *n = calloc(ncap, sizeof(*n));
 		if (!n)
 			return -ENOMEM;
-		acct(e, (int64_t)(ncap - e->tixcap) * 4);
+		acct(e, (int64_t)(ncap - e->tixcap) * (int64_t)sizeof(*n));
 		for (uint32_t i = 0; i < e->tixcap; i++) {
 			if (!e->tix[i])
 				continue;
