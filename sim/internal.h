@@ -21,7 +21,6 @@
 #define COWSIM_INTERNAL_H
 
 #include "engine.h"
-#include "hugemem.h"
 
 #include <assert.h>
 #include <errno.h>

@@ -11,6 +11,7 @@
  * (hugemem.h).
  */
 #include "internal.h"
+#include "hugemem.h"
 
 #include <errno.h>
 #include <stdlib.h>
