@@ -14,24 +14,24 @@
 #define PC_FILE_SHIFT 32
 #define PC_PGOFF_MASK ((1ull << PC_FILE_SHIFT) - 1)
 
-
 int pagecache_get(struct sim_engine *e, uint32_t file, uint64_t pgoff,
                   uint32_t *out)
 {
 	uint64_t key = ((uint64_t)file << PC_FILE_SHIFT) |
 	               (pgoff & PC_PGOFF_MASK);
-	uint32_t f = u64map_get(e->pc_key, e->pc_val, e->pccap, key);
-	if (f != NO_FRAME) {
-		*out = f;
+	const uint32_t *cached = u64map_get(&e->pc, key);
+	if (cached) {
+		*out = *cached;
 		return 0;
 	}
 	/* Read into the page cache: the cache holds a reference. */
+	uint32_t f;
 	int err = frame_alloc(e, FR_FILE, 0, &f);
 	if (err)
 		return err;
 	frame_get(e, f, 1);
 	lru_add(e, f);
-	err = u64map_put(e, &e->pc_key, &e->pc_val, &e->pccap, &e->pcn, key, f);
+	err = u64map_set(e, &e->pc, key, f);
 	if (err)
 		return err;
 	*out = f;

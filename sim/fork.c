@@ -316,13 +316,11 @@ int ev_fork(struct sim_engine *e, uint32_t t, const struct cs_ev *ev)
 			return err;
 	}
 	if (e->nforks == e->capforks) {
-		size_t cap = e->capforks ? e->capforks * 2 : 64;
-		struct sim_fork_rec *n = realloc(e->forks, cap * sizeof(*n));
-		if (!n)
+		size_t old = e->capforks;
+		if (grow_array((void **)&e->forks, &e->capforks, e->nforks + 1,
+		               sizeof(*e->forks), 64, false))
 			return -ENOMEM;
-		acct(e, (int64_t)(cap - e->capforks) * (int64_t)sizeof(*n));
-		e->forks = n;
-		e->capforks = cap;
+		acct(e, (int64_t)((e->capforks - old) * sizeof(*e->forks)));
 	}
 	struct sim_fork_rec rec = {
 		.ts = ev->ts, .parent_tid = ev->tid, .child_tid = ctid,

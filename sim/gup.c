@@ -25,7 +25,7 @@
 static int frame_set_gup(struct sim_engine *e, uint32_t f, uint32_t n)
 {
 	if (!n) {
-		side_del(&e->gupof, f);
+		sim_side_del(&e->gupof, f);
 		e->fr[f].flags &= (uint16_t)~FR_GUPREF;
 		return 0;
 	}
@@ -38,36 +38,18 @@ static int frame_set_gup(struct sim_engine *e, uint32_t f, uint32_t n)
 
 static uint32_t gup_find(struct sim_engine *e, uint32_t id)
 {
-	if (!e->gixcap)
-		return NO_FRAME;
-	uint32_t h = hash32(id) & (e->gixcap - 1);
-	while (e->gix[h]) {
-		uint32_t g = e->gix[h] - 1;
-		if (e->gup[g].live && e->gup[g].id == id)
-			return g;
-		h = (h + 1) & (e->gixcap - 1);
-	}
-	return NO_FRAME;
+	uint32_t g = gup_index_find(&e->gix, e, id);
+	return g ? g - 1 : NO_FRAME;
 }
 
-/* Rebuild the id index (live handles only) at capacity cap. */
-static int gix_rebuild(struct sim_engine *e, uint32_t cap)
+/* Index handle g.  Returns 0 or -ENOMEM. */
+static int gix_add(struct sim_engine *e, uint32_t g)
 {
-	uint32_t *n = calloc(cap, sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	for (uint32_t g = 0; g < e->ngup; g++) {
-		if (!e->gup[g].live)
-			continue;
-		uint32_t h = hash32(e->gup[g].id) & (cap - 1);
-		while (n[h])
-			h = (h + 1) & (cap - 1);
-		n[h] = g + 1;
-	}
-	acct(e, ((int64_t)cap - e->gixcap) * (int64_t)sizeof(*n));
-	free(e->gix);
-	e->gix = n;
-	e->gixcap = cap;
+	size_t before = gup_index_bytes(&e->gix);
+	int err = gup_index_add(&e->gix, e, g + 1);
+	if (err)
+		return err;
+	acct_growth(e, before, gup_index_bytes(&e->gix));
 	return 0;
 }
 
@@ -138,9 +120,12 @@ static int gup_new(struct sim_engine *e, uint32_t id, uint32_t *out)
 			if (e->gup[g].live)
 				e->gup[w++] = e->gup[g];
 		e->ngup = w;
-		int err = gix_rebuild(e, e->gixcap ? e->gixcap : 64);
-		if (err)
-			return err;
+		gup_index_clear(&e->gix);
+		for (uint32_t g = 0; g < w; g++) {
+			int err = gix_add(e, g);
+			if (err)
+				return err;
+		}
 	}
 	if (e->ngup == e->capgup &&
 	    grow(e, (void **)&e->gup, &e->capgup, (size_t)e->ngup + 1,
@@ -149,16 +134,9 @@ static int gup_new(struct sim_engine *e, uint32_t id, uint32_t *out)
 	uint32_t g = e->ngup++;
 	e->gup[g] = (struct sim_gup){ .id = id, .live = 1 };
 	e->live_gups++;
-	if (e->ngup * 2 > e->gixcap) {
-		int err = gix_rebuild(e, e->gixcap ? e->gixcap * 2 : 64);
-		if (err)
-			return err;
-	} else {
-		uint32_t h = hash32(id) & (e->gixcap - 1);
-		while (e->gix[h])
-			h = (h + 1) & (e->gixcap - 1);
-		e->gix[h] = g + 1;
-	}
+	int err = gix_add(e, g);
+	if (err)
+		return err;
 	*out = g;
 	return 0;
 }

@@ -28,7 +28,7 @@
 
 #define NO_FRAME UINT32_MAX
 
-/* ---- tables.c: memory accounting, growth, hash tables ---- */
+/* ---- tables.c: memory accounting, growth, the tables' functions ---- */
 
 /* Every byte the engine allocates is counted (sim_memory_bytes()). */
 static inline void acct(struct sim_engine *e, int64_t delta)
@@ -43,11 +43,6 @@ int grow_raw(struct sim_engine *e, void **arr, uint32_t *cap, size_t need,
 int grow(struct sim_engine *e, void **arr, uint32_t *cap, size_t need,
          size_t sz);
 
-static inline uint32_t hash32(uint32_t x)
-{
-	return x * SIM_HASH_MUL;
-}
-
 /* 64-bit keys (page cache, pfns): the first half of MurmurHash3's fmix64,
  * whose multiplier this is. */
 #define HASH64_MUL 0xff51afd7ed558ccdull
@@ -60,14 +55,46 @@ static inline uint32_t hash64(uint64_t x)
 	return (uint32_t)x;
 }
 
-int u64map_put(struct sim_engine *e, uint64_t **keys, uint32_t **vals,
-               uint32_t *cap, uint32_t *n, uint64_t key, uint32_t val);
-uint32_t u64map_get(uint64_t *keys, uint32_t *vals, uint32_t cap,
-                    uint64_t key);
+HMAP_FUNCS(u64map, uint64_t, uint32_t, hash64, 1024)
+
+/* The task index: tasks by tid (task.c). */
+static inline uint32_t task_item_hash(const struct sim_engine *e, uint32_t t)
+{
+	return sim_hash32(e->task[t - 1].tid);
+}
+static inline bool task_item_match(const struct sim_engine *e, uint32_t t,
+                                   uint32_t tid)
+{
+	return e->task[t - 1].tid == tid;
+}
+HMAP_INDEX_FUNCS(task_index, uint32_t, uint32_t, struct sim_engine,
+                 sim_hash32, task_item_hash, task_item_match, 256)
+
+/* The GUP-handle index: live handles by id (gup.c); released handles stay
+ * in it, unmatched, until the array is compacted. */
+static inline uint32_t gup_item_hash(const struct sim_engine *e, uint32_t g)
+{
+	return sim_hash32(e->gup[g - 1].id);
+}
+static inline bool gup_item_match(const struct sim_engine *e, uint32_t g,
+                                  uint32_t id)
+{
+	return e->gup[g - 1].live && e->gup[g - 1].id == id;
+}
+HMAP_INDEX_FUNCS(gup_index, uint32_t, uint32_t, struct sim_engine,
+                 sim_hash32, gup_item_hash, gup_item_match, 64)
+
+/* Count a table's growth: the bytes it held before an insert, and now. */
+static inline void acct_growth(struct sim_engine *e, size_t before,
+                               size_t after)
+{
+	acct(e, (int64_t)after - (int64_t)before);
+}
+
+int u64map_set(struct sim_engine *e, struct u64map *m, uint64_t key,
+               uint32_t val);
 int side_set(struct sim_engine *e, struct sim_side *s, uint32_t f,
              uint32_t v);
-void side_del(struct sim_side *s, uint32_t f);
-void side_free(struct sim_side *s);
 
 /* ---- page_alloc.c: frames ---- */
 

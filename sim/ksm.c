@@ -61,7 +61,11 @@ int ev_ksm(struct sim_engine *e, struct sim_mm *mm,
 		uint32_t kf = ksm_lookup(e, key);
 		if (kf == NO_FRAME) {
 			if (e->nksm == e->capksm) {
-				uint32_t cap = e->capksm ? e->capksm * 2 : 16;
+				size_t cap;
+				if (grow_cap(e->capksm, (size_t)e->nksm + 1, 16,
+				             UINT32_MAX, sizeof(*e->ksm_key) +
+				             sizeof(*e->ksm_frame), &cap))
+					return -ENOMEM;
 				uint64_t *k = realloc(e->ksm_key, cap * sizeof(*k));
 				if (!k)
 					return -ENOMEM;
@@ -72,7 +76,7 @@ int ev_ksm(struct sim_engine *e, struct sim_mm *mm,
 				e->ksm_frame = v;
 				acct(e, (int64_t)(cap - e->capksm) *
 				     (int64_t)(sizeof(*k) + sizeof(*v)));
-				e->capksm = cap;
+				e->capksm = (uint32_t)cap;
 			}
 			e->ksm_key[e->nksm] = key;
 			e->ksm_frame[e->nksm++] = f;

@@ -47,7 +47,7 @@ int ev_migrate(struct sim_engine *e, struct sim_mm *mm,
 		struct sim_frame *nfr = &e->fr[nf];
 		if (keep & FR_INSWAP) {
 			uint32_t s = sim_frame_swap(e, f);
-			side_del(&e->swapof, f);
+			sim_side_del(&e->swapof, f);
 			err = side_set(e, &e->swapof, nf, s);   /* room: f's */
 			if (err)
 				return err;
@@ -57,9 +57,9 @@ int ev_migrate(struct sim_engine *e, struct sim_mm *mm,
 			fr->flags &= (uint16_t)~FR_INSWAP;
 		}
 		if (keep & FR_FILE) {
-			for (uint32_t h = 0; h < e->pccap; h++)
-				if (e->pc_val[h] == f + 1)
-					e->pc_val[h] = nf + 1;
+			for (uint32_t h = 0; h < e->pc.cap; h++)
+				if (e->pc.key[h] && e->pc.val[h] == f)
+					e->pc.val[h] = nf;
 			nfr->ref++;
 			fr->ref--;
 		}

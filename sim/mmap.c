@@ -284,9 +284,10 @@ int ev_page_init(struct sim_engine *e, struct sim_mm *mm,
 		if (!(fl & EV_PM_PRESENT))
 			continue;
 		bool file = (fl & EV_PM_FILE) && v->file;
-		if (ev->aux)
-			f = u64map_get(e->pfn_key, e->pfn_val, e->pfncap,
-			               ev->aux + i);
+		const uint32_t *known = ev->aux ? u64map_get(&e->pfn, ev->aux + i)
+		                                : NULL;
+		if (known)
+			f = *known;
 		if (f == NO_FRAME && file) {
 			err = pagecache_get(e, v->file, v->pgoff + (pg + i - v->start),
 			                    &f);
@@ -307,10 +308,8 @@ int ev_page_init(struct sim_engine *e, struct sim_mm *mm,
 			}
 			v->flags |= VMA_HAS_ANON;
 		}
-		if (ev->aux && u64map_get(e->pfn_key, e->pfn_val, e->pfncap,
-		                          ev->aux + i) == NO_FRAME) {
-			err = u64map_put(e, &e->pfn_key, &e->pfn_val, &e->pfncap,
-			                 &e->pfnn, ev->aux + i, f);
+		if (ev->aux && !known) {
+			err = u64map_set(e, &e->pfn, ev->aux + i, f);
 			if (err)
 				return err;
 		}

@@ -123,7 +123,7 @@ void swapcache_del(struct sim_engine *e, uint32_t f)
 	e->slot[s].frame = 0;
 	e->slot[s].owner = fr->owner;
 	fr->flags &= (uint16_t)~FR_INSWAP;
-	side_del(&e->swapof, f);
+	sim_side_del(&e->swapof, f);
 	slot_maybe_free(e, s);
 	frame_put(e, f, 1);
 }

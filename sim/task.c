@@ -16,71 +16,26 @@
 
 uint32_t task_find_slow(struct sim_engine *e, uint32_t tid)
 {
-	if (!e->tixcap)
-		return 0;
-	uint32_t h = hash32(tid) & (e->tixcap - 1);
-	while (e->tix[h]) {
-		uint32_t t = e->tix[h];
-		if (e->task[t - 1].tid == tid) {
-			e->tcache[tid & (TASK_CACHE - 1)] = t;
-			return t;
-		}
-		h = (h + 1) & (e->tixcap - 1);
-	}
-	return 0;
+	uint32_t t = task_index_find(&e->tix, e, tid);
+	if (t)
+		e->tcache[tid & (TASK_CACHE - 1)] = t;
+	return t;
 }
 
+/* Index task t (1-based).  Returns 0 or -ENOMEM. */
 static int tix_insert(struct sim_engine *e, uint32_t t)
 {
-	if ((e->ntask + 1) * 2 > e->tixcap) {
-		uint32_t ncap = e->tixcap ? e->tixcap * 2 : 256;
-		uint32_t *n = calloc(ncap, sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		acct(e, (int64_t)(ncap - e->tixcap) * (int64_t)sizeof(*n));
-		for (uint32_t i = 0; i < e->tixcap; i++) {
-			if (!e->tix[i])
-				continue;
-			uint32_t h = hash32(e->task[e->tix[i] - 1].tid) & (ncap - 1);
-			while (n[h])
-				h = (h + 1) & (ncap - 1);
-			n[h] = e->tix[i];
-		}
-		free(e->tix);
-		e->tix = n;
-		e->tixcap = ncap;
-	}
-	uint32_t h = hash32(e->task[t - 1].tid) & (e->tixcap - 1);
-	while (e->tix[h])
-		h = (h + 1) & (e->tixcap - 1);
-	e->tix[h] = t;
+	size_t before = task_index_bytes(&e->tix);
+	int err = task_index_add(&e->tix, e, t);
+	if (err)
+		return err;
+	acct_growth(e, before, task_index_bytes(&e->tix));
 	return 0;
 }
 
-/* Remove task t (1-based) from the index: backward-shift deletion. */
 static void tix_remove(struct sim_engine *e, uint32_t t)
 {
-	uint32_t mask = e->tixcap - 1;
-	uint32_t h = hash32(e->task[t - 1].tid) & mask;
-
-	while (e->tix[h] != t)
-		h = (h + 1) & mask;
-	for (;;) {
-		e->tix[h] = 0;
-		uint32_t j = h;
-		for (;;) {
-			j = (j + 1) & mask;
-			if (!e->tix[j])
-				return;
-			uint32_t home = hash32(e->task[e->tix[j] - 1].tid) & mask;
-			/* Can the entry at j move back to h? */
-			if ((j > h && (home <= h || home > j)) ||
-			    (j < h && (home <= h && home > j)))
-				break;
-		}
-		e->tix[h] = e->tix[j];
-		h = j;
-	}
+	task_index_remove(&e->tix, e, t);
 }
 
 /* Tasks live in a dense array; task_gone() keeps it dense. */
