@@ -19,7 +19,7 @@
  *   page_alloc.c  frames (mm/page_alloc.c)
  *   task.c        tasks
  *   cost.c        the fork and fault latency model
- *   tables.c      growth and hash tables
+ *   tables.c      growth, and the memory count of lib/hmap.h tables
  *   internal.h    what they share (as mm/internal.h)
  *
  * Each operation is a simplified form of the kernel function named in its
