@@ -36,6 +36,7 @@ static int frame_set_gup(struct sim_engine *e, uint32_t f, uint32_t n)
 	return 0;
 }
 
+/* The live handle with this id, or NO_FRAME if none. */
 static uint32_t gup_find(struct sim_engine *e, uint32_t id)
 {
 	uint32_t g = gup_index_find(&e->gix, e, id);
