@@ -14,6 +14,9 @@
 #define PC_FILE_SHIFT 32
 #define PC_PGOFF_MASK ((1ull << PC_FILE_SHIFT) - 1)
 
+/* The page-cache frame of (file, pgoff), read in on a miss: a new frame
+ * holding the cache's reference, in this CPU's LRU batch.  Returns 0 or
+ * -ENOMEM. */
 int pagecache_get(struct sim_engine *e, uint32_t file, uint64_t pgoff,
                   uint32_t *out)
 {

@@ -81,6 +81,7 @@ static void mm_teardown(struct sim_engine *e, uint32_t mi)
 	e->free_mm = mi;
 }
 
+/* mmput(): drop a user of address space mi; the last one tears it down. */
 void mm_put(struct sim_engine *e, uint32_t mi)
 {
 	assert(e->mm[mi].users > 0);
@@ -276,6 +277,8 @@ static int mm_dup(struct sim_engine *e, uint32_t pmi, uint32_t cmi,
 	return 0;
 }
 
+/* EV_FORK: copy_process() for a fork, vfork, clone or new thread of task
+ * t.  Returns 0 or -ENOMEM. */
 int ev_fork(struct sim_engine *e, uint32_t t, const struct cs_ev *ev)
 {
 	uint32_t ctid = ev->arg;
@@ -340,6 +343,7 @@ int ev_fork(struct sim_engine *e, uint32_t t, const struct cs_ev *ev)
 	return 0;
 }
 
+/* EV_FORK_DONE: the kernel-observed latency of one of the last 64 forks. */
 void ev_fork_done(struct sim_engine *e, const struct cs_ev *ev)
 {
 	for (size_t i = e->nforks; i-- > 0 && i + 64 >= e->nforks;) {
@@ -351,6 +355,8 @@ void ev_fork_done(struct sim_engine *e, const struct cs_ev *ev)
 	}
 }
 
+/* EV_EXEC: exec_mmap(): task t gets a new, empty address space and drops
+ * its old one.  Returns 0 or -ENOMEM. */
 int ev_exec(struct sim_engine *e, uint32_t t, const struct cs_ev *ev)
 {
 	uint32_t omi = e->task[t - 1].mm, mi;

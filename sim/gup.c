@@ -54,6 +54,8 @@ static int gix_add(struct sim_engine *e, uint32_t g)
 	return 0;
 }
 
+/* unpin_user_pages() / put_page() of every reference handle g holds; the
+ * handle dies. */
 void gup_release(struct sim_engine *e, uint32_t g)
 {
 	struct sim_gup *h = &e->gup[g];
@@ -197,6 +199,8 @@ out:
 	return err;
 }
 
+/* EV_GUP: __get_user_pages() of ev->len pages for handle ev->arg.
+ * Returns 0 or -ENOMEM. */
 int ev_gup(struct sim_engine *e, uint32_t t, const struct cs_ev *ev)
 {
 	uint32_t mi = e->task[t - 1].mm;
@@ -258,6 +262,7 @@ int ev_gup(struct sim_engine *e, uint32_t t, const struct cs_ev *ev)
 	return 0;
 }
 
+/* EV_GUP_PUT: the handle's references are released. */
 void ev_gup_put(struct sim_engine *e, const struct cs_ev *ev)
 {
 	uint32_t g = gup_find(e, ev->arg);

@@ -22,6 +22,7 @@ static uint32_t ksm_lookup(struct sim_engine *e, uint64_t key)
 	return NO_FRAME;
 }
 
+/* Frame f stops being a KSM stable page (freed, or reused at a fault). */
 void ksm_forget(struct sim_engine *e, uint32_t f)
 {
 	for (uint32_t i = 0; i < e->nksm; i++) {

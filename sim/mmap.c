@@ -30,6 +30,8 @@ _Static_assert(EV_PROT_MASK == VMA_PROT_MASK && EV_MAP_SHARED == VMA_SHARED &&
                EV_MAP_NORESERVE == VMA_NORESERVE,
                "EV_MAP_* and VMA_* bits differ");
 
+/* munmap() of pages [start, end): unmap_region() - zap, drop the areas,
+ * free_pgtables().  Returns 0 or -ENOMEM. */
 int unmap_pages(struct sim_engine *e, struct sim_mm *mm, uint64_t start,
                 uint64_t end)
 {
@@ -43,6 +45,7 @@ int unmap_pages(struct sim_engine *e, struct sim_mm *mm, uint64_t start,
 	return 0;
 }
 
+/* EV_MMAP: mmap_region(), MAP_FIXED included.  Returns 0 or -ENOMEM. */
 int ev_mmap(struct sim_engine *e, struct sim_mm *mm,
             const struct cs_ev *ev)
 {
@@ -74,6 +77,8 @@ int ev_mmap(struct sim_engine *e, struct sim_mm *mm,
 	return vma_map(&mm->vmas, start, end, flags, file, pgoff);
 }
 
+/* EV_MPROTECT: mprotect_fixup() + change_pte_range().  Returns 0 or
+ * -ENOMEM. */
 int ev_mprotect(struct sim_engine *e, struct sim_mm *mm,
                 const struct cs_ev *ev)
 {
@@ -112,6 +117,7 @@ int ev_mprotect(struct sim_engine *e, struct sim_mm *mm,
 	return 0;
 }
 
+/* EV_MREMAP: shrink, grow in place, or move_vma().  Returns 0 or -ENOMEM. */
 int ev_mremap(struct sim_engine *e, struct sim_mm *mm,
               const struct cs_ev *ev)
 {
@@ -175,6 +181,7 @@ int ev_mremap(struct sim_engine *e, struct sim_mm *mm,
 	return unmap_pages(e, mm, old, old + oldn);
 }
 
+/* EV_BRK: brk() grows or shrinks the heap.  Returns 0 or -ENOMEM. */
 int ev_brk(struct sim_engine *e, struct sim_mm *mm,
            const struct cs_ev *ev)
 {
@@ -201,6 +208,8 @@ int ev_brk(struct sim_engine *e, struct sim_mm *mm,
 	return 0;
 }
 
+/* EV_MADVISE: madvise_vma_behavior() for the advice the stream carries;
+ * other advice changes nothing here.  Returns 0 or -ENOMEM. */
 int ev_madvise(struct sim_engine *e, struct sim_mm *mm,
                const struct cs_ev *ev, bool swap_on)
 {

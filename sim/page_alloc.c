@@ -30,6 +30,8 @@ int frame_grow(struct sim_engine *e, uint32_t *out)
 	return 0;
 }
 
+/* A new frame with these flags and content stamp, no references yet.
+ * Returns 0 or -ENOMEM. */
 int frame_alloc(struct sim_engine *e, uint16_t flags, uint32_t owner,
                 uint32_t *out)
 {
@@ -40,6 +42,7 @@ int frame_alloc(struct sim_engine *e, uint16_t flags, uint32_t owner,
 	return 0;
 }
 
+/* Frame f's last reference is gone: back on the free stack. */
 void frame_free(struct sim_engine *e, uint32_t f)
 {
 	struct sim_frame *fr = &e->fr[f];

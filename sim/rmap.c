@@ -56,6 +56,8 @@ void rmap_walk(struct sim_engine *e, uint32_t f, uint64_t pg,
 	}
 }
 
+/* try_to_unmap_one() for swap-out: the PTE becomes a swap entry for the
+ * slot *arg, exclusive if the page was (5.19). */
 void rmap_to_swap(struct sim_engine *e, struct sim_mm *mm,
                   uint64_t *ptep, uint32_t f, void *arg)
 {
@@ -70,6 +72,7 @@ void rmap_to_swap(struct sim_engine *e, struct sim_mm *mm,
 	frame_put(e, f, 1);
 }
 
+/* write_protect_page() for KSM. */
 void rmap_wrprotect(struct sim_engine *e, struct sim_mm *mm,
                     uint64_t *ptep, uint32_t f, void *arg)
 {
@@ -77,6 +80,8 @@ void rmap_wrprotect(struct sim_engine *e, struct sim_mm *mm,
 	*ptep &= ~PTE_W;
 }
 
+/* remove_migration_pte(): the PTE maps the new frame *arg with the same
+ * bits, and its counts move along. */
 void rmap_move(struct sim_engine *e, struct sim_mm *mm, uint64_t *ptep,
                uint32_t f, void *arg)
 {

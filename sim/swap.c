@@ -44,6 +44,8 @@ int batch_setup(struct sim_engine *e, uint32_t cpu)
 	return 0;
 }
 
+/* lru_add_drain_cpu(): cpu's batch moves onto the LRU, and the batch's
+ * references go. */
 void lru_drain_cpu(struct sim_engine *e, uint32_t cpu)
 {
 	if (cpu >= e->ncpu || !e->batch_n[cpu])
@@ -64,6 +66,7 @@ void sim_lru_drain_local(struct sim_engine *e)
 	lru_drain_cpu(e, e->cpu);
 }
 
+/* lru_add_drain_all(). */
 void lru_drain_all(struct sim_engine *e)
 {
 	for (uint32_t c = 0; c < e->ncpu; c++)
@@ -93,6 +96,7 @@ int slot_alloc(struct sim_engine *e, uint32_t *out)
 	return 0;
 }
 
+/* Free slot s once no swap PTE names it and no swap-cache page holds it. */
 void slot_maybe_free(struct sim_engine *e, uint32_t s)
 {
 	struct sim_slot *sl = &e->slot[s];
@@ -223,6 +227,8 @@ int swapout_page(struct sim_engine *e, struct sim_mm *mm, uint64_t pg,
 	return 0;
 }
 
+/* EV_SWAPOUT: reclaim of ev->len pages from ev->addr.  Returns 0 or
+ * -ENOMEM. */
 int ev_swapout(struct sim_engine *e, struct sim_mm *mm,
                const struct cs_ev *ev, bool swap_on)
 {

@@ -55,6 +55,7 @@ int grow_raw(struct sim_engine *e, void **arr, uint32_t *cap,
 	return 0;
 }
 
+/* grow_raw() with the new tail zeroed. */
 int grow(struct sim_engine *e, void **arr, uint32_t *cap, size_t need,
          size_t sz)
 {

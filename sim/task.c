@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
+/* task_find() past its cache: the tid index.  Returns the 1-based task,
+ * or 0. */
 uint32_t task_find_slow(struct sim_engine *e, uint32_t tid)
 {
 	uint32_t t = task_index_find(&e->tix, e, tid);
