@@ -1,5 +1,6 @@
 /*
- * engine.h - the engine's internal state, shared by engine.c, oracle.c and
+ * engine.h - the engine's internal state, shared by the engine's files
+ * (engine.c lists them; internal.h is their working surface), oracle.c and
  * the policy files.  Not an API for anything outside sim/.
  *
  * Memory layout is driven by one bar: at most 64 bytes of simulator memory
@@ -32,6 +33,7 @@
 #include "pgtable.h"
 #include "pol.h"
 #include "sim.h"
+#include "../lib/hmap.h"
 #include "../lib/vma.h"
 
 /* ---- frames ---- */
@@ -58,26 +60,32 @@ struct sim_frame {
 };
 _Static_assert(sizeof(struct sim_frame) == 16, "frame must stay 16 bytes");
 
-/* A side table: frame -> nonzero value, for the few frames that have one
- * (open addressing, keys stored + 1, backward-shift deletion). */
-struct sim_side {
-	uint32_t *key;
-	uint32_t *val;
-	uint32_t cap, n;     /* cap: a power of two, or 0 */
-};
+/* Fibonacci hashing of 32-bit keys (2^32 / the golden ratio): keys that
+ * are small consecutive integers - frames, tids - spread over the table. */
+#define SIM_HASH_MUL 0x9E3779B1u
 
-static inline uint32_t sim_side_get(const struct sim_side *s, uint32_t f)
+static inline uint32_t sim_hash32(uint32_t x)
 {
-	if (!s->cap)
-		return 0;
-	uint32_t h = (f * 0x9E3779B1u) & (s->cap - 1);
-	while (s->key[h]) {
-		if (s->key[h] == f + 1)
-			return s->val[h];
-		h = (h + 1) & (s->cap - 1);
-	}
-	return 0;
+	return x * SIM_HASH_MUL;
 }
+
+/* A side table: frame -> nonzero value, for the few frames that have one
+ * (lib/hmap.h: 8 bytes a slot, from 64 slots).  The engine inserts through
+ * side_set() (internal.h), which counts the memory. */
+HMAP_DEFINE(sim_side, uint32_t, uint32_t, sim_hash32, 64)
+
+/* Frame f's value in s, or 0 if it has none. */
+static inline uint32_t sim_side_val(const struct sim_side *s, uint32_t f)
+{
+	const uint32_t *v = sim_side_get(s, f);
+	return v ? *v : 0;
+}
+
+/* The other tables of the engine (their functions: internal.h).  Task and
+ * GUP-handle indices hold array index + 1 and find the key in the array. */
+HMAP_STRUCT(u64map, uint64_t, uint32_t);
+HMAP_INDEX_STRUCT(task_index, uint32_t);
+HMAP_INDEX_STRUCT(gup_index, uint32_t);
 
 /* ---- swap ---- */
 
@@ -106,7 +114,7 @@ static inline uint32_t pte_idx(uint64_t pte)
 
 /* ---- address spaces and tasks ---- */
 
-/* PTE tables cached per address space, direct-mapped by (pg >> 9): faults
+/* PTE tables cached per address space, direct-mapped by (pg >> PT_SHIFT): faults
  * alternate between a few areas (the allocation front, a hot data
  * structure, the stack), each needing its own table. */
 #define PTE_CACHE 32
@@ -117,7 +125,7 @@ struct sim_mm {
 	uint32_t pgd;
 	uint32_t nr_pt;      /* page-table pages, PGD included */
 	uint32_t tgid;
-	uint64_t pte_key[PTE_CACHE];  /* PTE tables recently used: (pg >> 9) + 1 */
+	uint64_t pte_key[PTE_CACHE];  /* PTE tables recently used: (pg >> PT_SHIFT) + 1 */
 	uint32_t pte_tbl[PTE_CACHE];  /* ... and their table indices */
 	uint64_t rss;        /* present PTEs */
 	uint64_t brk_start;
@@ -194,18 +202,16 @@ struct sim_engine {
 	struct sim_mm *mm;
 	uint32_t nmm, capmm, free_mm, next_mm_id;
 
-	/* tasks: array + open-addressing tid index (value = index + 1) */
+	/* tasks: array + tid index */
 	struct sim_task *task;
 	uint32_t ntask, captask;
-	uint32_t *tix;
-	uint32_t tixcap;        /* power of two */
+	struct task_index tix;
 	uint32_t tcache[TASK_CACHE];   /* tid & mask -> task (checked) */
 
 	/* GUP handles: array + id index */
 	struct sim_gup *gup;
 	uint32_t ngup, capgup, live_gups;
-	uint32_t *gix;
-	uint32_t gixcap;
+	struct gup_index gix;   /* every handle of the array, dead ones too */
 
 	/* per-CPU LRU batches: batch[cpu * lru_batch + i] */
 	uint32_t *batch;
@@ -213,9 +219,7 @@ struct sim_engine {
 	uint32_t ncpu;
 
 	/* page cache: (file << 32 | pgoff) -> frame */
-	uint64_t *pc_key;
-	uint32_t *pc_val;
-	uint32_t pccap, pcn;
+	struct u64map pc;
 
 	/* KSM stable pages: key -> frame (few; linear) */
 	uint64_t *ksm_key;
@@ -223,9 +227,7 @@ struct sim_engine {
 	uint32_t nksm, capksm;
 
 	/* initial state: pfn -> frame, only while EV_PAGE_INIT events arrive */
-	uint64_t *pfn_key;
-	uint32_t *pfn_val;
-	uint32_t pfncap, pfnn;
+	struct u64map pfn;
 
 	struct sim_race race;
 	uint32_t hold;           /* frame a fault handler holds (never freed) */
@@ -277,13 +279,13 @@ static inline bool sim_maybe_pinned(const struct sim_engine *e, uint32_t f)
 /* GUP references (any kind) on frame f. */
 static inline uint32_t sim_frame_gup(const struct sim_engine *e, uint32_t f)
 {
-	return (e->fr[f].flags & FR_GUPREF) ? sim_side_get(&e->gupof, f) : 0;
+	return (e->fr[f].flags & FR_GUPREF) ? sim_side_val(&e->gupof, f) : 0;
 }
 
 /* The swap slot of a swap-cache frame (0 if not in the swap cache). */
 static inline uint32_t sim_frame_swap(const struct sim_engine *e, uint32_t f)
 {
-	return (e->fr[f].flags & FR_INSWAP) ? sim_side_get(&e->swapof, f) : 0;
+	return (e->fr[f].flags & FR_INSWAP) ? sim_side_val(&e->swapof, f) : 0;
 }
 
 /* Number of swap PTEs still naming the frame's swap slot (page_swapcount). */

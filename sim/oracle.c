@@ -25,15 +25,13 @@
  * Judgments scan the live GUP handles, which are few; the frame's own GUP
  * count makes the common case (no GUP reference at all) a single test.
  */
-#include "engine.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define NO_FRAME UINT32_MAX
 
 static bool handle_refs(const struct sim_gup *h, uint32_t f)
 {
@@ -246,11 +244,11 @@ int sim_check(struct sim_engine *e, char *buf, size_t len)
 		if (sim_frame_gup(e, f) != gup[f])
 			FAIL("frame %u: %u GUP refs counted, handles hold %u", f,
 			     sim_frame_gup(e, f), gup[f]);
-		if ((fr->flags & FR_GUPREF) && !sim_side_get(&e->gupof, f))
+		if ((fr->flags & FR_GUPREF) && !sim_side_val(&e->gupof, f))
 			FAIL("frame %u: GUP flag without a count", f);
-		if (!(fr->flags & FR_GUPREF) && sim_side_get(&e->gupof, f))
+		if (!(fr->flags & FR_GUPREF) && sim_side_val(&e->gupof, f))
 			FAIL("frame %u: GUP count without the flag", f);
-		if (!(fr->flags & FR_INSWAP) && sim_side_get(&e->swapof, f))
+		if (!(fr->flags & FR_INSWAP) && sim_side_val(&e->swapof, f))
 			FAIL("frame %u: swap slot without the swap-cache flag", f);
 		ngupref += (fr->flags & FR_GUPREF) != 0;
 		ninswap += (fr->flags & FR_INSWAP) != 0;

@@ -14,6 +14,9 @@
 #include <string.h>
 
 #define PT_TOP_LEVEL 3u
+/* An upper-level entry: (table index << PT_UPPER_SHIFT) | PT_UPPER_PRESENT. */
+#define PT_UPPER_SHIFT   12
+#define PT_UPPER_PRESENT 1u
 
 void pt_pool_init(struct pt_pool *p)
 {
@@ -74,7 +77,7 @@ void pt_free(struct pt_pool *p, uint32_t idx)
 
 static inline uint32_t pt_child(uint64_t e)
 {
-	return (uint32_t)(e >> 12);
+	return (uint32_t)(e >> PT_UPPER_SHIFT);
 }
 
 uint32_t pt_pte_table(struct pt_pool *p, uint32_t root, uint64_t pg,
@@ -92,7 +95,8 @@ uint32_t pt_pte_table(struct pt_pool *p, uint32_t root, uint64_t pg,
 			if (!n)
 				return 0;
 			/* pt_alloc never moves chunks, so t is still valid. */
-			t[i] = ((uint64_t)n << 12) | 1;
+			t[i] = ((uint64_t)n << PT_UPPER_SHIFT) |
+			       PT_UPPER_PRESENT;
 			(*nalloc)++;
 		}
 		tbl = pt_child(t[i]);
@@ -100,12 +104,12 @@ uint32_t pt_pte_table(struct pt_pool *p, uint32_t root, uint64_t pg,
 	return tbl;
 }
 
-/* Table tbl at level lvl covers pages [base, base + 512 * span(lvl)). */
+/* Table tbl at level lvl covers pages [base, base + PT_ENTRIES * span(lvl)). */
 static uint32_t pt_find(struct pt_pool *p, uint32_t tbl, unsigned lvl,
                         uint64_t base, uint64_t *pg, uint64_t end)
 {
 	const uint64_t *t = pt_table(p, tbl);
-	unsigned shift = 9 * lvl;
+	unsigned shift = PT_SHIFT * lvl;
 	unsigned i = *pg > base ? (unsigned)((*pg - base) >> shift) : 0;
 
 	for (; i < PT_ENTRIES; i++) {
@@ -153,7 +157,7 @@ static uint32_t pt_prune_level(struct pt_pool *p, uint32_t tbl, unsigned lvl,
                                uint64_t base, uint64_t start, uint64_t end)
 {
 	uint64_t *t = pt_table(p, tbl);
-	unsigned shift = 9 * lvl;
+	unsigned shift = PT_SHIFT * lvl;
 	uint64_t span = 1ull << shift;
 	uint32_t freed = 0;
 	unsigned i = start > base ? (unsigned)((start - base) >> shift) : 0;

@@ -30,7 +30,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define PT_ENTRIES      512u
+#define PT_SHIFT        9u          /* page-number bits one level indexes */
+#define PT_ENTRIES      (1u << PT_SHIFT)
 #define PT_CHUNK_SHIFT  9u          /* 512 tables = 2 MiB: one huge page */
 #define PT_CHUNK_TABLES (1u << PT_CHUNK_SHIFT)
 
@@ -60,7 +61,7 @@ void pt_free(struct pt_pool *p, uint32_t idx);
 /* Index of page number pg at level lvl (3 = PGD ... 0 = PTE). */
 static inline unsigned pt_index(uint64_t pg, unsigned lvl)
 {
-	return (unsigned)(pg >> (9 * lvl)) & (PT_ENTRIES - 1);
+	return (unsigned)(pg >> (PT_SHIFT * lvl)) & (PT_ENTRIES - 1);
 }
 
 /*

@@ -197,7 +197,6 @@ int sim_apply_block(struct sim_engine *e, const struct cs_ev *ev, size_t n);
 void sim_finish(struct sim_engine *e);
 
 const struct sim_metrics *sim_metrics(const struct sim_engine *e);
-const struct sim_config *sim_config(const struct sim_engine *e);
 const struct sim_fork_rec *sim_forks(const struct sim_engine *e, size_t *n);
 const struct sim_sample *sim_samples(const struct sim_engine *e, size_t *n);
 

@@ -1,0 +1,34 @@
+/*
+ * cost.c - the fork and fault latency model (cost.h).
+ *
+ * Kept apart from the engine's mechanics because it is a model of a
+ * machine, not of the kernel: the engine counts what fork() and a fault
+ * did (dup_mmap()'s areas, copy_page_range()'s page-table pages and PTEs,
+ * copy_present_page()'s early copies; wp_page_copy()'s copy, a zeroed page
+ * of do_anonymous_page()), and this file prices the counts with the
+ * parameters of docs/costs.md.
+ */
+#include "cost.h"
+
+double cost_fork(const struct cost_params *c, const struct sim_fork_rec *r,
+                 bool vm)
+{
+	if (vm)
+		return c->vfork_base_ns;
+	return c->fork_base_ns + c->fork_per_vma_ns * r->vmas +
+	       c->fork_per_pt_page_ns * r->pt_pages +
+	       c->fork_per_pte_ns * (double)r->ptes +
+	       c->fork_per_copy_ns * r->pages_copied;
+}
+
+void cost_faults(const struct cost_params *c, uint64_t fault_ns[OUT_NR])
+{
+	for (int o = 0; o < OUT_NR; o++) {
+		double ns = c->fault_base_ns;
+		if (o == OUT_COPY || o == OUT_COPY_FILE)
+			ns += c->fault_per_copy_ns;
+		else if (o == OUT_NEW || o == OUT_ZERO_FILL)
+			ns += c->fault_per_zero_ns;
+		fault_ns[o] = (uint64_t)ns;
+	}
+}

@@ -1,0 +1,42 @@
+/*
+ * cost.h - the latency model: what a fork and a page fault cost in time,
+ * from the [cost] parameters of a configuration (config.h, struct
+ * cost_params; docs/costs.md says where each figure comes from).
+ *
+ * The model is linear in the work the engine counted, and it never feeds
+ * back into the replay: it only turns counts into nanoseconds for the
+ * fork and fault latency metrics.
+ *
+ *   fork (copies the address space):
+ *       fork_base_ns + fork_per_vma_ns     * areas inherited
+ *                    + fork_per_pt_page_ns * page-table pages allocated
+ *                    + fork_per_pte_ns     * PTEs copied
+ *                    + fork_per_copy_ns    * pages copied early (early COW)
+ *   vfork or CLONE_VM clone (threads are not forks):
+ *       vfork_base_ns (no page-table work)
+ *   fault, by outcome (enum sim_out):
+ *       fault_base_ns, plus fault_per_copy_ns for a copy (OUT_COPY,
+ *       OUT_COPY_FILE) or fault_per_zero_ns for a new zeroed page (OUT_NEW,
+ *       OUT_ZERO_FILL).
+ *
+ * Both functions are pure: no engine state, no errors.
+ */
+#ifndef COWSIM_COST_H
+#define COWSIM_COST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "sim.h"
+
+/* The modeled latency of the fork described by r, in ns; vm: the child
+ * shares the parent's address space (CLONE_VM). */
+double cost_fork(const struct cost_params *c, const struct sim_fork_rec *r,
+                 bool vm);
+
+/* Fill fault_ns[o] with the modeled latency of a fault of outcome o, in
+ * ns, truncated to whole ns (the engine adds these up per fault). */
+void cost_faults(const struct cost_params *c, uint64_t fault_ns[OUT_NR]);
+
+#endif
