@@ -819,7 +819,7 @@ static void tix_remove(struct sim_engine *e, uint32_t t)
 
 /* Tasks live in a dense array; task_gone() keeps it dense. */
 static int task_new(struct sim_engine *e, uint32_t tid, uint32_t tgid,
-                    uint32_t mi, uint32_t *out)
+                    uint32_t mi, uint32_t proc, uint32_t *out)
 {
 	uint32_t t;
 
@@ -829,10 +829,12 @@ static int task_new(struct sim_engine *e, uint32_t tid, uint32_t tgid,
 		return -ENOMEM;
 	t = ++e->ntask;
 	e->task[t - 1] = (struct sim_task){ .tid = tid, .tgid = tgid, .mm = mi,
-	                                    .live = 1 };
+	                                    .proc = proc };
 	int err = tix_insert(e, t);
 	if (err)
 		return err;
+	if (proc != SIM_NONE)
+		proc_task_add(e, proc);
 	*out = t;
 	return 0;
 }
@@ -842,6 +844,7 @@ static int task_new(struct sim_engine *e, uint32_t tid, uint32_t tgid,
 static void task_gone(struct sim_engine *e, uint32_t t)
 {
 	uint32_t mi = e->task[t - 1].mm;
+	uint32_t p = e->task[t - 1].proc;
 
 	tix_remove(e, t);
 	uint32_t last = e->ntask;
@@ -855,6 +858,8 @@ static void task_gone(struct sim_engine *e, uint32_t t)
 	}
 	if (mi)
 		mm_put(e, mi);
+	if (p != SIM_NONE)
+		proc_task_drop(e, p);
 }
 
 /* The whole thread group is dead: threads whose own exit the trace lost
@@ -893,7 +898,7 @@ static int task_get(struct sim_engine *e, uint32_t tid, uint32_t tgid,
 		if (err)
 			return err;
 	}
-	err = task_new(e, tid, tgid ? tgid : tid, mi, &t);
+	err = task_new(e, tid, tgid ? tgid : tid, mi, SIM_NONE, &t);
 	if (err)
 		return err;
 	*out = t;
@@ -1191,6 +1196,25 @@ HOT_INLINE int fault_page(struct sim_engine *e, struct sim_mm *mm, uint64_t pg,
 	return 0;
 }
 
+/* Tell the fault hook of a write fault, and remember which fault it was
+ * for its label (ev_observed()).  Event index: the event being applied. */
+static void fault_log(struct sim_engine *e, struct sim_task *tk,
+                      const struct sim_mm *mm, const struct cs_ev *ev,
+                      bool write)
+{
+	uint64_t seq = e->m.events - 1;
+
+	tk->last_seq = (uint32_t)seq;
+	tk->last_hooked = write;
+	if (!write)
+		return;
+	struct sim_fault_rec r = { .seq = seq, .ts = ev->ts, .addr = ev->addr,
+	                           .tid = tk->tid, .tgid = tk->tgid,
+	                           .proc = tk->proc, .mm = mm->id,
+	                           .flags = ev->flags, .out = tk->last_out };
+	e->fault_hook(e->fault_ctx, &r, 0);
+}
+
 HOT_INLINE int ev_fault(struct sim_engine *e, uint32_t t,
                         const struct cs_ev *ev)
 {
@@ -1207,12 +1231,8 @@ HOT_INLINE int ev_fault(struct sim_engine *e, uint32_t t,
 	tk = &e->task[t - 1];
 	tk->last_addr = ev->addr;
 	tk->last_out = (uint8_t)out;
-	if (write && e->fault_hook) {
-		struct sim_fault_rec r = { .ts = ev->ts, .addr = ev->addr,
-		                           .tid = tk->tid, .tgid = tk->tgid,
-		                           .mm = mm->id, .out = (uint8_t)out };
-		e->fault_hook(e->fault_ctx, &r, 0);
-	}
+	if (e->fault_hook)
+		fault_log(e, tk, mm, ev, write);
 	return 0;
 }
 
@@ -1272,9 +1292,14 @@ static void ev_observed(struct sim_engine *e, uint32_t t, const struct cs_ev *ev
 	e->m.labelled++;
 	if (outcome_agrees(ev->flags, (enum sim_out)tk->last_out))
 		e->m.agree++;
-	if (e->fault_hook) {
-		struct sim_fault_rec r = { .ts = ev->ts, .addr = ev->addr,
-		                           .tid = tk->tid, .tgid = tk->tgid,
+	if (e->fault_hook && tk->last_hooked) {
+		/* The fault is at most 2^32 events back: its low bits say
+		 * which. */
+		uint64_t now = e->m.events - 1;
+		uint64_t seq = now - (uint32_t)((uint32_t)now - tk->last_seq);
+		struct sim_fault_rec r = { .seq = seq, .ts = ev->ts,
+		                           .addr = ev->addr, .tid = tk->tid,
+		                           .tgid = tk->tgid, .proc = tk->proc,
 		                           .mm = e->mm[tk->mm].id,
 		                           .out = tk->last_out,
 		                           .observed = (uint8_t)ev->flags };
@@ -2054,10 +2079,15 @@ static int ev_fork(struct sim_engine *e, uint32_t t, const struct cs_ev *ev)
 		return 0;
 	uint32_t stale = task_find(e, ctid);
 	if (stale) {
-		task_gone(e, stale);   /* its exit was lost; pid reused */
+		/* Its exit was lost; pid reused. */
+		uint32_t sp = e->task[stale - 1].proc;
+		task_gone(e, stale);
+		if (sp != SIM_NONE && !proc_alive(e, sp))
+			proc_lost(e, sp);
 		t = task_find(e, ev->tid);   /* task_gone() moves tasks */
 	}
 	uint32_t pmi = e->task[t - 1].mm;
+	uint32_t cproc = thread ? e->task[t - 1].proc : SIM_NONE;
 	if (thread)
 		e->m.threads++;
 	else
@@ -2065,7 +2095,7 @@ static int ev_fork(struct sim_engine *e, uint32_t t, const struct cs_ev *ev)
 	if (vm) {
 		cmi = pmi;
 		e->mm[cmi].users++;
-		err = task_new(e, ctid, ctgid, cmi, &ct);
+		err = task_new(e, ctid, ctgid, cmi, cproc, &ct);
 		if (err)
 			return err;
 		if (thread)
@@ -2074,10 +2104,12 @@ static int ev_fork(struct sim_engine *e, uint32_t t, const struct cs_ev *ev)
 		err = mm_alloc(e, ctgid, &cmi);
 		if (err)
 			return err;
-		err = task_new(e, ctid, ctgid, cmi, &ct);
+		err = task_new(e, ctid, ctgid, cmi, cproc, &ct);
 		if (err)
 			return err;
 	}
+	if (!thread && (err = proc_fork(e, t, ct, (uint32_t)e->nforks)))
+		return err;
 	if (e->nforks == e->capforks) {
 		size_t cap = e->capforks ? e->capforks * 2 : 64;
 		struct sim_fork_rec *n = realloc(e->forks, cap * sizeof(*n));
@@ -2123,7 +2155,7 @@ static int ev_exec(struct sim_engine *e, uint32_t t, const struct cs_ev *ev)
 	if (err)
 		return err;
 	e->task[t - 1].mm = mi;
-	e->task[t - 1].comm = ev->arg;
+	proc_exec(e, e->task[t - 1].proc, ev->arg);
 	e->m.execs++;
 	mm_put(e, omi);
 	return 0;
@@ -2466,7 +2498,13 @@ static int apply_slow(struct sim_engine *e, const struct cs_ev *ev)
 		}
 	}
 
-	if (ev->type == EV_MARKER || ev->type == EV_NONE)
+	if (ev->type == EV_MARKER) {
+		/* No task is made for a marker. */
+		t = task_find(e, ev->tid);
+		err = proc_marker(e, ev, t ? e->task[t - 1].proc : SIM_NONE);
+		goto out;
+	}
+	if (ev->type == EV_NONE)
 		goto out;
 	/* An exec, or the snapshot of a process that was running before the
 	 * trace began, may be the first the stream says of a task: that is an
@@ -2476,6 +2514,10 @@ static int apply_slow(struct sim_engine *e, const struct cs_ev *ev)
 	               (ev->type == EV_MMAP && (ev->flags & EV_MAP_SNAPSHOT)) ||
 	               ev->type == EV_PAGE_INIT, &t);
 	if (err)
+		return err;
+	/* A task first seen at its exit leaves no process behind. */
+	if (e->task[t - 1].proc == SIM_NONE && ev->type != EV_EXIT &&
+	    (err = proc_attach(e, t)))
 		return err;
 	struct sim_mm *mm = &e->mm[e->task[t - 1].mm];
 
@@ -2493,14 +2535,19 @@ static int apply_slow(struct sim_engine *e, const struct cs_ev *ev)
 		err = ev_exec(e, t, ev);
 		break;
 	case EV_COMM:
-		e->task[t - 1].comm = ev->arg;
+		proc_comm(e, t, ev->arg);
 		break;
-	case EV_EXIT:
+	case EV_EXIT: {
+		uint32_t p = e->task[t - 1].proc;
 		e->m.exits++;
 		task_gone(e, t);
 		if (ev->flags & EV_EXIT_GROUP)
 			group_gone(e, ev->tgid);
+		if (p != SIM_NONE &&
+		    ((ev->flags & EV_EXIT_GROUP) || !proc_alive(e, p)))
+			proc_end(e, p, ev->ts);
 		break;
+	}
 	case EV_MMAP:
 		err = ev_mmap(e, mm, ev);
 		break;
@@ -2664,7 +2711,7 @@ int sim_create(const struct sim_config *cfg, struct sim_engine **out)
 	e->swap_on = true;
 	pt_pool_init(&e->pt);
 	acct(e, sizeof(*e));
-	if (!e->pol || !cfg->lru_batch ||
+	if (!e->pol || !cfg->lru_batch || proc_create(e) ||
 	    grow(e, (void **)&e->fr, &e->capfr, 1024, sizeof(*e->fr)))
 		goto fail;
 	/* Frame 0 is the shared zero page: never counted, never freed. */
@@ -2718,6 +2765,7 @@ void sim_destroy(struct sim_engine *e)
 	free(e->forks);
 	free(e->fork_lat_scratch);
 	free(e->samples);
+	proc_destroy(e);
 	free(e);
 }
 

@@ -42,6 +42,7 @@ struct replay {
 	const char *trace;       /* path, for output */
 	const char *format;
 	uint64_t events;
+	uint64_t first_ts, last_ts;   /* of the first and last event */
 	double wall_seconds;     /* whole pass, import included */
 	double source_seconds;   /* reading/importing the source */
 	int progress;            /* show a progress line on stderr */

@@ -1,0 +1,251 @@
+/*
+ * proc.c - the engine's process table: which thread group each task
+ * belonged to, from its fork (or first sighting) to its last thread's exit,
+ * with a record per process that the results read (sim_procs(), the fault
+ * hook's proc, sim_markers()).  The rules are listed in engine.h.
+ *
+ * Why here and not in the results store: the engine already runs every
+ * task's life - task_new(), task_gone(), group_gone(), exec - and the store
+ * following the stream again with a tracker of its own made two owners of
+ * one rule.  The table is driven from those functions only, so it changes
+ * at forks, execs, exits and first sightings, never at faults: the fault
+ * path reads a task's process (for the hook) and writes nothing here.
+ *
+ * A process is found by thread-group id through tgid_of, which maps a tgid
+ * to the newest record with it; whether that one is still alive is its own
+ * state, so nothing is ever removed from the map.
+ */
+#include "engine.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct proc_state {
+	uint32_t live;          /* tasks alive in it now */
+	bool over;              /* ended, or its exit was lost */
+};
+
+struct sim_proctab {
+	struct sim_proc_rec *rec;
+	struct proc_state *st;
+	uint32_t n, cap;
+	/* tgid -> newest record + 1 (0: empty slot), open addressing */
+	uint32_t *key, *val;
+	uint32_t mapcap, mapn;
+	struct sim_marker_rec *markers;
+	size_t nmarkers, capmarkers;
+};
+
+int proc_create(struct sim_engine *e)
+{
+	e->procs = calloc(1, sizeof(*e->procs));
+	return e->procs ? 0 : -ENOMEM;
+}
+
+void proc_destroy(struct sim_engine *e)
+{
+	struct sim_proctab *pt = e->procs;
+	if (!pt)
+		return;
+	free(pt->rec);
+	free(pt->st);
+	free(pt->key);
+	free(pt->val);
+	free(pt->markers);
+	free(pt);
+	e->procs = NULL;
+}
+
+static uint32_t tgid_slot(const struct sim_proctab *pt, uint32_t tgid)
+{
+	uint32_t h = (tgid * 0x9E3779B1u) & (pt->mapcap - 1);
+	while (pt->key[h] && pt->key[h] != tgid + 1)
+		h = (h + 1) & (pt->mapcap - 1);
+	return h;
+}
+
+/* The live process with this tgid, or SIM_NONE. */
+static uint32_t tgid_live(const struct sim_proctab *pt, uint32_t tgid)
+{
+	if (!pt->mapcap)
+		return SIM_NONE;
+	uint32_t h = tgid_slot(pt, tgid);
+	if (!pt->key[h] || pt->st[pt->val[h]].over)
+		return SIM_NONE;
+	return pt->val[h];
+}
+
+static int tgid_set(struct sim_proctab *pt, uint32_t tgid, uint32_t p)
+{
+	if ((pt->mapn + 1) * 2 > pt->mapcap) {
+		uint32_t ncap = pt->mapcap ? pt->mapcap * 2 : 64;
+		struct sim_proctab g = { .mapcap = ncap };
+		g.key = calloc(ncap, sizeof(*g.key));
+		g.val = calloc(ncap, sizeof(*g.val));
+		if (!g.key || !g.val) {
+			free(g.key);
+			free(g.val);
+			return -ENOMEM;
+		}
+		for (uint32_t i = 0; i < pt->mapcap; i++) {
+			if (!pt->key[i])
+				continue;
+			uint32_t h = tgid_slot(&g, pt->key[i] - 1);
+			g.key[h] = pt->key[i];
+			g.val[h] = pt->val[i];
+		}
+		free(pt->key);
+		free(pt->val);
+		pt->key = g.key;
+		pt->val = g.val;
+		pt->mapcap = ncap;
+	}
+	uint32_t h = tgid_slot(pt, tgid);
+	if (!pt->key[h])
+		pt->mapn++;
+	pt->key[h] = tgid + 1;
+	pt->val[h] = p;
+	return 0;
+}
+
+/* A new record; a live process with the same tgid lost its exit. */
+static int proc_new(struct sim_proctab *pt, uint32_t pid, uint32_t *out)
+{
+	if (pt->n == pt->cap) {
+		uint32_t cap = pt->cap ? pt->cap * 2 : 64;
+		void *r = realloc(pt->rec, cap * sizeof(*pt->rec));
+		if (!r)
+			return -ENOMEM;
+		pt->rec = r;
+		void *s = realloc(pt->st, cap * sizeof(*pt->st));
+		if (!s)
+			return -ENOMEM;
+		pt->st = s;
+		pt->cap = cap;
+	}
+	uint32_t old = tgid_live(pt, pid);
+	if (tgid_set(pt, pid, pt->n))
+		return -ENOMEM;
+	if (old != SIM_NONE)
+		pt->st[old].over = true;
+	pt->rec[pt->n] = (struct sim_proc_rec){ .pid = pid, .parent = SIM_NONE,
+	                                         .fork = SIM_NONE };
+	pt->st[pt->n] = (struct proc_state){ 0 };
+	*out = pt->n++;
+	return 0;
+}
+
+int proc_attach(struct sim_engine *e, uint32_t t)
+{
+	struct sim_task *tk = &e->task[t - 1];
+	uint32_t p = tgid_live(e->procs, tk->tgid);
+	if (p == SIM_NONE) {
+		int err = proc_new(e->procs, tk->tgid, &p);
+		if (err)
+			return err;
+	}
+	tk->proc = p;
+	proc_task_add(e, p);
+	return 0;
+}
+
+int proc_fork(struct sim_engine *e, uint32_t parent, uint32_t ct,
+              uint32_t fork)
+{
+	struct sim_proctab *pt = e->procs;
+	struct sim_task *ctk = &e->task[ct - 1];
+	uint32_t pp = e->task[parent - 1].proc, c;
+	int err = proc_new(pt, ctk->tgid, &c);
+	if (err)
+		return err;
+	struct sim_proc_rec *r = &pt->rec[c];
+	r->start_ts = e->now;
+	r->has_start = 1;
+	r->fork = fork;
+	if (pp != SIM_NONE) {
+		r->parent = pp;
+		r->comm = pt->rec[pp].comm;
+		r->exe = pt->rec[pp].exe;
+	}
+	ctk->proc = c;
+	proc_task_add(e, c);
+	return 0;
+}
+
+void proc_task_add(struct sim_engine *e, uint32_t p)
+{
+	e->procs->st[p].live++;
+	e->procs->rec[p].threads++;
+}
+
+void proc_task_drop(struct sim_engine *e, uint32_t p)
+{
+	if (e->procs->st[p].live)
+		e->procs->st[p].live--;
+}
+
+bool proc_alive(const struct sim_engine *e, uint32_t p)
+{
+	return e->procs->st[p].live > 0;
+}
+
+void proc_end(struct sim_engine *e, uint32_t p, uint64_t ts)
+{
+	struct sim_proctab *pt = e->procs;
+	if (pt->st[p].over)
+		return;
+	pt->st[p].over = true;
+	pt->rec[p].has_end = 1;
+	pt->rec[p].end_ts = ts;
+}
+
+void proc_lost(struct sim_engine *e, uint32_t p)
+{
+	e->procs->st[p].over = true;
+}
+
+void proc_exec(struct sim_engine *e, uint32_t p, uint32_t path)
+{
+	e->procs->rec[p].exe = path;
+	e->procs->rec[p].comm = path;
+}
+
+/* A thread naming itself does not rename its process. */
+void proc_comm(struct sim_engine *e, uint32_t t, uint32_t comm)
+{
+	const struct sim_task *tk = &e->task[t - 1];
+	struct sim_proc_rec *r = &e->procs->rec[tk->proc];
+	if (tk->tid == r->pid)
+		r->comm = comm;
+}
+
+int proc_marker(struct sim_engine *e, const struct cs_ev *ev, uint32_t p)
+{
+	struct sim_proctab *pt = e->procs;
+	if (pt->nmarkers == pt->capmarkers) {
+		size_t cap = pt->capmarkers ? pt->capmarkers * 2 : 16;
+		void *m = realloc(pt->markers, cap * sizeof(*pt->markers));
+		if (!m)
+			return -ENOMEM;
+		pt->markers = m;
+		pt->capmarkers = cap;
+	}
+	pt->markers[pt->nmarkers++] = (struct sim_marker_rec){
+		.seq = e->m.events - 1, .ts = ev->ts, .proc = p, .text = ev->arg,
+	};
+	return 0;
+}
+
+const struct sim_proc_rec *sim_procs(const struct sim_engine *e, size_t *n)
+{
+	*n = e->procs->n;
+	return e->procs->rec;
+}
+
+const struct sim_marker_rec *sim_markers(const struct sim_engine *e,
+                                         size_t *n)
+{
+	*n = e->procs->nmarkers;
+	return e->procs->markers;
+}
