@@ -1,24 +1,21 @@
 /*
  * store_write.c - recording one replay into the results store (store.h).
  *
- * Three things happen while the replay runs, none of them in the database:
+ * The store re-derives nothing: what a replay produced is the engines'.
+ * The processes, the forks that link them and the markers are read from
+ * the engines' records at the end (sim_procs(), sim_forks(),
+ * sim_markers()); every engine saw the same stream and has the same
+ * process table, so the first run's is the trace's.  While the replay
+ * runs, only the fault hooks are called, and only with --faults:
  *
- *  - The event stream is followed (replay's on_block observer, called with
- *    each block before the engines see it) to build the process table the
- *    way trace tools do: a process is a thread group from its fork (or
- *    first sighting) to its last thread's exit, and gets a synthetic id,
- *    because pids recycle and a trace of a busy machine reuses them.  Forks
- *    are logged with the processes they link, so that each engine's fork
- *    records can be tied to processes afterwards.
- *  - With --faults, every write fault is appended to a spool file (32 bytes
- *    a fault), and the kernel's observed outcome, which arrives in a later
- *    EV_OBSERVED event, is patched into its record.  Each run's decision for
- *    each write fault comes from the engine's fault hook and is spooled too
- *    (8 bytes: the fault's event index and the outcome).  Spools are
- *    unlinked temporary files: a killed replay leaves nothing behind, and
- *    memory does not grow with the trace.
- *  - Nothing else: metrics, forks and samples are read from the engines at
- *    the end.
+ *  - the first run's hook spools every write fault of the trace (32 bytes
+ *    a fault: its event index, time, process, address), and when the
+ *    engine hands over the kernel's label for a fault, patches it into
+ *    that fault's record, found by its event index;
+ *  - every run whose decisions are wanted spools them (8 bytes a fault:
+ *    the event index and the outcome).
+ * Spools are unlinked temporary files: a killed replay leaves nothing
+ * behind, and memory does not grow with the trace.
  *
  * Then store_rec_commit() writes everything in one BEGIN IMMEDIATE
  * transaction.  Whether a run is already stored is decided twice: before
@@ -27,8 +24,7 @@
  * being the one that counts.
  *
  * The event index (seq) of a fault is what ties its row in `faults` to the
- * runs' rows in `fault_decisions`: the engine's own event counter gives it
- * inside the hook.
+ * runs' rows in `fault_decisions`; the engine gives it to the hook.
  */
 #include "store.h"
 
@@ -52,95 +48,6 @@
 #ifndef COWSIM_VERSION
 #define COWSIM_VERSION "unknown"
 #endif
-
-#define NONE UINT32_MAX
-
-/* ------------------------------------------------------------------ */
-/* a small u32 -> u32 hash map (linear probing, backward-shift delete)  */
-
-struct u32map {
-	uint32_t *key;       /* key + 1; 0 = empty */
-	uint32_t *val;
-	uint32_t cap, n;     /* cap: power of two */
-};
-
-static uint32_t mix32(uint32_t x)
-{
-	x ^= x >> 16;
-	x *= 0x7feb352dU;
-	x ^= x >> 15;
-	x *= 0x846ca68bU;
-	x ^= x >> 16;
-	return x;
-}
-
-static uint32_t map_get(const struct u32map *m, uint32_t key)
-{
-	if (!m->cap)
-		return NONE;
-	for (uint32_t i = mix32(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-		if (!m->key[i])
-			return NONE;
-		if (m->key[i] == key + 1)
-			return m->val[i];
-	}
-}
-
-static int map_put(struct u32map *m, uint32_t key, uint32_t val)
-{
-	if ((m->n + 1) * 2 > m->cap) {
-		struct u32map g = { .cap = m->cap ? m->cap * 2 : 256 };
-		g.key = calloc(g.cap, sizeof(*g.key));
-		g.val = calloc(g.cap, sizeof(*g.val));
-		if (!g.key || !g.val) {
-			free(g.key);
-			free(g.val);
-			return -ENOMEM;
-		}
-		for (uint32_t i = 0; i < m->cap; i++)
-			if (m->key[i])
-				map_put(&g, m->key[i] - 1, m->val[i]);
-		free(m->key);
-		free(m->val);
-		*m = g;
-	}
-	uint32_t i = mix32(key) & (m->cap - 1);
-	while (m->key[i] && m->key[i] != key + 1)
-		i = (i + 1) & (m->cap - 1);
-	if (!m->key[i])
-		m->n++;
-	m->key[i] = key + 1;
-	m->val[i] = val;
-	return 0;
-}
-
-static void map_del(struct u32map *m, uint32_t key)
-{
-	if (!m->cap)
-		return;
-	uint32_t mask = m->cap - 1, i = mix32(key) & mask;
-	while (m->key[i] && m->key[i] != key + 1)
-		i = (i + 1) & mask;
-	if (!m->key[i])
-		return;
-	/* Shift later members of the probe run back over the hole. */
-	for (uint32_t j = (i + 1) & mask; m->key[j]; j = (j + 1) & mask) {
-		uint32_t home = mix32(m->key[j] - 1) & mask;
-		if (((j - home) & mask) >= ((j - i) & mask)) {
-			m->key[i] = m->key[j];
-			m->val[i] = m->val[j];
-			i = j;
-		}
-	}
-	m->key[i] = 0;
-	m->n--;
-}
-
-static void map_free(struct u32map *m)
-{
-	free(m->key);
-	free(m->val);
-}
 
 /* ------------------------------------------------------------------ */
 /* spools: append-only temporary files with an in-memory tail           */
@@ -225,6 +132,38 @@ static int spool_read(struct spool *s, uint64_t off, void *p, size_t len)
 	return pread(s->fd, p, len, (off_t)off) == (ssize_t)len ? 0 : -EIO;
 }
 
+/* Where the record with key is, in a spool of records of size len that
+ * begin with ascending u64 keys.  The newest are searched first: they are
+ * in memory, and the most likely sought.  Returns 0 and *off, -ENOENT, or
+ * -EIO. */
+static int spool_find(struct spool *s, size_t len, uint64_t key,
+                      uint64_t *off)
+{
+	uint64_t lo = 0, hi = spool_size(s) / len, k;
+
+	if (s->n >= len) {
+		memcpy(&k, s->buf, sizeof(k));
+		if (key >= k)
+			lo = s->flushed / len;
+		else
+			hi = s->flushed / len;
+	}
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (spool_read(s, mid * len, &k, sizeof(k)))
+			return -EIO;
+		if (k == key) {
+			*off = mid * len;
+			return 0;
+		}
+		if (k < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -ENOENT;
+}
+
 static void spool_close(struct spool *s)
 {
 	if (s->fd >= 0)
@@ -266,44 +205,15 @@ static int rd_next(struct spool_rd *r, void *p, size_t len)
 }
 
 /* ------------------------------------------------------------------ */
-/* the tracker                                                         */
-
-struct proc {
-	uint32_t pid, tgid;
-	uint32_t parent;         /* local index, NONE if unknown */
-	uint32_t exe;            /* string id of the last exec's path */
-	uint64_t start_ts, end_ts;
-	uint8_t has_start, has_end, dead;
-	char comm[16];           /* TASK_COMM_LEN */
-	uint32_t live, threads;
-};
-
-struct task {
-	uint32_t tid;
-	uint32_t proc;
-	uint64_t last_page;      /* page of the task's last fault */
-	uint64_t last_wfault;    /* spool index + 1 of it if a write, else 0 */
-};
-
-struct marker {
-	uint64_t seq, ts;
-	uint32_t proc;           /* NONE: a task never seen */
-	uint32_t text;           /* string id */
-};
-
-struct fork_log {
-	uint64_t ts;
-	uint32_t parent_tid, child_tid;
-	uint32_t parent, child;  /* local process indexes */
-};
+/* recording                                                           */
 
 /* A spooled write fault.  The observed outcome and user bit ride in the
  * top byte of addr (user addresses are below 2^47). */
 struct fault_rec {
-	uint64_t seq;
+	uint64_t seq;            /* first: the spool is searched by it */
 	uint64_t ts;
 	uint64_t addr;           /* | observed << 56 | user << 60 */
-	uint32_t proc;
+	uint32_t proc;           /* process record (sim_procs()) */
 	uint32_t tid;
 };
 _Static_assert(sizeof(struct fault_rec) == 32, "spool record size");
@@ -331,164 +241,29 @@ struct store_rec {
 	int trace_known;         /* trace row existed at begin */
 	int faults_known;        /* ... with its faults */
 
-	struct proc *procs;
-	size_t nprocs, capprocs;
-	struct task *tasks;
-	size_t ntasks, captasks;
-	uint32_t *free_tasks;
-	size_t nfree, capfree;
-	uint64_t tasks_seen;
-	struct u32map tid_map;   /* tid -> task */
-	struct u32map pid_map;   /* tgid -> live proc */
-	struct fork_log *forks;
-	size_t nforks, capforks;
-	struct marker *markers;
-	size_t nmarkers, capmarkers;
-
-	uint64_t events, write_faults, labels;
-	uint64_t first_ts, last_ts;
 	int spool_faults;
-	struct spool faults;
+	struct spool faults;     /* struct fault_rec, in seq order */
 
 	struct rec_run *runs;
 	size_t nruns;
-	int oom;
 };
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
+/* The engine whose records are the trace's (every engine has the same). */
+static const struct sim_engine *trace_engine(const struct store_rec *t)
 {
-	if (need <= *cap)
-		return 0;
-	size_t c = *cap ? *cap * 2 : 64;
-	while (c < need)
-		c *= 2;
-	void *n = realloc(*p, c * size);
-	if (!n)
-		return -ENOMEM;
-	*p = n;
-	*cap = c;
-	return 0;
+	return t->runs[0].run->e;
 }
 
-static uint32_t proc_new(struct store_rec *t, uint32_t pid, uint32_t parent,
-                         uint64_t ts, int has_start)
+/* The kernel's label for the fault with event index seq: into its record. */
+static void obs_patch(struct store_rec *t, uint64_t seq, unsigned obs)
 {
-	if (grow((void **)&t->procs, &t->capprocs, t->nprocs + 1,
-	         sizeof(*t->procs)))
-		return NONE;
-	uint32_t p = (uint32_t)t->nprocs++;
-	struct proc *pr = &t->procs[p];
-	memset(pr, 0, sizeof(*pr));
-	pr->pid = pr->tgid = pid;
-	pr->parent = parent;
-	pr->start_ts = ts;
-	pr->has_start = (uint8_t)has_start;
-	if (parent != NONE) {
-		memcpy(pr->comm, t->procs[parent].comm, sizeof(pr->comm));
-		pr->exe = t->procs[parent].exe;
-	}
-	/* A live process with this tgid lost its exit: it is gone now. */
-	uint32_t old = map_get(&t->pid_map, pid);
-	if (old != NONE)
-		t->procs[old].dead = 1;
-	if (map_put(&t->pid_map, pid, p))
-		return NONE;
-	return p;
-}
+	uint64_t off, addr;
+	int rc = spool_find(&t->faults, sizeof(struct fault_rec), seq, &off);
 
-static void proc_end(struct store_rec *t, uint32_t p, uint64_t ts)
-{
-	struct proc *pr = &t->procs[p];
-	if (pr->dead)
+	if (rc == -ENOENT)
 		return;
-	pr->dead = 1;
-	pr->has_end = 1;
-	pr->end_ts = ts;
-	if (map_get(&t->pid_map, pr->tgid) == p)
-		map_del(&t->pid_map, pr->tgid);
-}
-
-static uint32_t task_new(struct store_rec *t, uint32_t tid, uint32_t p)
-{
-	uint32_t k;
-	if (t->nfree) {
-		k = t->free_tasks[--t->nfree];
-	} else {
-		if (grow((void **)&t->tasks, &t->captasks, t->ntasks + 1,
-		         sizeof(*t->tasks)))
-			return NONE;
-		k = (uint32_t)t->ntasks++;
-	}
-	t->tasks[k] = (struct task){ .tid = tid, .proc = p };
-	if (map_put(&t->tid_map, tid, k))
-		return NONE;
-	t->procs[p].live++;
-	t->procs[p].threads++;
-	t->tasks_seen++;
-	return k;
-}
-
-/* A task is gone (exit, or its tid reappears); returns its process. */
-static uint32_t task_gone(struct store_rec *t, uint32_t k)
-{
-	uint32_t p = t->tasks[k].proc;
-	map_del(&t->tid_map, t->tasks[k].tid);
-	if (grow((void **)&t->free_tasks, &t->capfree, t->nfree + 1,
-	         sizeof(*t->free_tasks)) == 0)
-		t->free_tasks[t->nfree++] = k;
-	if (t->procs[p].live)
-		t->procs[p].live--;
-	return p;
-}
-
-/* The live task for tid, or NONE.  A task whose process ended (another
- * thread called exit_group) is dropped on sight. */
-static uint32_t task_find(struct store_rec *t, uint32_t tid)
-{
-	uint32_t k = map_get(&t->tid_map, tid);
-	if (k != NONE && t->procs[t->tasks[k].proc].dead) {
-		task_gone(t, k);
-		k = NONE;
-	}
-	return k;
-}
-
-/* The task for an event, invented (as the engine does) when the stream
- * never introduced it: it joins its thread group's live process, or starts
- * one whose beginning the trace does not show. */
-static uint32_t task_get(struct store_rec *t, uint32_t tid, uint32_t tgid)
-{
-	uint32_t k = task_find(t, tid);
-	if (k != NONE)
-		return k;
-	uint32_t p = map_get(&t->pid_map, tgid);
-	if (p != NONE && t->procs[p].dead) {
-		/* Its last task vanished (a lost exit): this is a new one. */
-		map_del(&t->pid_map, tgid);
-		p = NONE;
-	}
-	if (p == NONE) {
-		p = proc_new(t, tgid, NONE, 0, 0);
-		if (p == NONE)
-			return NONE;
-	}
-	return task_new(t, tid, p);
-}
-
-static void set_comm(char comm[16], const char *s)
-{
-	const char *slash = strrchr(s, '/');
-	if (slash)
-		s = slash + 1;
-	snprintf(comm, 16, "%s", s);
-}
-
-static void obs_patch(struct store_rec *t, uint64_t idx, unsigned obs)
-{
-	struct fault_rec fr;
-	uint64_t off = idx * sizeof(fr) + offsetof(struct fault_rec, addr);
-	uint64_t addr;
-	if (spool_read(&t->faults, off, &addr, sizeof(addr))) {
+	off += offsetof(struct fault_rec, addr);
+	if (rc || spool_read(&t->faults, off, &addr, sizeof(addr))) {
 		t->faults.err = EIO;
 		return;
 	}
@@ -496,147 +271,31 @@ static void obs_patch(struct store_rec *t, uint64_t idx, unsigned obs)
 	spool_patch(&t->faults, off, &addr, sizeof(addr));
 }
 
-static int track(struct store_rec *t, const struct ev_source *src,
-                 const struct cs_ev *ev, uint64_t seq)
-{
-	uint32_t k, p;
-
-	if (ev->type == EV_NONE)
-		return 0;
-	if (ev->type == EV_MARKER) {
-		/* The engine does not make tasks for markers; neither do we. */
-		k = task_find(t, ev->tid);
-		if (grow((void **)&t->markers, &t->capmarkers, t->nmarkers + 1,
-		         sizeof(*t->markers)))
-			return -ENOMEM;
-		t->markers[t->nmarkers++] = (struct marker){
-			.seq = seq, .ts = ev->ts, .text = ev->arg,
-			.proc = k == NONE ? NONE : t->tasks[k].proc,
-		};
-		return 0;
-	}
-	if (ev->type == EV_EXIT) {
-		/* An exit of a task never seen changes nothing. */
-		k = task_find(t, ev->tid);
-		if (k == NONE)
-			return 0;
-		p = task_gone(t, k);
-		if ((ev->flags & EV_EXIT_GROUP) || !t->procs[p].live)
-			proc_end(t, p, ev->ts);
-		return 0;
-	}
-	k = task_get(t, ev->tid, ev->tgid);
-	if (k == NONE)
-		return -ENOMEM;
-	p = t->tasks[k].proc;
-
-	switch (ev->type) {
-	case EV_FORK: {
-		uint32_t ctid = ev->arg;
-		if (!ctid || ctid == ev->tid)
-			break;
-		uint32_t stale = task_find(t, ctid);
-		if (stale != NONE) {
-			uint32_t sp = task_gone(t, stale);
-			if (!t->procs[sp].live)
-				t->procs[sp].dead = 1;   /* its exit was lost */
-		}
-		if (ev->flags & EV_CLONE_THREAD) {
-			if (task_new(t, ctid, p) == NONE)
-				return -ENOMEM;
-			break;
-		}
-		uint32_t c = proc_new(t, ctid, p, ev->ts, 1);
-		if (c == NONE || task_new(t, ctid, c) == NONE ||
-		    grow((void **)&t->forks, &t->capforks, t->nforks + 1,
-		         sizeof(*t->forks)))
-			return -ENOMEM;
-		t->forks[t->nforks++] = (struct fork_log){
-			.ts = ev->ts, .parent_tid = ev->tid, .child_tid = ctid,
-			.parent = p, .child = c,
-		};
-		break;
-	}
-	case EV_EXEC:
-		t->procs[p].exe = ev->arg;
-		set_comm(t->procs[p].comm, strtab_get(&src->strings, ev->arg));
-		break;
-	case EV_COMM:
-		/* A thread naming itself does not rename its process. */
-		if (ev->tid == t->procs[p].pid)
-			set_comm(t->procs[p].comm, strtab_get(&src->strings, ev->arg));
-		break;
-	case EV_FAULT: {
-		struct task *tk = &t->tasks[k];
-		tk->last_page = ev->addr >> EV_PAGE_SHIFT;
-		tk->last_wfault = 0;
-		if (!(ev->flags & EV_PF_WRITE))
-			break;
-		t->write_faults++;
-		if (!t->spool_faults)
-			break;
-		struct fault_rec fr = {
-			.seq = seq, .ts = ev->ts,
-			.addr = (ev->addr & FR_ADDR_MASK) |
-			        ((ev->flags & EV_PF_USER) ? FR_USER_BIT : 0),
-			.proc = p, .tid = ev->tid,
-		};
-		tk->last_wfault = spool_size(&t->faults) / sizeof(fr) + 1;
-		spool_add(&t->faults, &fr, sizeof(fr));
-		break;
-	}
-	case EV_OBSERVED: {
-		/* It labels the task's last fault if on the same page (the
-		 * engine's rule); only write faults have rows. */
-		struct task *tk = &t->tasks[k];
-		if (ev->flags < EV_OBS_COPY || ev->flags > EV_OBS_NEW ||
-		    tk->last_page != (ev->addr >> EV_PAGE_SHIFT))
-			break;
-		t->labels++;
-		if (tk->last_wfault)
-			obs_patch(t, tk->last_wfault - 1, ev->flags);
-		break;
-	}
-	default:
-		break;
-	}
-	return 0;
-}
-
-static int on_block(void *ctx, const struct ev_source *src,
-                    const struct cs_ev *ev, size_t n, char *err, size_t errlen)
-{
-	struct store_rec *t = ctx;
-
-	if (!t->events && n)
-		t->first_ts = ev[0].ts;
-	for (size_t i = 0; i < n; i++) {
-		if (track(t, src, &ev[i], t->events + i)) {
-			snprintf(err, errlen, "out of memory following processes");
-			return -ENOMEM;
-		}
-	}
-	if (n)
-		t->last_ts = ev[n - 1].ts;
-	t->events += n;
-	if (t->faults.err) {
-		snprintf(err, errlen, "writing the --faults spool in %s: %s",
-		         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
-		         strerror(t->faults.err));
-		return -EIO;
-	}
-	return 0;
-}
-
+/* The first run's hook spools the trace's faults and their labels; each
+ * run's, its decisions. */
 static void fault_hook(void *ctx, const struct sim_fault_rec *r, int is_label)
 {
 	struct rec_run *rr = ctx;
+	struct store_rec *t = rr->rec;
 
-	if (is_label)
-		return;   /* labels are a trace fact: on_block has them */
-	uint64_t seq = sim_metrics(rr->run->e)->events - 1;
-	uint64_t v = seq << 8 | r->out;
-	spool_add(&rr->dec, &v, sizeof(v));
+	if (is_label) {
+		if (rr == &t->runs[0] && t->spool_faults)
+			obs_patch(t, r->seq, r->observed);
+		return;
+	}
+	if (rr == &t->runs[0] && t->spool_faults) {
+		struct fault_rec fr = {
+			.seq = r->seq, .ts = r->ts,
+			.addr = (r->addr & FR_ADDR_MASK) |
+			        ((r->flags & EV_PF_USER) ? FR_USER_BIT : 0),
+			.proc = r->proc, .tid = r->tid,
+		};
+		spool_add(&t->faults, &fr, sizeof(fr));
+	}
+	if (rr->spool_on) {
+		uint64_t v = r->seq << 8 | r->out;
+		spool_add(&rr->dec, &v, sizeof(v));
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -716,7 +375,13 @@ int store_rec_begin(struct store *s, struct replay *r, const char *path,
 	}
 	if ((rc = store_hash_file(path, t->hash, &t->size, err, errlen)))
 		goto fail;
-	t->runs = calloc(r->nruns ? r->nruns : 1, sizeof(*t->runs));
+	if (!r->nruns) {
+		snprintf(err, errlen, "%s: no policy replayed, nothing to store",
+		         path);
+		rc = -EINVAL;
+		goto fail;
+	}
+	t->runs = calloc(r->nruns, sizeof(*t->runs));
 	if (!t->runs)
 		goto oom;
 	t->nruns = r->nruns;
@@ -769,17 +434,17 @@ int store_rec_begin(struct store *s, struct replay *r, const char *path,
 			goto spoolfail;
 		for (size_t i = 0; i < t->nruns; i++) {
 			struct rec_run *rr = &t->runs[i];
-			if (rr->stored_before && !opts->replace)
-				continue;
-			if ((rc = spool_open(&rr->dec, 1 << 18)))
-				goto spoolfail;
-			rr->spool_on = 1;
-			r->runs[i].fault_hook = fault_hook;
-			r->runs[i].fault_ctx = rr;
+			if (!rr->stored_before || opts->replace) {
+				if ((rc = spool_open(&rr->dec, 1 << 18)))
+					goto spoolfail;
+				rr->spool_on = 1;
+			}
+			if (rr->spool_on || (i == 0 && t->spool_faults)) {
+				r->runs[i].fault_hook = fault_hook;
+				r->runs[i].fault_ctx = rr;
+			}
 		}
 	}
-	r->on_block = on_block;
-	r->on_block_ctx = t;
 	*out = t;
 	return 0;
 
@@ -804,10 +469,6 @@ void store_rec_free(struct store_rec *t)
 {
 	if (!t)
 		return;
-	if (t->r && t->r->on_block_ctx == t) {
-		t->r->on_block = NULL;
-		t->r->on_block_ctx = NULL;
-	}
 	for (size_t i = 0; i < t->nruns; i++) {
 		free(t->runs[i].config);
 		spool_close(&t->runs[i].dec);
@@ -818,13 +479,6 @@ void store_rec_free(struct store_rec *t)
 	}
 	free(t->runs);
 	spool_close(&t->faults);
-	free(t->procs);
-	free(t->tasks);
-	free(t->free_tasks);
-	free(t->forks);
-	free(t->markers);
-	map_free(&t->tid_map);
-	map_free(&t->pid_map);
 	free(t->path);
 	free(t);
 }
@@ -999,7 +653,18 @@ static const char *obs_name(unsigned o)
 	}
 }
 
-/* Insert the trace row, its metadata and its processes; fill upid[]. */
+/* A process's name as the kernel keeps it (task->comm): the last path
+ * component, at most TASK_COMM_LEN - 1 bytes. */
+static void comm_of(char comm[16], const char *s)
+{
+	const char *slash = strrchr(s, '/');
+	if (slash)
+		s = slash + 1;
+	snprintf(comm, 16, "%s", s);
+}
+
+/* Insert the trace row, its metadata, its processes and its markers; fill
+ * upid[]. */
 static int insert_trace(struct store_rec *t, const struct ev_source *src,
                         int64_t *trace_id, int64_t *upid, char *err,
                         size_t errlen)
@@ -1009,7 +674,17 @@ static int insert_trace(struct store_rec *t, const struct ev_source *src,
 	char *abs = realpath(t->path, NULL);
 	const char *name = strrchr(t->path, '/') ? strrchr(t->path, '/') + 1 : t->path;
 	const char *dropped = evsrc_meta_get(src, "dropped");
+	const struct sim_engine *e = trace_engine(t);
+	const struct replay *r = t->r;
+	size_t np, nm, threads = 0, forks = 0;
+	const struct sim_proc_rec *procs = sim_procs(e, &np);
+	const struct sim_marker_rec *markers = sim_markers(e, &nm);
 	int rc;
+
+	for (size_t i = 0; i < np; i++) {
+		threads += procs[i].threads;
+		forks += procs[i].fork != SIM_NONE;
+	}
 
 	rc = sqlite3_prepare_v2(db,
 		"INSERT INTO traces (hash, name, path, format, size_bytes, events, "
@@ -1023,15 +698,15 @@ static int insert_trace(struct store_rec *t, const struct ev_source *src,
 	sqlite3_bind_text(st, 3, abs ? abs : t->path, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, src->format ? src->format : "?", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, (int64_t)t->size);
-	sqlite3_bind_int64(st, 6, (int64_t)t->events);
-	sqlite3_bind_int64(st, 7, (int64_t)t->nprocs);
-	sqlite3_bind_int64(st, 8, (int64_t)t->tasks_seen);
-	sqlite3_bind_int64(st, 9, (int64_t)t->nforks);
-	sqlite3_bind_int64(st, 10, (int64_t)t->write_faults);
-	sqlite3_bind_int64(st, 11, (int64_t)t->labels);
-	if (t->events) {
-		sqlite3_bind_int64(st, 12, (int64_t)t->first_ts);
-		sqlite3_bind_int64(st, 13, (int64_t)(t->last_ts - t->first_ts));
+	sqlite3_bind_int64(st, 6, (int64_t)r->events);
+	sqlite3_bind_int64(st, 7, (int64_t)np);
+	sqlite3_bind_int64(st, 8, (int64_t)threads);
+	sqlite3_bind_int64(st, 9, (int64_t)forks);
+	sqlite3_bind_int64(st, 10, (int64_t)sim_metrics(e)->write_faults);
+	sqlite3_bind_int64(st, 11, (int64_t)sim_metrics(e)->labelled);
+	if (r->events) {
+		sqlite3_bind_int64(st, 12, (int64_t)r->first_ts);
+		sqlite3_bind_int64(st, 13, (int64_t)(r->last_ts - r->first_ts));
 	}
 	if (dropped && *dropped) {
 		char *end;
@@ -1067,13 +742,15 @@ static int insert_trace(struct store_rec *t, const struct ev_source *src,
 		-1, &st, NULL);
 	if (rc != SQLITE_OK)
 		goto fail;
-	for (size_t i = 0; i < t->nprocs; i++) {
-		const struct proc *p = &t->procs[i];
+	for (size_t i = 0; i < np; i++) {
+		const struct sim_proc_rec *p = &procs[i];
+		char comm[16];
+		comm_of(comm, strtab_get(&src->strings, p->comm));
 		sqlite3_bind_int64(st, 1, *trace_id);
 		sqlite3_bind_int64(st, 2, p->pid);
-		sqlite3_bind_int64(st, 3, p->tgid);
-		if (p->comm[0])
-			sqlite3_bind_text(st, 4, p->comm, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, p->pid);
+		if (comm[0])
+			sqlite3_bind_text(st, 4, comm, -1, SQLITE_TRANSIENT);
 		else
 			sqlite3_bind_null(st, 4);
 		if (p->exe)
@@ -1081,7 +758,7 @@ static int insert_trace(struct store_rec *t, const struct ev_source *src,
 			                  SQLITE_STATIC);
 		else
 			sqlite3_bind_null(st, 5);
-		if (p->parent != NONE)
+		if (p->parent != SIM_NONE)
 			sqlite3_bind_int64(st, 6, upid[p->parent]);
 		else
 			sqlite3_bind_null(st, 6);
@@ -1106,12 +783,12 @@ static int insert_trace(struct store_rec *t, const struct ev_source *src,
 	                        &st, NULL);
 	if (rc != SQLITE_OK)
 		goto fail;
-	for (size_t i = 0; i < t->nmarkers; i++) {
-		const struct marker *m = &t->markers[i];
+	for (size_t i = 0; i < nm; i++) {
+		const struct sim_marker_rec *m = &markers[i];
 		sqlite3_bind_int64(st, 1, *trace_id);
 		sqlite3_bind_int64(st, 2, (int64_t)m->seq);
 		sqlite3_bind_int64(st, 3, (int64_t)m->ts);
-		if (m->proc != NONE)
+		if (m->proc != SIM_NONE)
 			sqlite3_bind_int64(st, 4, upid[m->proc]);
 		else
 			sqlite3_bind_null(st, 4);
@@ -1135,7 +812,8 @@ static int map_processes(struct store_rec *t, int64_t trace_id, int64_t *upid,
                          char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
-	size_t n = 0;
+	size_t n = 0, np;
+	sim_procs(trace_engine(t), &np);
 	int rc = sqlite3_prepare_v2(store_db(t->s), "SELECT upid FROM processes "
 	                            "WHERE trace_id = ? ORDER BY upid", -1, &st,
 	                            NULL);
@@ -1143,18 +821,18 @@ static int map_processes(struct store_rec *t, int64_t trace_id, int64_t *upid,
 		goto fail;
 	sqlite3_bind_int64(st, 1, trace_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n < t->nprocs)
+		if (n < np)
 			upid[n] = sqlite3_column_int64(st, 0);
 		n++;
 	}
 	if (rc != SQLITE_DONE)
 		goto fail;
 	sqlite3_finalize(st);
-	if (n != t->nprocs) {
+	if (n != np) {
 		snprintf(err, errlen, "%s: trace %s is stored with %zu processes, "
 		         "but this replay of it saw %zu (was it imported "
 		         "differently?); store this replay in another --db",
-		         t->s->path, t->path, n, t->nprocs);
+		         t->s->path, t->path, n, np);
 		return -EINVAL;
 	}
 	return 0;
@@ -1171,7 +849,10 @@ static int insert_faults(struct store_rec *t, int64_t trace_id,
 	sqlite3_stmt *st = NULL;
 	struct spool_rd rd = { .s = &t->faults, .cap = 1 << 20 };
 	struct batch *b = NULL;
+	size_t np;
 	int rc;
+
+	sim_procs(trace_engine(t), &np);
 
 	spool_flush(&t->faults);
 	if (t->faults.err) {
@@ -1195,7 +876,10 @@ static int insert_faults(struct store_rec *t, int64_t trace_id,
 		bv_int(&v[0], trace_id);
 		bv_int(&v[1], (int64_t)fr.seq);
 		bv_int(&v[2], (int64_t)fr.ts);
-		bv_int(&v[3], upid[fr.proc]);
+		if (fr.proc < np)
+			bv_int(&v[3], upid[fr.proc]);
+		else
+			v[3].null = 1;
 		bv_int(&v[4], fr.tid);
 		bv_int(&v[5], (int64_t)(fr.addr & ((1ull << 48) - 1)));
 		bv_int(&v[6], !!(fr.addr & FR_USER_BIT));
@@ -1251,22 +935,6 @@ static char *runs_insert_sql(void)
 	return sql;
 }
 
-/* Tie an engine's fork record to the processes the tracker saw it make.
- * Both lists are in stream order, so a forward walk finds it. */
-static const struct fork_log *fork_match(const struct store_rec *t,
-                                         size_t *pos,
-                                         const struct sim_fork_rec *f)
-{
-	for (size_t i = *pos; i < t->nforks && t->forks[i].ts <= f->ts; i++) {
-		if (t->forks[i].ts == f->ts && t->forks[i].child_tid == f->child_tid &&
-		    t->forks[i].parent_tid == f->parent_tid) {
-			*pos = i + 1;
-			return &t->forks[i];
-		}
-	}
-	return NULL;
-}
-
 static int insert_run(struct store_rec *t, struct rec_run *rr,
                       int64_t trace_id, const int64_t *upid, int with_faults,
                       struct prog *pg, char *err, size_t errlen)
@@ -1277,6 +945,7 @@ static int insert_run(struct store_rec *t, struct rec_run *rr,
 	const struct sim_engine *e = rr->run->e;
 	char *sql = runs_insert_sql();
 	unsigned char *buf = NULL;
+	uint32_t *child = NULL;
 	struct batch *b = NULL;
 	int rc;
 
@@ -1309,26 +978,39 @@ static int insert_run(struct store_rec *t, struct rec_run *rr,
 	sqlite3_finalize(st);
 	st = NULL;
 
-	size_t nf;
+	/* The process each fork made, from the engine's process table. */
+	size_t nf, np;
 	const struct sim_fork_rec *f = sim_forks(e, &nf);
+	const struct sim_proc_rec *procs = sim_procs(e, &np);
+	if (!(child = malloc((nf ? nf : 1) * sizeof(*child)))) {
+		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nf; i++)
+		child[i] = SIM_NONE;
+	for (size_t i = 0; i < np; i++)
+		if (procs[i].fork < nf)
+			child[procs[i].fork] = (uint32_t)i;
 	rc = sqlite3_prepare_v2(db,
 		"INSERT INTO forks (run_id, ts, parent_upid, child_upid, parent_tid, "
 		"child_tid, clone_flags, vmas, ptes, pt_pages, pages_copied, dur, "
 		"observed_dur) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		goto fail;
-	size_t pos = 0;
 	for (size_t i = 0; i < nf; i++) {
-		const struct fork_log *l = fork_match(t, &pos, &f[i]);
+		uint32_t c = child[i];
+		uint32_t pp = c != SIM_NONE ? procs[c].parent : SIM_NONE;
 		sqlite3_bind_int64(st, 1, run_id);
 		sqlite3_bind_int64(st, 2, (int64_t)f[i].ts);
-		if (l) {
-			sqlite3_bind_int64(st, 3, upid[l->parent]);
-			sqlite3_bind_int64(st, 4, upid[l->child]);
-		} else {
+		if (pp != SIM_NONE)
+			sqlite3_bind_int64(st, 3, upid[pp]);
+		else
 			sqlite3_bind_null(st, 3);
+		if (c != SIM_NONE)
+			sqlite3_bind_int64(st, 4, upid[c]);
+		else
 			sqlite3_bind_null(st, 4);
-		}
 		sqlite3_bind_int64(st, 5, f[i].parent_tid);
 		sqlite3_bind_int64(st, 6, f[i].child_tid);
 		sqlite3_bind_int64(st, 7, f[i].clone_flags);
@@ -1413,6 +1095,7 @@ out:
 	batch_free(b);
 	sqlite3_finalize(st);
 	free(buf);
+	free(child);
 	return rc;
 }
 
@@ -1426,7 +1109,9 @@ int store_rec_commit(struct store_rec *t, const struct ev_source *src,
 	struct prog pg = { .on = t->o.progress, .what = t->s->path };
 
 	memset(res, 0, sizeof(*res));
-	upid = calloc(t->nprocs ? t->nprocs : 1, sizeof(*upid));
+	size_t np;
+	sim_procs(trace_engine(t), &np);
+	upid = calloc(np ? np : 1, sizeof(*upid));
 	if (!upid) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
