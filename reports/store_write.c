@@ -1,339 +1,38 @@
 /*
- * store_write.c - recording one replay into the results store (store.h).
+ * store_write.c - store_rec_commit(): a recorded replay into the database,
+ * in one BEGIN IMMEDIATE transaction (store.h).
  *
- * The store re-derives nothing: what a replay produced is the engines'.
- * The processes, the forks that link them and the markers are read from
- * the engines' records at the end (sim_procs(), sim_forks(),
- * sim_markers()); every engine saw the same stream and has the same
- * process table, so the first run's is the trace's.  While the replay
- * runs, only the fault hooks are called, and only with --faults:
+ * In order: the trace (if new: its row, metadata, processes and markers,
+ * from the first engine's records; if known, its stored processes are
+ * matched to the engine's by order), its faults if it has none yet and
+ * they were spooled, then every run not already stored - its row with a
+ * column per metric, its forks (tied to processes through the engine's
+ * process table), its samples, its fault decisions.  Whether a run is
+ * stored is decided again here, under the write lock: a concurrent replay
+ * may have stored it since store_rec_begin().
  *
- *  - the first run's hook spools every write fault of the trace (32 bytes
- *    a fault: its event index, time, process, address), and when the
- *    engine hands over the kernel's label for a fault, patches it into
- *    that fault's record, found by its event index;
- *  - every run whose decisions are wanted spools them (8 bytes a fault:
- *    the event index and the outcome).
- * Spools are unlinked temporary files: a killed replay leaves nothing
- * behind, and memory does not grow with the trace.
- *
- * Then store_rec_commit() writes everything in one BEGIN IMMEDIATE
- * transaction.  Whether a run is already stored is decided twice: before
- * the replay (to skip spooling for it) and again under the write lock (a
- * concurrent replay may have stored it meanwhile), the second decision
- * being the one that counts.
- *
- * The event index (seq) of a fault is what ties its row in `faults` to the
- * runs' rows in `fault_decisions`; the engine gives it to the hook.
+ * Spools are read back in big sequential chunks and rows go in
+ * SQLBATCH_ROWS to a statement (sqlbatch.h); the write lock is held for
+ * the insert only, never during the replay.
  */
-#include "store.h"
+#include "store_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
-
-#include <xxhash.h>
 
 #include "../importers/evsrc.h"
-#include "../sim/replay.h"
-#include "../sim/sim.h"
+#include "sqlbatch.h"
 
 #ifndef COWSIM_VERSION
 #define COWSIM_VERSION "unknown"
 #endif
 
-/* ------------------------------------------------------------------ */
-/* spools: append-only temporary files with an in-memory tail           */
-
-struct spool {
-	int fd;
-	unsigned char *buf;
-	size_t n, cap;
-	uint64_t flushed;    /* bytes already in the file */
-	int err;             /* first write error (errno) */
-};
-
-static int spool_open(struct spool *s, size_t cap)
-{
-	const char *dir = getenv("TMPDIR");
-	char path[PATH_MAX];
-
-	memset(s, 0, sizeof(*s));
-	s->fd = -1;
-	snprintf(path, sizeof(path), "%s/cowsim-spool-XXXXXX",
-	         dir && *dir ? dir : "/tmp");
-	s->fd = mkstemp(path);
-	if (s->fd < 0)
-		return -errno;
-	unlink(path);
-	s->buf = malloc(cap);
-	if (!s->buf) {
-		close(s->fd);
-		s->fd = -1;
-		return -ENOMEM;
-	}
-	s->cap = cap;
-	return 0;
-}
-
-static void spool_flush(struct spool *s)
-{
-	size_t off = 0;
-	while (off < s->n && !s->err) {
-		ssize_t w = write(s->fd, s->buf + off, s->n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			s->err = w < 0 ? errno : ENOSPC;
-		else
-			off += (size_t)w;
-	}
-	s->flushed += s->n;
-	s->n = 0;
-}
-
-static void spool_add(struct spool *s, const void *p, size_t len)
-{
-	if (s->n + len > s->cap)
-		spool_flush(s);
-	memcpy(s->buf + s->n, p, len);
-	s->n += len;
-}
-
-static uint64_t spool_size(const struct spool *s)
-{
-	return s->flushed + s->n;
-}
-
-/* Overwrite len bytes at offset off (in the file or the buffered tail). */
-static void spool_patch(struct spool *s, uint64_t off, const void *p,
-                        size_t len)
-{
-	if (off >= s->flushed) {
-		memcpy(s->buf + (off - s->flushed), p, len);
-	} else if (!s->err && pwrite(s->fd, p, len, (off_t)off) != (ssize_t)len) {
-		s->err = errno ? errno : EIO;
-	}
-}
-
-static int spool_read(struct spool *s, uint64_t off, void *p, size_t len)
-{
-	if (off >= s->flushed) {
-		memcpy(p, s->buf + (off - s->flushed), len);
-		return 0;
-	}
-	return pread(s->fd, p, len, (off_t)off) == (ssize_t)len ? 0 : -EIO;
-}
-
-/* Where the record with key is, in a spool of records of size len that
- * begin with ascending u64 keys.  The newest are searched first: they are
- * in memory, and the most likely sought.  Returns 0 and *off, -ENOENT, or
- * -EIO. */
-static int spool_find(struct spool *s, size_t len, uint64_t key,
-                      uint64_t *off)
-{
-	uint64_t lo = 0, hi = spool_size(s) / len, k;
-
-	if (s->n >= len) {
-		memcpy(&k, s->buf, sizeof(k));
-		if (key >= k)
-			lo = s->flushed / len;
-		else
-			hi = s->flushed / len;
-	}
-	while (lo < hi) {
-		uint64_t mid = lo + (hi - lo) / 2;
-		if (spool_read(s, mid * len, &k, sizeof(k)))
-			return -EIO;
-		if (k == key) {
-			*off = mid * len;
-			return 0;
-		}
-		if (k < key)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -ENOENT;
-}
-
-static void spool_close(struct spool *s)
-{
-	if (s->fd >= 0)
-		close(s->fd);
-	free(s->buf);
-	memset(s, 0, sizeof(*s));
-	s->fd = -1;
-}
-
-/* A reader over a flushed spool, in big sequential chunks. */
-struct spool_rd {
-	struct spool *s;
-	unsigned char *buf;
-	size_t n, pos, cap;
-	uint64_t off;
-};
-
-static int rd_next(struct spool_rd *r, void *p, size_t len)
-{
-	if (r->pos + len > r->n) {
-		uint64_t total = spool_size(r->s);
-		size_t keep = r->n - r->pos;
-		memmove(r->buf, r->buf + r->pos, keep);
-		r->n = keep;
-		r->pos = 0;
-		size_t want = r->cap - keep;
-		if (r->off + want > total)
-			want = (size_t)(total - r->off);
-		if (want && spool_read(r->s, r->off, r->buf + keep, want))
-			return -EIO;
-		r->off += want;
-		r->n += want;
-		if (r->pos + len > r->n)
-			return 1;   /* end */
-	}
-	memcpy(p, r->buf + r->pos, len);
-	r->pos += len;
-	return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* recording                                                           */
-
-/* A spooled write fault.  The observed outcome and user bit ride in the
- * top byte of addr (user addresses are below 2^47). */
-struct fault_rec {
-	uint64_t seq;            /* first: the spool is searched by it */
-	uint64_t ts;
-	uint64_t addr;           /* | observed << 56 | user << 60 */
-	uint32_t proc;           /* process record (sim_procs()) */
-	uint32_t tid;
-};
-_Static_assert(sizeof(struct fault_rec) == 32, "spool record size");
-#define FR_OBS_SHIFT 56
-#define FR_USER_BIT (1ull << 60)
-#define FR_ADDR_MASK ((1ull << 56) - 1)
-
-struct rec_run {
-	struct store_rec *rec;
-	struct replay_run *run;
-	char key[33];
-	char *config;            /* cfg_format() text */
-	int stored_before;       /* run key found at begin */
-	int spool_on;
-	struct spool dec;        /* (seq << 8 | outcome) per write fault */
-};
-
-struct store_rec {
-	struct store *s;
-	struct replay *r;
-	struct store_opts o;
-	char hash[33];
-	uint64_t size;
-	char *path;              /* as given */
-	int trace_known;         /* trace row existed at begin */
-	int faults_known;        /* ... with its faults */
-
-	int spool_faults;
-	struct spool faults;     /* struct fault_rec, in seq order */
-
-	struct rec_run *runs;
-	size_t nruns;
-};
-
-/* The engine whose records are the trace's (every engine has the same). */
-static const struct sim_engine *trace_engine(const struct store_rec *t)
-{
-	return t->runs[0].run->e;
-}
-
-/* The kernel's label for the fault with event index seq: into its record. */
-static void obs_patch(struct store_rec *t, uint64_t seq, unsigned obs)
-{
-	uint64_t off, addr;
-	int rc = spool_find(&t->faults, sizeof(struct fault_rec), seq, &off);
-
-	if (rc == -ENOENT)
-		return;
-	off += offsetof(struct fault_rec, addr);
-	if (rc || spool_read(&t->faults, off, &addr, sizeof(addr))) {
-		t->faults.err = EIO;
-		return;
-	}
-	addr = (addr & ~(0xfull << FR_OBS_SHIFT)) | ((uint64_t)obs << FR_OBS_SHIFT);
-	spool_patch(&t->faults, off, &addr, sizeof(addr));
-}
-
-/* The first run's hook spools the trace's faults and their labels; each
- * run's, its decisions. */
-static void fault_hook(void *ctx, const struct sim_fault_rec *r, int is_label)
-{
-	struct rec_run *rr = ctx;
-	struct store_rec *t = rr->rec;
-
-	if (is_label) {
-		if (rr == &t->runs[0] && t->spool_faults)
-			obs_patch(t, r->seq, r->observed);
-		return;
-	}
-	if (rr == &t->runs[0] && t->spool_faults) {
-		struct fault_rec fr = {
-			.seq = r->seq, .ts = r->ts,
-			.addr = (r->addr & FR_ADDR_MASK) |
-			        ((r->flags & EV_PF_USER) ? FR_USER_BIT : 0),
-			.proc = r->proc, .tid = r->tid,
-		};
-		spool_add(&t->faults, &fr, sizeof(fr));
-	}
-	if (rr->spool_on) {
-		uint64_t v = r->seq << 8 | r->out;
-		spool_add(&rr->dec, &v, sizeof(v));
-	}
-}
-
-/* ------------------------------------------------------------------ */
-
-static void run_key(const char *trace_hash, const char *config, char out[33])
-{
-	XXH3_state_t *st = XXH3_createState();
-	XXH128_hash_t h;
-	if (st) {
-		XXH3_128bits_reset(st);
-		XXH3_128bits_update(st, trace_hash, strlen(trace_hash));
-		XXH3_128bits_update(st, "\n", 1);
-		XXH3_128bits_update(st, config, strlen(config));
-		h = XXH3_128bits_digest(st);
-		XXH3_freeState(st);
-	} else {
-		/* The one-shot form needs no state: concatenate instead. */
-		size_t a = strlen(trace_hash), b = strlen(config);
-		char *buf = malloc(a + 1 + b);
-		if (!buf) {
-			memset(out, '0', 32);
-			out[32] = 0;
-			return;
-		}
-		memcpy(buf, trace_hash, a);
-		buf[a] = '\n';
-		memcpy(buf + a + 1, config, b);
-		h = XXH3_128bits(buf, a + 1 + b);
-		free(buf);
-	}
-	XXH128_canonical_t c;
-	XXH128_canonicalFromHash(&c, h);
-	for (int i = 0; i < 16; i++)
-		snprintf(out + 2 * i, 3, "%02x", c.digest[i]);
-}
-
-static int sql_fail(struct store_rec *t, int rc, const char *what, char *err,
-                    size_t errlen)
+int store_sql_fail(const struct store_rec *t, int rc, const char *what,
+                   char *err, size_t errlen)
 {
 	if ((rc & 0xff) == SQLITE_BUSY)
 		snprintf(err, errlen, "%s: %s: the database stayed locked by "
@@ -347,267 +46,6 @@ static int sql_fail(struct store_rec *t, int rc, const char *what, char *err,
 		         sqlite3_errmsg(store_db(t->s)));
 	return -EIO;
 }
-
-int store_rec_begin(struct store *s, struct replay *r, const char *path,
-                    const struct store_opts *opts, struct store_rec **out,
-                    char *err, size_t errlen)
-{
-	struct store_rec *t = calloc(1, sizeof(*t));
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	*out = NULL;
-	if (!t)
-		goto oom;
-	t->s = s;
-	t->r = r;
-	t->o = *opts;
-	t->faults.fd = -1;
-	if (!(t->path = strdup(path)))
-		goto oom;
-	/* The hash reads the file once more: a pipe would be drained. */
-	struct stat sb;
-	if (!stat(path, &sb) && !S_ISREG(sb.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file, so its replay cannot "
-		         "be stored (save it to a file first, or use --no-db)", path);
-		rc = -EINVAL;
-		goto fail;
-	}
-	if ((rc = store_hash_file(path, t->hash, &t->size, err, errlen)))
-		goto fail;
-	if (!r->nruns) {
-		snprintf(err, errlen, "%s: no policy replayed, nothing to store",
-		         path);
-		rc = -EINVAL;
-		goto fail;
-	}
-	t->runs = calloc(r->nruns, sizeof(*t->runs));
-	if (!t->runs)
-		goto oom;
-	t->nruns = r->nruns;
-	for (size_t i = 0; i < r->nruns; i++) {
-		struct rec_run *rr = &t->runs[i];
-		rr->rec = t;
-		rr->run = &r->runs[i];
-		rr->dec.fd = -1;
-		size_t n = cfg_format(&r->runs[i].cfg, NULL, 0);
-		if (!(rr->config = malloc(n + 1)))
-			goto oom;
-		cfg_format(&r->runs[i].cfg, rr->config, n + 1);
-		run_key(t->hash, rr->config, rr->key);
-	}
-
-	/* What is stored already (decided again at commit). */
-	sqlite3 *db = store_db(s);
-	rc = sqlite3_prepare_v2(db, "SELECT faults_stored FROM traces WHERE "
-	                        "hash = ?", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		goto sqlfail;
-	sqlite3_bind_text(st, 1, t->hash, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		t->trace_known = 1;
-		t->faults_known = sqlite3_column_int(st, 0);
-	} else if (rc != SQLITE_DONE) {
-		goto sqlfail;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	rc = sqlite3_prepare_v2(db, "SELECT 1 FROM runs WHERE run_key = ?", -1,
-	                        &st, NULL);
-	if (rc != SQLITE_OK)
-		goto sqlfail;
-	for (size_t i = 0; i < t->nruns; i++) {
-		sqlite3_bind_text(st, 1, t->runs[i].key, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			goto sqlfail;
-		t->runs[i].stored_before = rc == SQLITE_ROW;
-		sqlite3_reset(st);
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-
-	if (opts->faults) {
-		t->spool_faults = !t->faults_known;
-		if (t->spool_faults && (rc = spool_open(&t->faults, 1 << 20)))
-			goto spoolfail;
-		for (size_t i = 0; i < t->nruns; i++) {
-			struct rec_run *rr = &t->runs[i];
-			if (!rr->stored_before || opts->replace) {
-				if ((rc = spool_open(&rr->dec, 1 << 18)))
-					goto spoolfail;
-				rr->spool_on = 1;
-			}
-			if (rr->spool_on || (i == 0 && t->spool_faults)) {
-				r->runs[i].fault_hook = fault_hook;
-				r->runs[i].fault_ctx = rr;
-			}
-		}
-	}
-	*out = t;
-	return 0;
-
-spoolfail:
-	snprintf(err, errlen, "cannot create a --faults spool file in %s: %s "
-	         "(set TMPDIR to a writable folder)",
-	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", strerror(-rc));
-	goto fail;
-sqlfail:
-	rc = sql_fail(t, rc, "looking up stored runs", err, errlen);
-	goto fail;
-oom:
-	snprintf(err, errlen, "out of memory");
-	rc = -ENOMEM;
-fail:
-	sqlite3_finalize(st);
-	store_rec_free(t);
-	return rc;
-}
-
-void store_rec_free(struct store_rec *t)
-{
-	if (!t)
-		return;
-	for (size_t i = 0; i < t->nruns; i++) {
-		free(t->runs[i].config);
-		spool_close(&t->runs[i].dec);
-		if (t->r && t->r->runs[i].fault_ctx == &t->runs[i]) {
-			t->r->runs[i].fault_hook = NULL;
-			t->r->runs[i].fault_ctx = NULL;
-		}
-	}
-	free(t->runs);
-	spool_close(&t->faults);
-	free(t->path);
-	free(t);
-}
-
-/* ------------------------------------------------------------------ */
-/* batched inserts                                                     */
-
-/*
- * Millions of fault rows make the per-statement overhead of one INSERT a
- * row the bottleneck (about 1.4 us a row, three times SQLite's own insert
- * cost).  A batch keeps BATCH_ROWS rows of values and inserts them with one
- * multi-row INSERT; the last partial batch uses a statement of its size.
- * Values are integers, NULL, or strings that outlive the batch.
- */
-#define BATCH_ROWS 128
-
-struct bval {
-	const char *s;       /* text, or NULL */
-	int64_t i;
-	int null;
-};
-
-struct batch {
-	sqlite3 *db;
-	const char *head;    /* "INSERT INTO t VALUES" */
-	int ncols, n;
-	sqlite3_stmt *full;
-	struct bval v[];
-};
-
-static struct batch *batch_new(sqlite3 *db, const char *head, int ncols)
-{
-	struct batch *b = calloc(1, sizeof(*b) + sizeof(struct bval) *
-	                         (size_t)ncols * BATCH_ROWS);
-	if (!b)
-		return NULL;
-	b->db = db;
-	b->head = head;
-	b->ncols = ncols;
-	return b;
-}
-
-static int batch_prepare(struct batch *b, int rows, sqlite3_stmt **st)
-{
-	size_t cap = strlen(b->head) + (size_t)rows * ((size_t)b->ncols * 2 + 4) + 8;
-	char *sql = malloc(cap);
-	if (!sql)
-		return SQLITE_NOMEM;
-	size_t len = (size_t)snprintf(sql, cap, "%s ", b->head);
-	for (int r = 0; r < rows; r++) {
-		sql[len++] = r ? ',' : ' ';
-		sql[len++] = '(';
-		for (int c = 0; c < b->ncols; c++) {
-			if (c)
-				sql[len++] = ',';
-			sql[len++] = '?';
-		}
-		sql[len++] = ')';
-	}
-	sql[len] = 0;
-	int rc = sqlite3_prepare_v2(b->db, sql, -1, st, NULL);
-	free(sql);
-	return rc;
-}
-
-/* Insert the rows held.  Returns an SQLite code (SQLITE_OK). */
-static int batch_flush(struct batch *b)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (!b->n)
-		return SQLITE_OK;
-	if (b->n == BATCH_ROWS) {
-		if (!b->full && (rc = batch_prepare(b, BATCH_ROWS, &b->full)))
-			return rc;
-		st = b->full;
-	} else if ((rc = batch_prepare(b, b->n, &st))) {
-		return rc;
-	}
-	for (int k = 0; k < b->n * b->ncols; k++) {
-		const struct bval *v = &b->v[k];
-		if (v->null)
-			sqlite3_bind_null(st, k + 1);
-		else if (v->s)
-			sqlite3_bind_text(st, k + 1, v->s, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_int64(st, k + 1, v->i);
-	}
-	rc = sqlite3_step(st);
-	rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
-	if (st == b->full)
-		sqlite3_reset(st);
-	else
-		sqlite3_finalize(st);
-	b->n = 0;
-	return rc;
-}
-
-/* The values of the next row, to fill; flushes a full batch first. */
-static struct bval *batch_row(struct batch *b, int *rc)
-{
-	*rc = SQLITE_OK;
-	if (b->n == BATCH_ROWS && (*rc = batch_flush(b)))
-		return NULL;
-	struct bval *row = &b->v[b->n++ * b->ncols];
-	memset(row, 0, sizeof(*row) * (size_t)b->ncols);
-	return row;
-}
-
-static void batch_free(struct batch *b)
-{
-	if (b) {
-		sqlite3_finalize(b->full);
-		free(b);
-	}
-}
-
-static inline void bv_int(struct bval *v, int64_t i) { v->i = i; }
-static inline void bv_text(struct bval *v, const char *s)
-{
-	if (s)
-		v->s = s;
-	else
-		v->null = 1;
-}
-
-/* ------------------------------------------------------------------ */
-/* commit                                                              */
 
 static double now_s(void)
 {
@@ -642,6 +80,13 @@ static void prog_tick(struct prog *p, int final)
 	        p->done, rate / 1e6, eta, final ? "\n" : "");
 }
 
+/* A spool could not be written while the replay ran. */
+static void spool_fail(int e, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "writing the --faults spool in %s: %s (set TMPDIR "
+	         "to a folder with room)", spool_dir(), strerror(e));
+}
+
 static const char *obs_name(unsigned o)
 {
 	switch (o) {
@@ -674,7 +119,7 @@ static int insert_trace(struct store_rec *t, const struct ev_source *src,
 	char *abs = realpath(t->path, NULL);
 	const char *name = strrchr(t->path, '/') ? strrchr(t->path, '/') + 1 : t->path;
 	const char *dropped = evsrc_meta_get(src, "dropped");
-	const struct sim_engine *e = trace_engine(t);
+	const struct sim_engine *e = store_trace_engine(t);
 	const struct replay *r = t->r;
 	size_t np, nm, threads = 0, forks = 0;
 	const struct sim_proc_rec *procs = sim_procs(e, &np);
@@ -804,7 +249,7 @@ static int insert_trace(struct store_rec *t, const struct ev_source *src,
 fail:
 	free(abs);
 	sqlite3_finalize(st);
-	return sql_fail(t, rc, "storing the trace", err, errlen);
+	return store_sql_fail(t, rc, "storing the trace", err, errlen);
 }
 
 /* The trace is stored already: map our processes onto its rows. */
@@ -813,7 +258,7 @@ static int map_processes(struct store_rec *t, int64_t trace_id, int64_t *upid,
 {
 	sqlite3_stmt *st = NULL;
 	size_t n = 0, np;
-	sim_procs(trace_engine(t), &np);
+	sim_procs(store_trace_engine(t), &np);
 	int rc = sqlite3_prepare_v2(store_db(t->s), "SELECT upid FROM processes "
 	                            "WHERE trace_id = ? ORDER BY upid", -1, &st,
 	                            NULL);
@@ -838,7 +283,7 @@ static int map_processes(struct store_rec *t, int64_t trace_id, int64_t *upid,
 	return 0;
 fail:
 	sqlite3_finalize(st);
-	return sql_fail(t, rc, "reading the stored processes", err, errlen);
+	return store_sql_fail(t, rc, "reading the stored processes", err, errlen);
 }
 
 static int insert_faults(struct store_rec *t, int64_t trace_id,
@@ -847,21 +292,20 @@ static int insert_faults(struct store_rec *t, int64_t trace_id,
 {
 	sqlite3 *db = store_db(t->s);
 	sqlite3_stmt *st = NULL;
-	struct spool_rd rd = { .s = &t->faults, .cap = 1 << 20 };
-	struct batch *b = NULL;
+	struct spool_reader rd = { .s = &t->faults, .cap = 1 << 20 };
+	struct sqlbatch *b = NULL;
 	size_t np;
 	int rc;
 
-	sim_procs(trace_engine(t), &np);
+	sim_procs(store_trace_engine(t), &np);
 
 	spool_flush(&t->faults);
 	if (t->faults.err) {
-		snprintf(err, errlen, "the --faults spool: %s",
-		         strerror(t->faults.err));
+		spool_fail(t->faults.err, err, errlen);
 		return -EIO;
 	}
 	rd.buf = malloc(rd.cap);
-	b = batch_new(db, "INSERT INTO faults (trace_id, seq, ts, upid, tid, "
+	b = sqlbatch_new(db, "INSERT INTO faults (trace_id, seq, ts, upid, tid, "
 	              "addr, user, observed) VALUES", 8);
 	if (!rd.buf || !b) {
 		snprintf(err, errlen, "out of memory");
@@ -869,21 +313,21 @@ static int insert_faults(struct store_rec *t, int64_t trace_id,
 		goto out;
 	}
 	struct fault_rec fr;
-	while ((rc = rd_next(&rd, &fr, sizeof(fr))) == 0) {
-		struct bval *v = batch_row(b, &rc);
+	while ((rc = spool_next(&rd, &fr, sizeof(fr))) == 0) {
+		struct sqlbatch_val *v = sqlbatch_row(b, &rc);
 		if (!v)
 			goto fail;
-		bv_int(&v[0], trace_id);
-		bv_int(&v[1], (int64_t)fr.seq);
-		bv_int(&v[2], (int64_t)fr.ts);
+		sqlbatch_int(&v[0], trace_id);
+		sqlbatch_int(&v[1], (int64_t)fr.seq);
+		sqlbatch_int(&v[2], (int64_t)fr.ts);
 		if (fr.proc < np)
-			bv_int(&v[3], upid[fr.proc]);
+			sqlbatch_int(&v[3], upid[fr.proc]);
 		else
 			v[3].null = 1;
-		bv_int(&v[4], fr.tid);
-		bv_int(&v[5], (int64_t)(fr.addr & ((1ull << 48) - 1)));
-		bv_int(&v[6], !!(fr.addr & FR_USER_BIT));
-		bv_text(&v[7], obs_name((unsigned)(fr.addr >> FR_OBS_SHIFT) & 0xf));
+		sqlbatch_int(&v[4], fr.tid);
+		sqlbatch_int(&v[5], (int64_t)(fr.addr & ((1ull << 48) - 1)));
+		sqlbatch_int(&v[6], !!(fr.addr & FR_USER_BIT));
+		sqlbatch_text(&v[7], obs_name((unsigned)(fr.addr >> FR_OBS_SHIFT) & 0xf));
 		pg->done++;
 		prog_tick(pg, 0);
 	}
@@ -892,7 +336,7 @@ static int insert_faults(struct store_rec *t, int64_t trace_id,
 		         strerror(-rc));
 		goto out;
 	}
-	if ((rc = batch_flush(b)))
+	if ((rc = sqlbatch_flush(b)))
 		goto fail;
 	rc = sqlite3_prepare_v2(db, "UPDATE traces SET faults_stored = 1 "
 	                        "WHERE id = ?", -1, &st, NULL);
@@ -904,9 +348,9 @@ static int insert_faults(struct store_rec *t, int64_t trace_id,
 	rc = 0;
 	goto out;
 fail:
-	rc = sql_fail(t, rc, "storing faults", err, errlen);
+	rc = store_sql_fail(t, rc, "storing faults", err, errlen);
 out:
-	batch_free(b);
+	sqlbatch_free(b);
 	sqlite3_finalize(st);
 	free(rd.buf);
 	return rc;
@@ -946,7 +390,7 @@ static int insert_run(struct store_rec *t, struct rec_run *rr,
 	char *sql = runs_insert_sql();
 	unsigned char *buf = NULL;
 	uint32_t *child = NULL;
-	struct batch *b = NULL;
+	struct sqlbatch *b = NULL;
 	int rc;
 
 	if (!sql) {
@@ -1052,16 +496,15 @@ static int insert_run(struct store_rec *t, struct rec_run *rr,
 	st = NULL;
 
 	if (with_faults) {
-		struct spool_rd rd = { .s = &rr->dec, .cap = 1 << 20 };
+		struct spool_reader rd = { .s = &rr->dec, .cap = 1 << 20 };
 		spool_flush(&rr->dec);
 		if (rr->dec.err) {
-			snprintf(err, errlen, "the --faults spool: %s",
-			         strerror(rr->dec.err));
+			spool_fail(rr->dec.err, err, errlen);
 			rc = -EIO;
 			goto out;
 		}
 		buf = rd.buf = malloc(rd.cap);
-		b = batch_new(db, "INSERT INTO fault_decisions (run_id, seq, "
+		b = sqlbatch_new(db, "INSERT INTO fault_decisions (run_id, seq, "
 		              "outcome) VALUES", 3);
 		if (!buf || !b) {
 			snprintf(err, errlen, "out of memory");
@@ -1069,13 +512,13 @@ static int insert_run(struct store_rec *t, struct rec_run *rr,
 			goto out;
 		}
 		uint64_t v;
-		while ((rc = rd_next(&rd, &v, sizeof(v))) == 0) {
-			struct bval *bv = batch_row(b, &rc);
+		while ((rc = spool_next(&rd, &v, sizeof(v))) == 0) {
+			struct sqlbatch_val *bv = sqlbatch_row(b, &rc);
 			if (!bv)
 				goto fail;
-			bv_int(&bv[0], run_id);
-			bv_int(&bv[1], (int64_t)(v >> 8));
-			bv_text(&bv[2], sim_out_name((enum sim_out)(v & 0xff)));
+			sqlbatch_int(&bv[0], run_id);
+			sqlbatch_int(&bv[1], (int64_t)(v >> 8));
+			sqlbatch_text(&bv[2], sim_out_name((enum sim_out)(v & 0xff)));
 			pg->done++;
 			prog_tick(pg, 0);
 		}
@@ -1084,15 +527,15 @@ static int insert_run(struct store_rec *t, struct rec_run *rr,
 			         strerror(-rc));
 			goto out;
 		}
-		if ((rc = batch_flush(b)))
+		if ((rc = sqlbatch_flush(b)))
 			goto fail;
 	}
 	rc = 0;
 	goto out;
 fail:
-	rc = sql_fail(t, rc, "storing a run", err, errlen);
+	rc = store_sql_fail(t, rc, "storing a run", err, errlen);
 out:
-	batch_free(b);
+	sqlbatch_free(b);
 	sqlite3_finalize(st);
 	free(buf);
 	free(child);
@@ -1110,7 +553,7 @@ int store_rec_commit(struct store_rec *t, const struct ev_source *src,
 
 	memset(res, 0, sizeof(*res));
 	size_t np;
-	sim_procs(trace_engine(t), &np);
+	sim_procs(store_trace_engine(t), &np);
 	upid = calloc(np ? np : 1, sizeof(*upid));
 	if (!upid) {
 		snprintf(err, errlen, "out of memory");
@@ -1126,7 +569,7 @@ int store_rec_commit(struct store_rec *t, const struct ev_source *src,
 
 	rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		rc = sql_fail(t, rc, "starting the transaction", err, errlen);
+		rc = store_sql_fail(t, rc, "starting the transaction", err, errlen);
 		free(upid);
 		return rc;
 	}
@@ -1216,7 +659,7 @@ int store_rec_commit(struct store_rec *t, const struct ev_source *src,
 	return 0;
 
 sqlfail:
-	rc = sql_fail(t, rc, "storing the replay", err, errlen);
+	rc = store_sql_fail(t, rc, "storing the replay", err, errlen);
 fail:
 	if (pg.on)
 		fputc('\n', stderr);
