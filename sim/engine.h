@@ -356,6 +356,10 @@ void proc_lost(struct sim_engine *e, uint32_t p);
 bool proc_alive(const struct sim_engine *e, uint32_t p);
 void proc_exec(struct sim_engine *e, uint32_t p, uint32_t path);
 void proc_comm(struct sim_engine *e, uint32_t t, uint32_t comm);
+/* sim_check()'s part: every task has a process, and each process's count
+ * of live tasks is right.  Returns 0, -EINVAL with why in buf, or
+ * -ENOMEM. */
+int proc_check(const struct sim_engine *e, char *buf, size_t len);
 /* The event being applied is a marker by a task of process p (SIM_NONE:
  * a task the engine does not know).  Returns 0 or -ENOMEM. */
 int proc_marker(struct sim_engine *e, const struct cs_ev *ev, uint32_t p);

@@ -18,6 +18,7 @@
 #include "engine.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -235,6 +236,37 @@ int proc_marker(struct sim_engine *e, const struct cs_ev *ev, uint32_t p)
 		.seq = e->m.events - 1, .ts = ev->ts, .proc = p, .text = ev->arg,
 	};
 	return 0;
+}
+
+int proc_check(const struct sim_engine *e, char *buf, size_t len)
+{
+	const struct sim_proctab *pt = e->procs;
+	uint32_t *live = calloc(pt->n ? pt->n : 1, sizeof(*live));
+
+	if (!live) {
+		snprintf(buf, len, "out of memory");
+		return -ENOMEM;
+	}
+	int err = 0;
+	for (uint32_t t = 0; t < e->ntask && !err; t++) {
+		uint32_t p = e->task[t].proc;
+		if (p >= pt->n) {
+			snprintf(buf, len, "task %u: no process", e->task[t].tid);
+			err = -EINVAL;
+		} else {
+			live[p]++;
+		}
+	}
+	for (uint32_t p = 0; p < pt->n && !err; p++) {
+		if (live[p] != pt->st[p].live || live[p] > pt->rec[p].threads) {
+			snprintf(buf, len, "process %u (pid %u): %u tasks alive, %u "
+			         "counted, %u ever", p, pt->rec[p].pid, live[p],
+			         pt->st[p].live, pt->rec[p].threads);
+			err = -EINVAL;
+		}
+	}
+	free(live);
+	return err;
 }
 
 const struct sim_proc_rec *sim_procs(const struct sim_engine *e, size_t *n)
