@@ -204,10 +204,11 @@ struct sim_marker_rec {
 /*
  * One write fault, for --faults logging (sim_set_fault_hook).  The hook is
  * called twice for a fault the trace labels: at the fault (is_label 0),
- * and when its EV_OBSERVED arrives (is_label 1: seq names the fault of the
- * earlier call and observed says what the kernel did; the other fields
- * are the same as then, ts and addr being the label's).  Only the engine
- * matches labels to faults (the task's last fault, on the same page).
+ * and when its EV_OBSERVED arrives (is_label 1): then seq names the fault
+ * of the earlier call and observed says what the kernel did; tid, tgid,
+ * proc and out are as they were, ts and addr the label's, flags 0.  Only
+ * the engine matches labels to faults (the task's last fault, on the same
+ * page), for the hook as for the labelled and agree metrics.
  */
 struct sim_fault_rec {
 	uint64_t seq;           /* the fault's index in the event stream */
