@@ -11,9 +11,9 @@
  * at forks, execs, exits and first sightings, never at faults: the fault
  * path reads a task's process (for the hook) and writes nothing here.
  *
- * A process is found by thread-group id through tgid_of, which maps a tgid
- * to the newest record with it; whether that one is still alive is its own
- * state, so nothing is ever removed from the map.
+ * A process is found by thread-group id through a map from a tgid to the
+ * newest record with it; whether that one is still alive is its own state,
+ * so nothing is ever removed from the map.
  */
 #include "engine.h"
 
@@ -22,6 +22,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/grow.h"
+#include "../lib/hmap.h"
+
+static inline uint32_t tgid_hash(uint32_t tgid)
+{
+	return tgid * 0x9E3779B1u;
+}
+
+HMAP_DEFINE(tgid_map, uint32_t, uint32_t, tgid_hash, 64);
+
 struct proc_state {
 	uint32_t live;          /* tasks alive in it now */
 	bool over;              /* ended, or its exit was lost */
@@ -29,11 +39,9 @@ struct proc_state {
 
 struct sim_proctab {
 	struct sim_proc_rec *rec;
-	struct proc_state *st;
-	uint32_t n, cap;
-	/* tgid -> newest record + 1 (0: empty slot), open addressing */
-	uint32_t *key, *val;
-	uint32_t mapcap, mapn;
+	struct proc_state *st;   /* per record too */
+	size_t n, cap, capst;
+	struct tgid_map tgid;    /* tgid -> newest record */
 	struct sim_marker_rec *markers;
 	size_t nmarkers, capmarkers;
 };
@@ -51,89 +59,37 @@ void proc_destroy(struct sim_engine *e)
 		return;
 	free(pt->rec);
 	free(pt->st);
-	free(pt->key);
-	free(pt->val);
+	tgid_map_free(&pt->tgid);
 	free(pt->markers);
 	free(pt);
 	e->procs = NULL;
 }
 
-static uint32_t tgid_slot(const struct sim_proctab *pt, uint32_t tgid)
-{
-	uint32_t h = (tgid * 0x9E3779B1u) & (pt->mapcap - 1);
-	while (pt->key[h] && pt->key[h] != tgid + 1)
-		h = (h + 1) & (pt->mapcap - 1);
-	return h;
-}
-
 /* The live process with this tgid, or SIM_NONE. */
 static uint32_t tgid_live(const struct sim_proctab *pt, uint32_t tgid)
 {
-	if (!pt->mapcap)
-		return SIM_NONE;
-	uint32_t h = tgid_slot(pt, tgid);
-	if (!pt->key[h] || pt->st[pt->val[h]].over)
-		return SIM_NONE;
-	return pt->val[h];
-}
-
-static int tgid_set(struct sim_proctab *pt, uint32_t tgid, uint32_t p)
-{
-	if ((pt->mapn + 1) * 2 > pt->mapcap) {
-		uint32_t ncap = pt->mapcap ? pt->mapcap * 2 : 64;
-		struct sim_proctab g = { .mapcap = ncap };
-		g.key = calloc(ncap, sizeof(*g.key));
-		g.val = calloc(ncap, sizeof(*g.val));
-		if (!g.key || !g.val) {
-			free(g.key);
-			free(g.val);
-			return -ENOMEM;
-		}
-		for (uint32_t i = 0; i < pt->mapcap; i++) {
-			if (!pt->key[i])
-				continue;
-			uint32_t h = tgid_slot(&g, pt->key[i] - 1);
-			g.key[h] = pt->key[i];
-			g.val[h] = pt->val[i];
-		}
-		free(pt->key);
-		free(pt->val);
-		pt->key = g.key;
-		pt->val = g.val;
-		pt->mapcap = ncap;
-	}
-	uint32_t h = tgid_slot(pt, tgid);
-	if (!pt->key[h])
-		pt->mapn++;
-	pt->key[h] = tgid + 1;
-	pt->val[h] = p;
-	return 0;
+	const uint32_t *p = tgid_map_get(&pt->tgid, tgid);
+	return p && !pt->st[*p].over ? *p : SIM_NONE;
 }
 
 /* A new record; a live process with the same tgid lost its exit. */
 static int proc_new(struct sim_proctab *pt, uint32_t pid, uint32_t *out)
 {
-	if (pt->n == pt->cap) {
-		uint32_t cap = pt->cap ? pt->cap * 2 : 64;
-		void *r = realloc(pt->rec, cap * sizeof(*pt->rec));
-		if (!r)
-			return -ENOMEM;
-		pt->rec = r;
-		void *s = realloc(pt->st, cap * sizeof(*pt->st));
-		if (!s)
-			return -ENOMEM;
-		pt->st = s;
-		pt->cap = cap;
-	}
+	if (pt->n == UINT32_MAX - 1 ||
+	    grow_array((void **)&pt->rec, &pt->cap, pt->n + 1, sizeof(*pt->rec),
+	               64, false) ||
+	    grow_array((void **)&pt->st, &pt->capst, pt->n + 1, sizeof(*pt->st),
+	               64, false))
+		return -ENOMEM;
 	uint32_t old = tgid_live(pt, pid);
-	if (tgid_set(pt, pid, pt->n))
+	if (tgid_map_put(&pt->tgid, pid, (uint32_t)pt->n))
 		return -ENOMEM;
 	if (old != SIM_NONE)
 		pt->st[old].over = true;
 	pt->rec[pt->n] = (struct sim_proc_rec){ .pid = pid, .parent = SIM_NONE,
 	                                         .fork = SIM_NONE };
 	pt->st[pt->n] = (struct proc_state){ 0 };
-	*out = pt->n++;
+	*out = (uint32_t)pt->n++;
 	return 0;
 }
 
@@ -224,14 +180,9 @@ void proc_comm(struct sim_engine *e, uint32_t t, uint32_t comm)
 int proc_marker(struct sim_engine *e, const struct cs_ev *ev, uint32_t p)
 {
 	struct sim_proctab *pt = e->procs;
-	if (pt->nmarkers == pt->capmarkers) {
-		size_t cap = pt->capmarkers ? pt->capmarkers * 2 : 16;
-		void *m = realloc(pt->markers, cap * sizeof(*pt->markers));
-		if (!m)
-			return -ENOMEM;
-		pt->markers = m;
-		pt->capmarkers = cap;
-	}
+	if (grow_array((void **)&pt->markers, &pt->capmarkers, pt->nmarkers + 1,
+	               sizeof(*pt->markers), 16, false))
+		return -ENOMEM;
 	pt->markers[pt->nmarkers++] = (struct sim_marker_rec){
 		.seq = e->m.events - 1, .ts = ev->ts, .proc = p, .text = ev->arg,
 	};
