@@ -75,7 +75,7 @@ static uint32_t tgid_live(const struct sim_proctab *pt, uint32_t tgid)
 /* A new record; a live process with the same tgid lost its exit. */
 static int proc_new(struct sim_proctab *pt, uint32_t pid, uint32_t *out)
 {
-	if (pt->n == UINT32_MAX - 1 ||
+	if (pt->n >= SIM_NONE ||
 	    grow_array((void **)&pt->rec, &pt->cap, pt->n + 1, sizeof(*pt->rec),
 	               64, false) ||
 	    grow_array((void **)&pt->st, &pt->capst, pt->n + 1, sizeof(*pt->st),
@@ -138,8 +138,7 @@ void proc_task_add(struct sim_engine *e, uint32_t p)
 
 void proc_task_drop(struct sim_engine *e, uint32_t p)
 {
-	if (e->procs->st[p].live)
-		e->procs->st[p].live--;
+	e->procs->st[p].live--;
 }
 
 bool proc_alive(const struct sim_engine *e, uint32_t p)
