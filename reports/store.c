@@ -27,8 +27,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <xxhash.h>
-
 #include "../sim/sim.h"
 
 /* ------------------------------------------------------------------ */
@@ -661,49 +659,4 @@ void store_close(struct store *s)
 	sqlite3_close_v2(s->db);
 	free(s->path);
 	free(s);
-}
-
-/* ------------------------------------------------------------------ */
-
-int store_hash_file(const char *path, char hex[33], uint64_t *size,
-                    char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		int e = errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
-		return -e;
-	}
-	XXH3_state_t *st = XXH3_createState();
-	size_t cap = 1 << 20;
-	unsigned char *buf = malloc(cap);
-	int rc = 0;
-	uint64_t total = 0;
-	if (!st || !buf) {
-		snprintf(err, errlen, "out of memory");
-		rc = -ENOMEM;
-		goto out;
-	}
-	XXH3_128bits_reset(st);
-	size_t n;
-	while ((n = fread(buf, 1, cap, f)) > 0) {
-		XXH3_128bits_update(st, buf, n);
-		total += n;
-	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error while hashing", path);
-		rc = -EIO;
-		goto out;
-	}
-	XXH128_canonical_t c;
-	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(st));
-	for (int i = 0; i < 16; i++)
-		snprintf(hex + 2 * i, 3, "%02x", c.digest[i]);
-	if (size)
-		*size = total;
-out:
-	free(buf);
-	XXH3_freeState(st);
-	fclose(f);
-	return rc;
 }

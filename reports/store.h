@@ -4,6 +4,18 @@
  * compare` and `cowsim report` read.  The schema, its conventions and
  * example queries are in docs/store.md; this header is the C API.
  *
+ * The store keeps what a replay produced and re-derives nothing: the
+ * processes, forks and markers are the engines' records (sim_procs(),
+ * sim_forks(), sim_markers()), and a fault's event index and the kernel's
+ * label for it come from the engine's fault hook.  Its files, by job:
+ *   store.c        opening, schema versions, migrations
+ *   store_key.c    identity: the trace's content hash, the run key
+ *   store_rec.c    while the replay runs: what is stored already, the
+ *                  fault hooks that spool --faults rows
+ *   store_write.c  the commit: everything in one transaction
+ *   spool.c        temporary files the rows wait in (spool.h)
+ *   sqlbatch.c     rows inserted many to a statement (sqlbatch.h)
+ *
  * Invariants:
  *  - A database this module opened for writing has the current schema
  *    (PRAGMA user_version == STORE_SCHEMA_VERSION, application_id ==
@@ -18,7 +30,7 @@
  *  - A run is recognised by its key, a hash of the trace's content and the
  *    full configuration text it ran with: the same trace (wherever it now
  *    lives) under the same configuration is stored once.  A second store
- *    is skipped, or replaces the first with STORE_REPLACE.
+ *    is skipped, or replaces the first with store_opts.replace.
  *  - Databases of an older schema are migrated forward on open, in one
  *    transaction; a newer one is refused, never modified.
  *
@@ -106,10 +118,13 @@ struct store_rec;
 
 /*
  * Prepare to store the replay r of the trace at path (r's policies all
- * added): hash the file, look up which runs the database already has,
- * and install r->on_block (to follow processes) and, with opts->faults,
- * each run's fault hook.  Returns 0, -ENOMEM, or -errno with a message
- * (the trace file cannot be read, the database cannot be queried).
+ * added, at least one): hash the file, look up which runs the database
+ * already has, and with opts->faults install the fault hooks (r's first
+ * run's for the trace's faults, each run's whose decisions are wanted);
+ * without it nothing is installed.  Returns 0, -ENOMEM, -EINVAL (no
+ * policy, or path is not a regular file), or -errno with a message (the
+ * trace file cannot be read, a spool cannot be made, the database cannot
+ * be queried).
  */
 int store_rec_begin(struct store *s, struct replay *r, const char *path,
                     const struct store_opts *opts, struct store_rec **out,
@@ -126,10 +141,13 @@ struct store_result {
 };
 
 /*
- * After a successful replay_run(): write the trace (if new), its processes,
- * and every run not already stored, in one transaction.  src must be the
- * source the replay read (its string table names processes).  Returns 0,
- * or a negative errno with a message; on error nothing was written.
+ * After a successful replay_run(): write the trace (if new), its processes
+ * and markers, and every run not already stored, in one transaction.  src
+ * must be the source the replay read (its string table holds the names of
+ * processes and the text of markers).  Returns 0, or a negative errno with
+ * a message (-EIO: SQLite failed or a spool could not be written; -EINVAL:
+ * the trace is stored with other processes than this replay saw; -ENOMEM);
+ * on error nothing was written.
  */
 int store_rec_commit(struct store_rec *rec, const struct ev_source *src,
                      struct store_result *res, char *err, size_t errlen);

@@ -1,680 +1,38 @@
 /*
- * store_write.c - recording one replay into the results store (store.h).
+ * store_write.c - store_rec_commit(): a recorded replay into the database,
+ * in one BEGIN IMMEDIATE transaction (store.h).
  *
- * Three things happen while the replay runs, none of them in the database:
+ * In order: the trace (if new: its row, metadata, processes and markers,
+ * from the first engine's records; if known, its stored processes are
+ * matched to the engine's by order), its faults if it has none yet and
+ * they were spooled, then every run not already stored - its row with a
+ * column per metric, its forks (tied to processes through the engine's
+ * process table), its samples, its fault decisions.  Whether a run is
+ * stored is decided again here, under the write lock: a concurrent replay
+ * may have stored it since store_rec_begin().
  *
- *  - The event stream is followed (replay's on_block observer, called with
- *    each block before the engines see it) to build the process table the
- *    way trace tools do: a process is a thread group from its fork (or
- *    first sighting) to its last thread's exit, and gets a synthetic id,
- *    because pids recycle and a trace of a busy machine reuses them.  Forks
- *    are logged with the processes they link, so that each engine's fork
- *    records can be tied to processes afterwards.
- *  - With --faults, every write fault is appended to a spool file (32 bytes
- *    a fault), and the kernel's observed outcome, which arrives in a later
- *    EV_OBSERVED event, is patched into its record.  Each run's decision for
- *    each write fault comes from the engine's fault hook and is spooled too
- *    (8 bytes: the fault's event index and the outcome).  Spools are
- *    unlinked temporary files: a killed replay leaves nothing behind, and
- *    memory does not grow with the trace.
- *  - Nothing else: metrics, forks and samples are read from the engines at
- *    the end.
- *
- * Then store_rec_commit() writes everything in one BEGIN IMMEDIATE
- * transaction.  Whether a run is already stored is decided twice: before
- * the replay (to skip spooling for it) and again under the write lock (a
- * concurrent replay may have stored it meanwhile), the second decision
- * being the one that counts.
- *
- * The event index (seq) of a fault is what ties its row in `faults` to the
- * runs' rows in `fault_decisions`: the engine's own event counter gives it
- * inside the hook.
+ * Spools are read back in big sequential chunks and rows go in
+ * SQLBATCH_ROWS to a statement (sqlbatch.h); the write lock is held for
+ * the insert only, never during the replay.
  */
-#include "store.h"
+#include "store_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
-
-#include <xxhash.h>
 
 #include "../importers/evsrc.h"
-#include "../sim/replay.h"
-#include "../sim/sim.h"
+#include "sqlbatch.h"
 
 #ifndef COWSIM_VERSION
 #define COWSIM_VERSION "unknown"
 #endif
 
-#define NONE UINT32_MAX
-
-/* ------------------------------------------------------------------ */
-/* a small u32 -> u32 hash map (linear probing, backward-shift delete)  */
-
-struct u32map {
-	uint32_t *key;       /* key + 1; 0 = empty */
-	uint32_t *val;
-	uint32_t cap, n;     /* cap: power of two */
-};
-
-static uint32_t mix32(uint32_t x)
-{
-	x ^= x >> 16;
-	x *= 0x7feb352dU;
-	x ^= x >> 15;
-	x *= 0x846ca68bU;
-	x ^= x >> 16;
-	return x;
-}
-
-static uint32_t map_get(const struct u32map *m, uint32_t key)
-{
-	if (!m->cap)
-		return NONE;
-	for (uint32_t i = mix32(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-		if (!m->key[i])
-			return NONE;
-		if (m->key[i] == key + 1)
-			return m->val[i];
-	}
-}
-
-static int map_put(struct u32map *m, uint32_t key, uint32_t val)
-{
-	if ((m->n + 1) * 2 > m->cap) {
-		struct u32map g = { .cap = m->cap ? m->cap * 2 : 256 };
-		g.key = calloc(g.cap, sizeof(*g.key));
-		g.val = calloc(g.cap, sizeof(*g.val));
-		if (!g.key || !g.val) {
-			free(g.key);
-			free(g.val);
-			return -ENOMEM;
-		}
-		for (uint32_t i = 0; i < m->cap; i++)
-			if (m->key[i])
-				map_put(&g, m->key[i] - 1, m->val[i]);
-		free(m->key);
-		free(m->val);
-		*m = g;
-	}
-	uint32_t i = mix32(key) & (m->cap - 1);
-	while (m->key[i] && m->key[i] != key + 1)
-		i = (i + 1) & (m->cap - 1);
-	if (!m->key[i])
-		m->n++;
-	m->key[i] = key + 1;
-	m->val[i] = val;
-	return 0;
-}
-
-static void map_del(struct u32map *m, uint32_t key)
-{
-	if (!m->cap)
-		return;
-	uint32_t mask = m->cap - 1, i = mix32(key) & mask;
-	while (m->key[i] && m->key[i] != key + 1)
-		i = (i + 1) & mask;
-	if (!m->key[i])
-		return;
-	/* Shift later members of the probe run back over the hole. */
-	for (uint32_t j = (i + 1) & mask; m->key[j]; j = (j + 1) & mask) {
-		uint32_t home = mix32(m->key[j] - 1) & mask;
-		if (((j - home) & mask) >= ((j - i) & mask)) {
-			m->key[i] = m->key[j];
-			m->val[i] = m->val[j];
-			i = j;
-		}
-	}
-	m->key[i] = 0;
-	m->n--;
-}
-
-static void map_free(struct u32map *m)
-{
-	free(m->key);
-	free(m->val);
-}
-
-/* ------------------------------------------------------------------ */
-/* spools: append-only temporary files with an in-memory tail           */
-
-struct spool {
-	int fd;
-	unsigned char *buf;
-	size_t n, cap;
-	uint64_t flushed;    /* bytes already in the file */
-	int err;             /* first write error (errno) */
-};
-
-static int spool_open(struct spool *s, size_t cap)
-{
-	const char *dir = getenv("TMPDIR");
-	char path[PATH_MAX];
-
-	memset(s, 0, sizeof(*s));
-	s->fd = -1;
-	snprintf(path, sizeof(path), "%s/cowsim-spool-XXXXXX",
-	         dir && *dir ? dir : "/tmp");
-	s->fd = mkstemp(path);
-	if (s->fd < 0)
-		return -errno;
-	unlink(path);
-	s->buf = malloc(cap);
-	if (!s->buf) {
-		close(s->fd);
-		s->fd = -1;
-		return -ENOMEM;
-	}
-	s->cap = cap;
-	return 0;
-}
-
-static void spool_flush(struct spool *s)
-{
-	size_t off = 0;
-	while (off < s->n && !s->err) {
-		ssize_t w = write(s->fd, s->buf + off, s->n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			s->err = w < 0 ? errno : ENOSPC;
-		else
-			off += (size_t)w;
-	}
-	s->flushed += s->n;
-	s->n = 0;
-}
-
-static void spool_add(struct spool *s, const void *p, size_t len)
-{
-	if (s->n + len > s->cap)
-		spool_flush(s);
-	memcpy(s->buf + s->n, p, len);
-	s->n += len;
-}
-
-static uint64_t spool_size(const struct spool *s)
-{
-	return s->flushed + s->n;
-}
-
-/* Overwrite len bytes at offset off (in the file or the buffered tail). */
-static void spool_patch(struct spool *s, uint64_t off, const void *p,
-                        size_t len)
-{
-	if (off >= s->flushed) {
-		memcpy(s->buf + (off - s->flushed), p, len);
-	} else if (!s->err && pwrite(s->fd, p, len, (off_t)off) != (ssize_t)len) {
-		s->err = errno ? errno : EIO;
-	}
-}
-
-static int spool_read(struct spool *s, uint64_t off, void *p, size_t len)
-{
-	if (off >= s->flushed) {
-		memcpy(p, s->buf + (off - s->flushed), len);
-		return 0;
-	}
-	return pread(s->fd, p, len, (off_t)off) == (ssize_t)len ? 0 : -EIO;
-}
-
-static void spool_close(struct spool *s)
-{
-	if (s->fd >= 0)
-		close(s->fd);
-	free(s->buf);
-	memset(s, 0, sizeof(*s));
-	s->fd = -1;
-}
-
-/* A reader over a flushed spool, in big sequential chunks. */
-struct spool_rd {
-	struct spool *s;
-	unsigned char *buf;
-	size_t n, pos, cap;
-	uint64_t off;
-};
-
-static int rd_next(struct spool_rd *r, void *p, size_t len)
-{
-	if (r->pos + len > r->n) {
-		uint64_t total = spool_size(r->s);
-		size_t keep = r->n - r->pos;
-		memmove(r->buf, r->buf + r->pos, keep);
-		r->n = keep;
-		r->pos = 0;
-		size_t want = r->cap - keep;
-		if (r->off + want > total)
-			want = (size_t)(total - r->off);
-		if (want && spool_read(r->s, r->off, r->buf + keep, want))
-			return -EIO;
-		r->off += want;
-		r->n += want;
-		if (r->pos + len > r->n)
-			return 1;   /* end */
-	}
-	memcpy(p, r->buf + r->pos, len);
-	r->pos += len;
-	return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* the tracker                                                         */
-
-struct proc {
-	uint32_t pid, tgid;
-	uint32_t parent;         /* local index, NONE if unknown */
-	uint32_t exe;            /* string id of the last exec's path */
-	uint64_t start_ts, end_ts;
-	uint8_t has_start, has_end, dead;
-	char comm[16];           /* TASK_COMM_LEN */
-	uint32_t live, threads;
-};
-
-struct task {
-	uint32_t tid;
-	uint32_t proc;
-	uint64_t last_page;      /* page of the task's last fault */
-	uint64_t last_wfault;    /* spool index + 1 of it if a write, else 0 */
-};
-
-struct marker {
-	uint64_t seq, ts;
-	uint32_t proc;           /* NONE: a task never seen */
-	uint32_t text;           /* string id */
-};
-
-struct fork_log {
-	uint64_t ts;
-	uint32_t parent_tid, child_tid;
-	uint32_t parent, child;  /* local process indexes */
-};
-
-/* A spooled write fault.  The observed outcome and user bit ride in the
- * top byte of addr (user addresses are below 2^47). */
-struct fault_rec {
-	uint64_t seq;
-	uint64_t ts;
-	uint64_t addr;           /* | observed << 56 | user << 60 */
-	uint32_t proc;
-	uint32_t tid;
-};
-_Static_assert(sizeof(struct fault_rec) == 32, "spool record size");
-#define FR_OBS_SHIFT 56
-#define FR_USER_BIT (1ull << 60)
-#define FR_ADDR_MASK ((1ull << 56) - 1)
-
-struct rec_run {
-	struct store_rec *rec;
-	struct replay_run *run;
-	char key[33];
-	char *config;            /* cfg_format() text */
-	int stored_before;       /* run key found at begin */
-	int spool_on;
-	struct spool dec;        /* (seq << 8 | outcome) per write fault */
-};
-
-struct store_rec {
-	struct store *s;
-	struct replay *r;
-	struct store_opts o;
-	char hash[33];
-	uint64_t size;
-	char *path;              /* as given */
-	int trace_known;         /* trace row existed at begin */
-	int faults_known;        /* ... with its faults */
-
-	struct proc *procs;
-	size_t nprocs, capprocs;
-	struct task *tasks;
-	size_t ntasks, captasks;
-	uint32_t *free_tasks;
-	size_t nfree, capfree;
-	uint64_t tasks_seen;
-	struct u32map tid_map;   /* tid -> task */
-	struct u32map pid_map;   /* tgid -> live proc */
-	struct fork_log *forks;
-	size_t nforks, capforks;
-	struct marker *markers;
-	size_t nmarkers, capmarkers;
-
-	uint64_t events, write_faults, labels;
-	uint64_t first_ts, last_ts;
-	int spool_faults;
-	struct spool faults;
-
-	struct rec_run *runs;
-	size_t nruns;
-	int oom;
-};
-
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	if (need <= *cap)
-		return 0;
-	size_t c = *cap ? *cap * 2 : 64;
-	while (c < need)
-		c *= 2;
-	void *n = realloc(*p, c * size);
-	if (!n)
-		return -ENOMEM;
-	*p = n;
-	*cap = c;
-	return 0;
-}
-
-static uint32_t proc_new(struct store_rec *t, uint32_t pid, uint32_t parent,
-                         uint64_t ts, int has_start)
-{
-	if (grow((void **)&t->procs, &t->capprocs, t->nprocs + 1,
-	         sizeof(*t->procs)))
-		return NONE;
-	uint32_t p = (uint32_t)t->nprocs++;
-	struct proc *pr = &t->procs[p];
-	memset(pr, 0, sizeof(*pr));
-	pr->pid = pr->tgid = pid;
-	pr->parent = parent;
-	pr->start_ts = ts;
-	pr->has_start = (uint8_t)has_start;
-	if (parent != NONE) {
-		memcpy(pr->comm, t->procs[parent].comm, sizeof(pr->comm));
-		pr->exe = t->procs[parent].exe;
-	}
-	/* A live process with this tgid lost its exit: it is gone now. */
-	uint32_t old = map_get(&t->pid_map, pid);
-	if (old != NONE)
-		t->procs[old].dead = 1;
-	if (map_put(&t->pid_map, pid, p))
-		return NONE;
-	return p;
-}
-
-static void proc_end(struct store_rec *t, uint32_t p, uint64_t ts)
-{
-	struct proc *pr = &t->procs[p];
-	if (pr->dead)
-		return;
-	pr->dead = 1;
-	pr->has_end = 1;
-	pr->end_ts = ts;
-	if (map_get(&t->pid_map, pr->tgid) == p)
-		map_del(&t->pid_map, pr->tgid);
-}
-
-static uint32_t task_new(struct store_rec *t, uint32_t tid, uint32_t p)
-{
-	uint32_t k;
-	if (t->nfree) {
-		k = t->free_tasks[--t->nfree];
-	} else {
-		if (grow((void **)&t->tasks, &t->captasks, t->ntasks + 1,
-		         sizeof(*t->tasks)))
-			return NONE;
-		k = (uint32_t)t->ntasks++;
-	}
-	t->tasks[k] = (struct task){ .tid = tid, .proc = p };
-	if (map_put(&t->tid_map, tid, k))
-		return NONE;
-	t->procs[p].live++;
-	t->procs[p].threads++;
-	t->tasks_seen++;
-	return k;
-}
-
-/* A task is gone (exit, or its tid reappears); returns its process. */
-static uint32_t task_gone(struct store_rec *t, uint32_t k)
-{
-	uint32_t p = t->tasks[k].proc;
-	map_del(&t->tid_map, t->tasks[k].tid);
-	if (grow((void **)&t->free_tasks, &t->capfree, t->nfree + 1,
-	         sizeof(*t->free_tasks)) == 0)
-		t->free_tasks[t->nfree++] = k;
-	if (t->procs[p].live)
-		t->procs[p].live--;
-	return p;
-}
-
-/* The live task for tid, or NONE.  A task whose process ended (another
- * thread called exit_group) is dropped on sight. */
-static uint32_t task_find(struct store_rec *t, uint32_t tid)
-{
-	uint32_t k = map_get(&t->tid_map, tid);
-	if (k != NONE && t->procs[t->tasks[k].proc].dead) {
-		task_gone(t, k);
-		k = NONE;
-	}
-	return k;
-}
-
-/* The task for an event, invented (as the engine does) when the stream
- * never introduced it: it joins its thread group's live process, or starts
- * one whose beginning the trace does not show. */
-static uint32_t task_get(struct store_rec *t, uint32_t tid, uint32_t tgid)
-{
-	uint32_t k = task_find(t, tid);
-	if (k != NONE)
-		return k;
-	uint32_t p = map_get(&t->pid_map, tgid);
-	if (p != NONE && t->procs[p].dead) {
-		/* Its last task vanished (a lost exit): this is a new one. */
-		map_del(&t->pid_map, tgid);
-		p = NONE;
-	}
-	if (p == NONE) {
-		p = proc_new(t, tgid, NONE, 0, 0);
-		if (p == NONE)
-			return NONE;
-	}
-	return task_new(t, tid, p);
-}
-
-static void set_comm(char comm[16], const char *s)
-{
-	const char *slash = strrchr(s, '/');
-	if (slash)
-		s = slash + 1;
-	snprintf(comm, 16, "%s", s);
-}
-
-static void obs_patch(struct store_rec *t, uint64_t idx, unsigned obs)
-{
-	struct fault_rec fr;
-	uint64_t off = idx * sizeof(fr) + offsetof(struct fault_rec, addr);
-	uint64_t addr;
-	if (spool_read(&t->faults, off, &addr, sizeof(addr))) {
-		t->faults.err = EIO;
-		return;
-	}
-	addr = (addr & ~(0xfull << FR_OBS_SHIFT)) | ((uint64_t)obs << FR_OBS_SHIFT);
-	spool_patch(&t->faults, off, &addr, sizeof(addr));
-}
-
-static int track(struct store_rec *t, const struct ev_source *src,
-                 const struct cs_ev *ev, uint64_t seq)
-{
-	uint32_t k, p;
-
-	if (ev->type == EV_NONE)
-		return 0;
-	if (ev->type == EV_MARKER) {
-		/* The engine does not make tasks for markers; neither do we. */
-		k = task_find(t, ev->tid);
-		if (grow((void **)&t->markers, &t->capmarkers, t->nmarkers + 1,
-		         sizeof(*t->markers)))
-			return -ENOMEM;
-		t->markers[t->nmarkers++] = (struct marker){
-			.seq = seq, .ts = ev->ts, .text = ev->arg,
-			.proc = k == NONE ? NONE : t->tasks[k].proc,
-		};
-		return 0;
-	}
-	if (ev->type == EV_EXIT) {
-		/* An exit of a task never seen changes nothing. */
-		k = task_find(t, ev->tid);
-		if (k == NONE)
-			return 0;
-		p = task_gone(t, k);
-		if ((ev->flags & EV_EXIT_GROUP) || !t->procs[p].live)
-			proc_end(t, p, ev->ts);
-		return 0;
-	}
-	k = task_get(t, ev->tid, ev->tgid);
-	if (k == NONE)
-		return -ENOMEM;
-	p = t->tasks[k].proc;
-
-	switch (ev->type) {
-	case EV_FORK: {
-		uint32_t ctid = ev->arg;
-		if (!ctid || ctid == ev->tid)
-			break;
-		uint32_t stale = task_find(t, ctid);
-		if (stale != NONE) {
-			uint32_t sp = task_gone(t, stale);
-			if (!t->procs[sp].live)
-				t->procs[sp].dead = 1;   /* its exit was lost */
-		}
-		if (ev->flags & EV_CLONE_THREAD) {
-			if (task_new(t, ctid, p) == NONE)
-				return -ENOMEM;
-			break;
-		}
-		uint32_t c = proc_new(t, ctid, p, ev->ts, 1);
-		if (c == NONE || task_new(t, ctid, c) == NONE ||
-		    grow((void **)&t->forks, &t->capforks, t->nforks + 1,
-		         sizeof(*t->forks)))
-			return -ENOMEM;
-		t->forks[t->nforks++] = (struct fork_log){
-			.ts = ev->ts, .parent_tid = ev->tid, .child_tid = ctid,
-			.parent = p, .child = c,
-		};
-		break;
-	}
-	case EV_EXEC:
-		t->procs[p].exe = ev->arg;
-		set_comm(t->procs[p].comm, strtab_get(&src->strings, ev->arg));
-		break;
-	case EV_COMM:
-		/* A thread naming itself does not rename its process. */
-		if (ev->tid == t->procs[p].pid)
-			set_comm(t->procs[p].comm, strtab_get(&src->strings, ev->arg));
-		break;
-	case EV_FAULT: {
-		struct task *tk = &t->tasks[k];
-		tk->last_page = ev->addr >> EV_PAGE_SHIFT;
-		tk->last_wfault = 0;
-		if (!(ev->flags & EV_PF_WRITE))
-			break;
-		t->write_faults++;
-		if (!t->spool_faults)
-			break;
-		struct fault_rec fr = {
-			.seq = seq, .ts = ev->ts,
-			.addr = (ev->addr & FR_ADDR_MASK) |
-			        ((ev->flags & EV_PF_USER) ? FR_USER_BIT : 0),
-			.proc = p, .tid = ev->tid,
-		};
-		tk->last_wfault = spool_size(&t->faults) / sizeof(fr) + 1;
-		spool_add(&t->faults, &fr, sizeof(fr));
-		break;
-	}
-	case EV_OBSERVED: {
-		/* It labels the task's last fault if on the same page (the
-		 * engine's rule); only write faults have rows. */
-		struct task *tk = &t->tasks[k];
-		if (ev->flags < EV_OBS_COPY || ev->flags > EV_OBS_NEW ||
-		    tk->last_page != (ev->addr >> EV_PAGE_SHIFT))
-			break;
-		t->labels++;
-		if (tk->last_wfault)
-			obs_patch(t, tk->last_wfault - 1, ev->flags);
-		break;
-	}
-	default:
-		break;
-	}
-	return 0;
-}
-
-static int on_block(void *ctx, const struct ev_source *src,
-                    const struct cs_ev *ev, size_t n, char *err, size_t errlen)
-{
-	struct store_rec *t = ctx;
-
-	if (!t->events && n)
-		t->first_ts = ev[0].ts;
-	for (size_t i = 0; i < n; i++) {
-		if (track(t, src, &ev[i], t->events + i)) {
-			snprintf(err, errlen, "out of memory following processes");
-			return -ENOMEM;
-		}
-	}
-	if (n)
-		t->last_ts = ev[n - 1].ts;
-	t->events += n;
-	if (t->faults.err) {
-		snprintf(err, errlen, "writing the --faults spool in %s: %s",
-		         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
-		         strerror(t->faults.err));
-		return -EIO;
-	}
-	return 0;
-}
-
-static void fault_hook(void *ctx, const struct sim_fault_rec *r, int is_label)
-{
-	struct rec_run *rr = ctx;
-
-	if (is_label)
-		return;   /* labels are a trace fact: on_block has them */
-	uint64_t seq = sim_metrics(rr->run->e)->events - 1;
-	uint64_t v = seq << 8 | r->out;
-	spool_add(&rr->dec, &v, sizeof(v));
-}
-
-/* ------------------------------------------------------------------ */
-
-static void run_key(const char *trace_hash, const char *config, char out[33])
-{
-	XXH3_state_t *st = XXH3_createState();
-	XXH128_hash_t h;
-	if (st) {
-		XXH3_128bits_reset(st);
-		XXH3_128bits_update(st, trace_hash, strlen(trace_hash));
-		XXH3_128bits_update(st, "\n", 1);
-		XXH3_128bits_update(st, config, strlen(config));
-		h = XXH3_128bits_digest(st);
-		XXH3_freeState(st);
-	} else {
-		/* The one-shot form needs no state: concatenate instead. */
-		size_t a = strlen(trace_hash), b = strlen(config);
-		char *buf = malloc(a + 1 + b);
-		if (!buf) {
-			memset(out, '0', 32);
-			out[32] = 0;
-			return;
-		}
-		memcpy(buf, trace_hash, a);
-		buf[a] = '\n';
-		memcpy(buf + a + 1, config, b);
-		h = XXH3_128bits(buf, a + 1 + b);
-		free(buf);
-	}
-	XXH128_canonical_t c;
-	XXH128_canonicalFromHash(&c, h);
-	for (int i = 0; i < 16; i++)
-		snprintf(out + 2 * i, 3, "%02x", c.digest[i]);
-}
-
-static int sql_fail(struct store_rec *t, int rc, const char *what, char *err,
-                    size_t errlen)
+int store_sql_fail(const struct store_rec *t, int rc, const char *what,
+                   char *err, size_t errlen)
 {
 	if ((rc & 0xff) == SQLITE_BUSY)
 		snprintf(err, errlen, "%s: %s: the database stayed locked by "
@@ -688,272 +46,6 @@ static int sql_fail(struct store_rec *t, int rc, const char *what, char *err,
 		         sqlite3_errmsg(store_db(t->s)));
 	return -EIO;
 }
-
-int store_rec_begin(struct store *s, struct replay *r, const char *path,
-                    const struct store_opts *opts, struct store_rec **out,
-                    char *err, size_t errlen)
-{
-	struct store_rec *t = calloc(1, sizeof(*t));
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	*out = NULL;
-	if (!t)
-		goto oom;
-	t->s = s;
-	t->r = r;
-	t->o = *opts;
-	t->faults.fd = -1;
-	if (!(t->path = strdup(path)))
-		goto oom;
-	/* The hash reads the file once more: a pipe would be drained. */
-	struct stat sb;
-	if (!stat(path, &sb) && !S_ISREG(sb.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file, so its replay cannot "
-		         "be stored (save it to a file first, or use --no-db)", path);
-		rc = -EINVAL;
-		goto fail;
-	}
-	if ((rc = store_hash_file(path, t->hash, &t->size, err, errlen)))
-		goto fail;
-	t->runs = calloc(r->nruns ? r->nruns : 1, sizeof(*t->runs));
-	if (!t->runs)
-		goto oom;
-	t->nruns = r->nruns;
-	for (size_t i = 0; i < r->nruns; i++) {
-		struct rec_run *rr = &t->runs[i];
-		rr->rec = t;
-		rr->run = &r->runs[i];
-		rr->dec.fd = -1;
-		size_t n = cfg_format(&r->runs[i].cfg, NULL, 0);
-		if (!(rr->config = malloc(n + 1)))
-			goto oom;
-		cfg_format(&r->runs[i].cfg, rr->config, n + 1);
-		run_key(t->hash, rr->config, rr->key);
-	}
-
-	/* What is stored already (decided again at commit). */
-	sqlite3 *db = store_db(s);
-	rc = sqlite3_prepare_v2(db, "SELECT faults_stored FROM traces WHERE "
-	                        "hash = ?", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		goto sqlfail;
-	sqlite3_bind_text(st, 1, t->hash, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		t->trace_known = 1;
-		t->faults_known = sqlite3_column_int(st, 0);
-	} else if (rc != SQLITE_DONE) {
-		goto sqlfail;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	rc = sqlite3_prepare_v2(db, "SELECT 1 FROM runs WHERE run_key = ?", -1,
-	                        &st, NULL);
-	if (rc != SQLITE_OK)
-		goto sqlfail;
-	for (size_t i = 0; i < t->nruns; i++) {
-		sqlite3_bind_text(st, 1, t->runs[i].key, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			goto sqlfail;
-		t->runs[i].stored_before = rc == SQLITE_ROW;
-		sqlite3_reset(st);
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-
-	if (opts->faults) {
-		t->spool_faults = !t->faults_known;
-		if (t->spool_faults && (rc = spool_open(&t->faults, 1 << 20)))
-			goto spoolfail;
-		for (size_t i = 0; i < t->nruns; i++) {
-			struct rec_run *rr = &t->runs[i];
-			if (rr->stored_before && !opts->replace)
-				continue;
-			if ((rc = spool_open(&rr->dec, 1 << 18)))
-				goto spoolfail;
-			rr->spool_on = 1;
-			r->runs[i].fault_hook = fault_hook;
-			r->runs[i].fault_ctx = rr;
-		}
-	}
-	r->on_block = on_block;
-	r->on_block_ctx = t;
-	*out = t;
-	return 0;
-
-spoolfail:
-	snprintf(err, errlen, "cannot create a --faults spool file in %s: %s "
-	         "(set TMPDIR to a writable folder)",
-	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", strerror(-rc));
-	goto fail;
-sqlfail:
-	rc = sql_fail(t, rc, "looking up stored runs", err, errlen);
-	goto fail;
-oom:
-	snprintf(err, errlen, "out of memory");
-	rc = -ENOMEM;
-fail:
-	sqlite3_finalize(st);
-	store_rec_free(t);
-	return rc;
-}
-
-void store_rec_free(struct store_rec *t)
-{
-	if (!t)
-		return;
-	if (t->r && t->r->on_block_ctx == t) {
-		t->r->on_block = NULL;
-		t->r->on_block_ctx = NULL;
-	}
-	for (size_t i = 0; i < t->nruns; i++) {
-		free(t->runs[i].config);
-		spool_close(&t->runs[i].dec);
-		if (t->r && t->r->runs[i].fault_ctx == &t->runs[i]) {
-			t->r->runs[i].fault_hook = NULL;
-			t->r->runs[i].fault_ctx = NULL;
-		}
-	}
-	free(t->runs);
-	spool_close(&t->faults);
-	free(t->procs);
-	free(t->tasks);
-	free(t->free_tasks);
-	free(t->forks);
-	free(t->markers);
-	map_free(&t->tid_map);
-	map_free(&t->pid_map);
-	free(t->path);
-	free(t);
-}
-
-/* ------------------------------------------------------------------ */
-/* batched inserts                                                     */
-
-/*
- * Millions of fault rows make the per-statement overhead of one INSERT a
- * row the bottleneck (about 1.4 us a row, three times SQLite's own insert
- * cost).  A batch keeps BATCH_ROWS rows of values and inserts them with one
- * multi-row INSERT; the last partial batch uses a statement of its size.
- * Values are integers, NULL, or strings that outlive the batch.
- */
-#define BATCH_ROWS 128
-
-struct bval {
-	const char *s;       /* text, or NULL */
-	int64_t i;
-	int null;
-};
-
-struct batch {
-	sqlite3 *db;
-	const char *head;    /* "INSERT INTO t VALUES" */
-	int ncols, n;
-	sqlite3_stmt *full;
-	struct bval v[];
-};
-
-static struct batch *batch_new(sqlite3 *db, const char *head, int ncols)
-{
-	struct batch *b = calloc(1, sizeof(*b) + sizeof(struct bval) *
-	                         (size_t)ncols * BATCH_ROWS);
-	if (!b)
-		return NULL;
-	b->db = db;
-	b->head = head;
-	b->ncols = ncols;
-	return b;
-}
-
-static int batch_prepare(struct batch *b, int rows, sqlite3_stmt **st)
-{
-	size_t cap = strlen(b->head) + (size_t)rows * ((size_t)b->ncols * 2 + 4) + 8;
-	char *sql = malloc(cap);
-	if (!sql)
-		return SQLITE_NOMEM;
-	size_t len = (size_t)snprintf(sql, cap, "%s ", b->head);
-	for (int r = 0; r < rows; r++) {
-		sql[len++] = r ? ',' : ' ';
-		sql[len++] = '(';
-		for (int c = 0; c < b->ncols; c++) {
-			if (c)
-				sql[len++] = ',';
-			sql[len++] = '?';
-		}
-		sql[len++] = ')';
-	}
-	sql[len] = 0;
-	int rc = sqlite3_prepare_v2(b->db, sql, -1, st, NULL);
-	free(sql);
-	return rc;
-}
-
-/* Insert the rows held.  Returns an SQLite code (SQLITE_OK). */
-static int batch_flush(struct batch *b)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (!b->n)
-		return SQLITE_OK;
-	if (b->n == BATCH_ROWS) {
-		if (!b->full && (rc = batch_prepare(b, BATCH_ROWS, &b->full)))
-			return rc;
-		st = b->full;
-	} else if ((rc = batch_prepare(b, b->n, &st))) {
-		return rc;
-	}
-	for (int k = 0; k < b->n * b->ncols; k++) {
-		const struct bval *v = &b->v[k];
-		if (v->null)
-			sqlite3_bind_null(st, k + 1);
-		else if (v->s)
-			sqlite3_bind_text(st, k + 1, v->s, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_int64(st, k + 1, v->i);
-	}
-	rc = sqlite3_step(st);
-	rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
-	if (st == b->full)
-		sqlite3_reset(st);
-	else
-		sqlite3_finalize(st);
-	b->n = 0;
-	return rc;
-}
-
-/* The values of the next row, to fill; flushes a full batch first. */
-static struct bval *batch_row(struct batch *b, int *rc)
-{
-	*rc = SQLITE_OK;
-	if (b->n == BATCH_ROWS && (*rc = batch_flush(b)))
-		return NULL;
-	struct bval *row = &b->v[b->n++ * b->ncols];
-	memset(row, 0, sizeof(*row) * (size_t)b->ncols);
-	return row;
-}
-
-static void batch_free(struct batch *b)
-{
-	if (b) {
-		sqlite3_finalize(b->full);
-		free(b);
-	}
-}
-
-static inline void bv_int(struct bval *v, int64_t i) { v->i = i; }
-static inline void bv_text(struct bval *v, const char *s)
-{
-	if (s)
-		v->s = s;
-	else
-		v->null = 1;
-}
-
-/* ------------------------------------------------------------------ */
-/* commit                                                              */
 
 static double now_s(void)
 {
@@ -988,6 +80,13 @@ static void prog_tick(struct prog *p, int final)
 	        p->done, rate / 1e6, eta, final ? "\n" : "");
 }
 
+/* A spool could not be written while the replay ran. */
+static void spool_fail(int e, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "writing the --faults spool in %s: %s (set TMPDIR "
+	         "to a folder with room)", spool_dir(), strerror(e));
+}
+
 static const char *obs_name(unsigned o)
 {
 	switch (o) {
@@ -999,7 +98,18 @@ static const char *obs_name(unsigned o)
 	}
 }
 
-/* Insert the trace row, its metadata and its processes; fill upid[]. */
+/* A process's name as the kernel keeps it (task->comm): the last path
+ * component, at most TASK_COMM_LEN - 1 bytes. */
+static void comm_of(char comm[16], const char *s)
+{
+	const char *slash = strrchr(s, '/');
+	if (slash)
+		s = slash + 1;
+	snprintf(comm, 16, "%s", s);
+}
+
+/* Insert the trace row, its metadata, its processes and its markers; fill
+ * upid[]. */
 static int insert_trace(struct store_rec *t, const struct ev_source *src,
                         int64_t *trace_id, int64_t *upid, char *err,
                         size_t errlen)
@@ -1009,7 +119,17 @@ static int insert_trace(struct store_rec *t, const struct ev_source *src,
 	char *abs = realpath(t->path, NULL);
 	const char *name = strrchr(t->path, '/') ? strrchr(t->path, '/') + 1 : t->path;
 	const char *dropped = evsrc_meta_get(src, "dropped");
+	const struct sim_engine *e = store_trace_engine(t);
+	const struct replay *r = t->r;
+	size_t np, nm, threads = 0, forks = 0;
+	const struct sim_proc_rec *procs = sim_procs(e, &np);
+	const struct sim_marker_rec *markers = sim_markers(e, &nm);
 	int rc;
+
+	for (size_t i = 0; i < np; i++) {
+		threads += procs[i].threads;
+		forks += procs[i].fork != SIM_NONE;
+	}
 
 	rc = sqlite3_prepare_v2(db,
 		"INSERT INTO traces (hash, name, path, format, size_bytes, events, "
@@ -1023,15 +143,15 @@ static int insert_trace(struct store_rec *t, const struct ev_source *src,
 	sqlite3_bind_text(st, 3, abs ? abs : t->path, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, src->format ? src->format : "?", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, (int64_t)t->size);
-	sqlite3_bind_int64(st, 6, (int64_t)t->events);
-	sqlite3_bind_int64(st, 7, (int64_t)t->nprocs);
-	sqlite3_bind_int64(st, 8, (int64_t)t->tasks_seen);
-	sqlite3_bind_int64(st, 9, (int64_t)t->nforks);
-	sqlite3_bind_int64(st, 10, (int64_t)t->write_faults);
-	sqlite3_bind_int64(st, 11, (int64_t)t->labels);
-	if (t->events) {
-		sqlite3_bind_int64(st, 12, (int64_t)t->first_ts);
-		sqlite3_bind_int64(st, 13, (int64_t)(t->last_ts - t->first_ts));
+	sqlite3_bind_int64(st, 6, (int64_t)r->events);
+	sqlite3_bind_int64(st, 7, (int64_t)np);
+	sqlite3_bind_int64(st, 8, (int64_t)threads);
+	sqlite3_bind_int64(st, 9, (int64_t)forks);
+	sqlite3_bind_int64(st, 10, (int64_t)sim_metrics(e)->write_faults);
+	sqlite3_bind_int64(st, 11, (int64_t)sim_metrics(e)->labelled);
+	if (r->events) {
+		sqlite3_bind_int64(st, 12, (int64_t)r->first_ts);
+		sqlite3_bind_int64(st, 13, (int64_t)(r->last_ts - r->first_ts));
 	}
 	if (dropped && *dropped) {
 		char *end;
@@ -1067,13 +187,15 @@ static int insert_trace(struct store_rec *t, const struct ev_source *src,
 		-1, &st, NULL);
 	if (rc != SQLITE_OK)
 		goto fail;
-	for (size_t i = 0; i < t->nprocs; i++) {
-		const struct proc *p = &t->procs[i];
+	for (size_t i = 0; i < np; i++) {
+		const struct sim_proc_rec *p = &procs[i];
+		char comm[16];
+		comm_of(comm, strtab_get(&src->strings, p->comm));
 		sqlite3_bind_int64(st, 1, *trace_id);
 		sqlite3_bind_int64(st, 2, p->pid);
-		sqlite3_bind_int64(st, 3, p->tgid);
-		if (p->comm[0])
-			sqlite3_bind_text(st, 4, p->comm, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, p->pid);
+		if (comm[0])
+			sqlite3_bind_text(st, 4, comm, -1, SQLITE_TRANSIENT);
 		else
 			sqlite3_bind_null(st, 4);
 		if (p->exe)
@@ -1081,7 +203,7 @@ static int insert_trace(struct store_rec *t, const struct ev_source *src,
 			                  SQLITE_STATIC);
 		else
 			sqlite3_bind_null(st, 5);
-		if (p->parent != NONE)
+		if (p->parent != SIM_NONE)
 			sqlite3_bind_int64(st, 6, upid[p->parent]);
 		else
 			sqlite3_bind_null(st, 6);
@@ -1106,12 +228,12 @@ static int insert_trace(struct store_rec *t, const struct ev_source *src,
 	                        &st, NULL);
 	if (rc != SQLITE_OK)
 		goto fail;
-	for (size_t i = 0; i < t->nmarkers; i++) {
-		const struct marker *m = &t->markers[i];
+	for (size_t i = 0; i < nm; i++) {
+		const struct sim_marker_rec *m = &markers[i];
 		sqlite3_bind_int64(st, 1, *trace_id);
 		sqlite3_bind_int64(st, 2, (int64_t)m->seq);
 		sqlite3_bind_int64(st, 3, (int64_t)m->ts);
-		if (m->proc != NONE)
+		if (m->proc != SIM_NONE)
 			sqlite3_bind_int64(st, 4, upid[m->proc]);
 		else
 			sqlite3_bind_null(st, 4);
@@ -1127,7 +249,7 @@ static int insert_trace(struct store_rec *t, const struct ev_source *src,
 fail:
 	free(abs);
 	sqlite3_finalize(st);
-	return sql_fail(t, rc, "storing the trace", err, errlen);
+	return store_sql_fail(t, rc, "storing the trace", err, errlen);
 }
 
 /* The trace is stored already: map our processes onto its rows. */
@@ -1135,7 +257,8 @@ static int map_processes(struct store_rec *t, int64_t trace_id, int64_t *upid,
                          char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
-	size_t n = 0;
+	size_t n = 0, np;
+	sim_procs(store_trace_engine(t), &np);
 	int rc = sqlite3_prepare_v2(store_db(t->s), "SELECT upid FROM processes "
 	                            "WHERE trace_id = ? ORDER BY upid", -1, &st,
 	                            NULL);
@@ -1143,24 +266,24 @@ static int map_processes(struct store_rec *t, int64_t trace_id, int64_t *upid,
 		goto fail;
 	sqlite3_bind_int64(st, 1, trace_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n < t->nprocs)
+		if (n < np)
 			upid[n] = sqlite3_column_int64(st, 0);
 		n++;
 	}
 	if (rc != SQLITE_DONE)
 		goto fail;
 	sqlite3_finalize(st);
-	if (n != t->nprocs) {
+	if (n != np) {
 		snprintf(err, errlen, "%s: trace %s is stored with %zu processes, "
 		         "but this replay of it saw %zu (was it imported "
 		         "differently?); store this replay in another --db",
-		         t->s->path, t->path, n, t->nprocs);
+		         t->s->path, t->path, n, np);
 		return -EINVAL;
 	}
 	return 0;
 fail:
 	sqlite3_finalize(st);
-	return sql_fail(t, rc, "reading the stored processes", err, errlen);
+	return store_sql_fail(t, rc, "reading the stored processes", err, errlen);
 }
 
 static int insert_faults(struct store_rec *t, int64_t trace_id,
@@ -1169,18 +292,20 @@ static int insert_faults(struct store_rec *t, int64_t trace_id,
 {
 	sqlite3 *db = store_db(t->s);
 	sqlite3_stmt *st = NULL;
-	struct spool_rd rd = { .s = &t->faults, .cap = 1 << 20 };
-	struct batch *b = NULL;
+	struct spool_reader rd = { .s = &t->faults, .cap = 1 << 20 };
+	struct sqlbatch *b = NULL;
+	size_t np;
 	int rc;
+
+	sim_procs(store_trace_engine(t), &np);
 
 	spool_flush(&t->faults);
 	if (t->faults.err) {
-		snprintf(err, errlen, "the --faults spool: %s",
-		         strerror(t->faults.err));
+		spool_fail(t->faults.err, err, errlen);
 		return -EIO;
 	}
 	rd.buf = malloc(rd.cap);
-	b = batch_new(db, "INSERT INTO faults (trace_id, seq, ts, upid, tid, "
+	b = sqlbatch_new(db, "INSERT INTO faults (trace_id, seq, ts, upid, tid, "
 	              "addr, user, observed) VALUES", 8);
 	if (!rd.buf || !b) {
 		snprintf(err, errlen, "out of memory");
@@ -1188,18 +313,21 @@ static int insert_faults(struct store_rec *t, int64_t trace_id,
 		goto out;
 	}
 	struct fault_rec fr;
-	while ((rc = rd_next(&rd, &fr, sizeof(fr))) == 0) {
-		struct bval *v = batch_row(b, &rc);
+	while ((rc = spool_next(&rd, &fr, sizeof(fr))) == 0) {
+		struct sqlbatch_val *v = sqlbatch_row(b, &rc);
 		if (!v)
 			goto fail;
-		bv_int(&v[0], trace_id);
-		bv_int(&v[1], (int64_t)fr.seq);
-		bv_int(&v[2], (int64_t)fr.ts);
-		bv_int(&v[3], upid[fr.proc]);
-		bv_int(&v[4], fr.tid);
-		bv_int(&v[5], (int64_t)(fr.addr & ((1ull << 48) - 1)));
-		bv_int(&v[6], !!(fr.addr & FR_USER_BIT));
-		bv_text(&v[7], obs_name((unsigned)(fr.addr >> FR_OBS_SHIFT) & 0xf));
+		sqlbatch_int(&v[0], trace_id);
+		sqlbatch_int(&v[1], (int64_t)fr.seq);
+		sqlbatch_int(&v[2], (int64_t)fr.ts);
+		if (fr.proc < np)
+			sqlbatch_int(&v[3], upid[fr.proc]);
+		else
+			v[3].null = 1;
+		sqlbatch_int(&v[4], fr.tid);
+		sqlbatch_int(&v[5], (int64_t)(fr.addr & ((1ull << 48) - 1)));
+		sqlbatch_int(&v[6], !!(fr.addr & FR_USER_BIT));
+		sqlbatch_text(&v[7], obs_name((unsigned)(fr.addr >> FR_OBS_SHIFT) & 0xf));
 		pg->done++;
 		prog_tick(pg, 0);
 	}
@@ -1208,7 +336,7 @@ static int insert_faults(struct store_rec *t, int64_t trace_id,
 		         strerror(-rc));
 		goto out;
 	}
-	if ((rc = batch_flush(b)))
+	if ((rc = sqlbatch_flush(b)))
 		goto fail;
 	rc = sqlite3_prepare_v2(db, "UPDATE traces SET faults_stored = 1 "
 	                        "WHERE id = ?", -1, &st, NULL);
@@ -1220,9 +348,9 @@ static int insert_faults(struct store_rec *t, int64_t trace_id,
 	rc = 0;
 	goto out;
 fail:
-	rc = sql_fail(t, rc, "storing faults", err, errlen);
+	rc = store_sql_fail(t, rc, "storing faults", err, errlen);
 out:
-	batch_free(b);
+	sqlbatch_free(b);
 	sqlite3_finalize(st);
 	free(rd.buf);
 	return rc;
@@ -1251,22 +379,6 @@ static char *runs_insert_sql(void)
 	return sql;
 }
 
-/* Tie an engine's fork record to the processes the tracker saw it make.
- * Both lists are in stream order, so a forward walk finds it. */
-static const struct fork_log *fork_match(const struct store_rec *t,
-                                         size_t *pos,
-                                         const struct sim_fork_rec *f)
-{
-	for (size_t i = *pos; i < t->nforks && t->forks[i].ts <= f->ts; i++) {
-		if (t->forks[i].ts == f->ts && t->forks[i].child_tid == f->child_tid &&
-		    t->forks[i].parent_tid == f->parent_tid) {
-			*pos = i + 1;
-			return &t->forks[i];
-		}
-	}
-	return NULL;
-}
-
 static int insert_run(struct store_rec *t, struct rec_run *rr,
                       int64_t trace_id, const int64_t *upid, int with_faults,
                       struct prog *pg, char *err, size_t errlen)
@@ -1277,7 +389,8 @@ static int insert_run(struct store_rec *t, struct rec_run *rr,
 	const struct sim_engine *e = rr->run->e;
 	char *sql = runs_insert_sql();
 	unsigned char *buf = NULL;
-	struct batch *b = NULL;
+	uint32_t *child = NULL;
+	struct sqlbatch *b = NULL;
 	int rc;
 
 	if (!sql) {
@@ -1309,26 +422,39 @@ static int insert_run(struct store_rec *t, struct rec_run *rr,
 	sqlite3_finalize(st);
 	st = NULL;
 
-	size_t nf;
+	/* The process each fork made, from the engine's process table. */
+	size_t nf, np;
 	const struct sim_fork_rec *f = sim_forks(e, &nf);
+	const struct sim_proc_rec *procs = sim_procs(e, &np);
+	if (!(child = malloc((nf ? nf : 1) * sizeof(*child)))) {
+		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nf; i++)
+		child[i] = SIM_NONE;
+	for (size_t i = 0; i < np; i++)
+		if (procs[i].fork < nf)
+			child[procs[i].fork] = (uint32_t)i;
 	rc = sqlite3_prepare_v2(db,
 		"INSERT INTO forks (run_id, ts, parent_upid, child_upid, parent_tid, "
 		"child_tid, clone_flags, vmas, ptes, pt_pages, pages_copied, dur, "
 		"observed_dur) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		goto fail;
-	size_t pos = 0;
 	for (size_t i = 0; i < nf; i++) {
-		const struct fork_log *l = fork_match(t, &pos, &f[i]);
+		uint32_t c = child[i];
+		uint32_t pp = c != SIM_NONE ? procs[c].parent : SIM_NONE;
 		sqlite3_bind_int64(st, 1, run_id);
 		sqlite3_bind_int64(st, 2, (int64_t)f[i].ts);
-		if (l) {
-			sqlite3_bind_int64(st, 3, upid[l->parent]);
-			sqlite3_bind_int64(st, 4, upid[l->child]);
-		} else {
+		if (pp != SIM_NONE)
+			sqlite3_bind_int64(st, 3, upid[pp]);
+		else
 			sqlite3_bind_null(st, 3);
+		if (c != SIM_NONE)
+			sqlite3_bind_int64(st, 4, upid[c]);
+		else
 			sqlite3_bind_null(st, 4);
-		}
 		sqlite3_bind_int64(st, 5, f[i].parent_tid);
 		sqlite3_bind_int64(st, 6, f[i].child_tid);
 		sqlite3_bind_int64(st, 7, f[i].clone_flags);
@@ -1370,16 +496,15 @@ static int insert_run(struct store_rec *t, struct rec_run *rr,
 	st = NULL;
 
 	if (with_faults) {
-		struct spool_rd rd = { .s = &rr->dec, .cap = 1 << 20 };
+		struct spool_reader rd = { .s = &rr->dec, .cap = 1 << 20 };
 		spool_flush(&rr->dec);
 		if (rr->dec.err) {
-			snprintf(err, errlen, "the --faults spool: %s",
-			         strerror(rr->dec.err));
+			spool_fail(rr->dec.err, err, errlen);
 			rc = -EIO;
 			goto out;
 		}
 		buf = rd.buf = malloc(rd.cap);
-		b = batch_new(db, "INSERT INTO fault_decisions (run_id, seq, "
+		b = sqlbatch_new(db, "INSERT INTO fault_decisions (run_id, seq, "
 		              "outcome) VALUES", 3);
 		if (!buf || !b) {
 			snprintf(err, errlen, "out of memory");
@@ -1387,13 +512,13 @@ static int insert_run(struct store_rec *t, struct rec_run *rr,
 			goto out;
 		}
 		uint64_t v;
-		while ((rc = rd_next(&rd, &v, sizeof(v))) == 0) {
-			struct bval *bv = batch_row(b, &rc);
+		while ((rc = spool_next(&rd, &v, sizeof(v))) == 0) {
+			struct sqlbatch_val *bv = sqlbatch_row(b, &rc);
 			if (!bv)
 				goto fail;
-			bv_int(&bv[0], run_id);
-			bv_int(&bv[1], (int64_t)(v >> 8));
-			bv_text(&bv[2], sim_out_name((enum sim_out)(v & 0xff)));
+			sqlbatch_int(&bv[0], run_id);
+			sqlbatch_int(&bv[1], (int64_t)(v >> 8));
+			sqlbatch_text(&bv[2], sim_out_name((enum sim_out)(v & 0xff)));
 			pg->done++;
 			prog_tick(pg, 0);
 		}
@@ -1402,17 +527,18 @@ static int insert_run(struct store_rec *t, struct rec_run *rr,
 			         strerror(-rc));
 			goto out;
 		}
-		if ((rc = batch_flush(b)))
+		if ((rc = sqlbatch_flush(b)))
 			goto fail;
 	}
 	rc = 0;
 	goto out;
 fail:
-	rc = sql_fail(t, rc, "storing a run", err, errlen);
+	rc = store_sql_fail(t, rc, "storing a run", err, errlen);
 out:
-	batch_free(b);
+	sqlbatch_free(b);
 	sqlite3_finalize(st);
 	free(buf);
+	free(child);
 	return rc;
 }
 
@@ -1426,7 +552,9 @@ int store_rec_commit(struct store_rec *t, const struct ev_source *src,
 	struct prog pg = { .on = t->o.progress, .what = t->s->path };
 
 	memset(res, 0, sizeof(*res));
-	upid = calloc(t->nprocs ? t->nprocs : 1, sizeof(*upid));
+	size_t np;
+	sim_procs(store_trace_engine(t), &np);
+	upid = calloc(np ? np : 1, sizeof(*upid));
 	if (!upid) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -1441,7 +569,7 @@ int store_rec_commit(struct store_rec *t, const struct ev_source *src,
 
 	rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		rc = sql_fail(t, rc, "starting the transaction", err, errlen);
+		rc = store_sql_fail(t, rc, "starting the transaction", err, errlen);
 		free(upid);
 		return rc;
 	}
@@ -1531,7 +659,7 @@ int store_rec_commit(struct store_rec *t, const struct ev_source *src,
 	return 0;
 
 sqlfail:
-	rc = sql_fail(t, rc, "storing the replay", err, errlen);
+	rc = store_sql_fail(t, rc, "storing the replay", err, errlen);
 fail:
 	if (pg.on)
 		fputc('\n', stderr);

@@ -49,7 +49,7 @@ int sim_create(const struct sim_config *cfg, struct sim_engine **out)
 	e->swap_on = true;
 	pt_pool_init(&e->pt);
 	acct(e, sizeof(*e));
-	if (!e->pol || !cfg->lru_batch ||
+	if (!e->pol || !cfg->lru_batch || proc_create(e) ||
 	    grow(e, (void **)&e->fr, &e->capfr, 1024, sizeof(*e->fr)))
 		goto fail;
 	/* Frame 0 is the shared zero page: never counted, never freed. */
@@ -101,6 +101,7 @@ void sim_destroy(struct sim_engine *e)
 	free(e->forks);
 	free(e->fork_lat_scratch);
 	free(e->samples);
+	proc_destroy(e);
 	free(e);
 }
 

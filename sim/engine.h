@@ -141,11 +141,17 @@ struct sim_task {
 	uint32_t tid;
 	uint32_t tgid;
 	uint32_t mm;         /* index into e->mm */
-	uint32_t comm;       /* string id */
+	uint32_t proc;       /* its process record (proc.c), SIM_NONE only
+	                        for a task first seen at its exit */
 	uint64_t last_addr;  /* last fault, for EV_OBSERVED */
-	uint32_t last_ix;    /* index of that fault in the fault log */
+	/* With a fault hook only (the fault path does not pay for them
+	 * otherwise): the low 32 bits of the last fault's event index, and
+	 * whether the hook was told of it (a write fault).  A label follows
+	 * its fault within far fewer than 2^32 events, so the low bits name
+	 * it (ev_observed(), memory.c). */
+	uint32_t last_seq;
+	uint8_t last_hooked;
 	uint8_t last_out;    /* enum sim_out of that fault */
-	uint8_t live;
 };
 
 /* ---- GUP references ---- */
@@ -248,7 +254,7 @@ struct sim_engine {
 
 	sim_fault_hook fault_hook;
 	void *fault_ctx;
-	uint32_t fault_ix;
+	struct sim_proctab *procs;   /* proc.c */
 
 	uint64_t fault_ns[OUT_NR];   /* modeled cost of a fault by outcome */
 	/* Faults by (write, outcome) since the last fault_fold(): one
@@ -306,6 +312,59 @@ void sim_lru_drain_local(struct sim_engine *e);
 /* try_to_free_swap(): drop the page from the swap cache if no swap PTE
  * still names its slot.  Returns true if it did. */
 bool sim_try_free_swap(struct sim_engine *e, uint32_t f);
+
+/* ---- the process table (proc.c) ---- */
+
+/*
+ * Processes as the task lifecycle makes them: the engine runs every task's
+ * life (task_new, task_gone, group_gone, exec), so it is the one place that
+ * knows which thread group a task belonged to at each event, for the
+ * results (sim_procs(), sim_markers(), the fault hook's proc).  Memory grows
+ * with processes and markers, never with other events.  It is kept out of
+ * the engine's accounting: memory_peak_bytes measures the simulated machine,
+ * as it did before the table existed.
+ *
+ * The rules (those the results store followed on its own before):
+ *  - a task the stream never introduced joins the live process of its
+ *    thread group, or starts one whose beginning the trace does not show;
+ *    a task first seen at its exit leaves no process behind;
+ *  - a fork (not a thread) starts a process, with its parent's name and
+ *    executable; a live process with the child's pid lost its exit: it is
+ *    over, end unknown;
+ *  - a process ends at exit_group or at its last task's exit; a pid reused
+ *    by a fork whose old task was the process's last ends it unknown;
+ *  - exec names the process after its path; a comm event renames it only
+ *    when the thread-group leader renames itself.
+ * A process that is over keeps the tasks the engine still has for it.
+ */
+struct sim_proctab;
+
+int proc_create(struct sim_engine *e);
+void proc_destroy(struct sim_engine *e);
+/* Task t (1-based), which has none, joins its thread group's live
+ * process, or a new one.  Returns 0 or -ENOMEM. */
+int proc_attach(struct sim_engine *e, uint32_t t);
+/* A fork (not a thread) by task parent made the task ct, which has no
+ * process yet: a new one, made by fork record number fork.  Returns 0 or
+ * -ENOMEM. */
+int proc_fork(struct sim_engine *e, uint32_t parent, uint32_t ct,
+              uint32_t fork);
+/* A task joins process p / leaves it; whether p has tasks left. */
+void proc_task_add(struct sim_engine *e, uint32_t p);
+void proc_task_drop(struct sim_engine *e, uint32_t p);
+/* Process p ended at ts (exit), or is over with its end unknown. */
+void proc_end(struct sim_engine *e, uint32_t p, uint64_t ts);
+void proc_lost(struct sim_engine *e, uint32_t p);
+bool proc_alive(const struct sim_engine *e, uint32_t p);
+void proc_exec(struct sim_engine *e, uint32_t p, uint32_t path);
+void proc_comm(struct sim_engine *e, uint32_t t, uint32_t comm);
+/* sim_check()'s part: every task has a process, and each process's count
+ * of live tasks is right.  Returns 0, -EINVAL with why in buf, or
+ * -ENOMEM. */
+int proc_check(const struct sim_engine *e, char *buf, size_t len);
+/* The event being applied is a marker by a task of process p (SIM_NONE:
+ * a task the engine does not know).  Returns 0 or -ENOMEM. */
+int proc_marker(struct sim_engine *e, const struct cs_ev *ev, uint32_t p);
 
 /* ---- oracle (oracle.c) ---- */
 

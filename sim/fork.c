@@ -294,10 +294,15 @@ int ev_fork(struct sim_engine *e, uint32_t t, const struct cs_ev *ev)
 		return 0;
 	uint32_t stale = task_find(e, ctid);
 	if (stale) {
-		task_gone(e, stale);   /* its exit was lost; pid reused */
+		/* Its exit was lost; pid reused. */
+		uint32_t sp = e->task[stale - 1].proc;
+		task_gone(e, stale);
+		if (sp != SIM_NONE && !proc_alive(e, sp))
+			proc_lost(e, sp);
 		t = task_find(e, ev->tid);   /* task_gone() moves tasks */
 	}
 	uint32_t pmi = e->task[t - 1].mm;
+	uint32_t cproc = thread ? e->task[t - 1].proc : SIM_NONE;
 	if (thread)
 		e->m.threads++;
 	else
@@ -305,7 +310,7 @@ int ev_fork(struct sim_engine *e, uint32_t t, const struct cs_ev *ev)
 	if (vm) {
 		cmi = pmi;
 		e->mm[cmi].users++;
-		err = task_new(e, ctid, ctgid, cmi, &ct);
+		err = task_new(e, ctid, ctgid, cmi, cproc, &ct);
 		if (err)
 			return err;
 		if (thread)
@@ -314,10 +319,12 @@ int ev_fork(struct sim_engine *e, uint32_t t, const struct cs_ev *ev)
 		err = mm_alloc(e, ctgid, &cmi);
 		if (err)
 			return err;
-		err = task_new(e, ctid, ctgid, cmi, &ct);
+		err = task_new(e, ctid, ctgid, cmi, cproc, &ct);
 		if (err)
 			return err;
 	}
+	if (!thread && (err = proc_fork(e, t, ct, (uint32_t)e->nforks)))
+		return err;
 	if (e->nforks == e->capforks) {
 		size_t old = e->capforks;
 		if (grow_array((void **)&e->forks, &e->capforks, e->nforks + 1,
@@ -364,7 +371,7 @@ int ev_exec(struct sim_engine *e, uint32_t t, const struct cs_ev *ev)
 	if (err)
 		return err;
 	e->task[t - 1].mm = mi;
-	e->task[t - 1].comm = ev->arg;
+	proc_exec(e, e->task[t - 1].proc, ev->arg);
 	e->m.execs++;
 	mm_put(e, omi);
 	return 0;

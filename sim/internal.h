@@ -312,7 +312,7 @@ static inline uint32_t task_find(struct sim_engine *e, uint32_t tid)
 }
 
 int task_new(struct sim_engine *e, uint32_t tid, uint32_t tgid, uint32_t mi,
-             uint32_t *out);
+             uint32_t proc, uint32_t *out);
 void task_gone(struct sim_engine *e, uint32_t t);
 void group_gone(struct sim_engine *e, uint32_t tgid);
 int task_get(struct sim_engine *e, uint32_t tid, uint32_t tgid,

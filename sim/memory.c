@@ -346,6 +346,25 @@ HOT_INLINE int fault_page(struct sim_engine *e, struct sim_mm *mm, uint64_t pg,
 	return 0;
 }
 
+/* Tell the fault hook of a write fault, and remember which fault it was
+ * for its label (ev_observed()).  Event index: the event being applied. */
+static void fault_log(struct sim_engine *e, struct sim_task *tk,
+                      const struct sim_mm *mm, const struct cs_ev *ev,
+                      bool write)
+{
+	uint64_t seq = e->m.events - 1;
+
+	tk->last_seq = (uint32_t)seq;
+	tk->last_hooked = write;
+	if (!write)
+		return;
+	struct sim_fault_rec r = { .seq = seq, .ts = ev->ts, .addr = ev->addr,
+	                           .tid = tk->tid, .tgid = tk->tgid,
+	                           .proc = tk->proc, .mm = mm->id,
+	                           .flags = ev->flags, .out = tk->last_out };
+	e->fault_hook(e->fault_ctx, &r, 0);
+}
+
 HOT_INLINE int ev_fault(struct sim_engine *e, uint32_t t,
                         const struct cs_ev *ev)
 {
@@ -362,12 +381,8 @@ HOT_INLINE int ev_fault(struct sim_engine *e, uint32_t t,
 	tk = &e->task[t - 1];
 	tk->last_addr = ev->addr;
 	tk->last_out = (uint8_t)out;
-	if (write && e->fault_hook) {
-		struct sim_fault_rec r = { .ts = ev->ts, .addr = ev->addr,
-		                           .tid = tk->tid, .tgid = tk->tgid,
-		                           .mm = mm->id, .out = (uint8_t)out };
-		e->fault_hook(e->fault_ctx, &r, 0);
-	}
+	if (e->fault_hook)
+		fault_log(e, tk, mm, ev, write);
 	return 0;
 }
 
@@ -427,9 +442,14 @@ static void ev_observed(struct sim_engine *e, uint32_t t, const struct cs_ev *ev
 	e->m.labelled++;
 	if (outcome_agrees(ev->flags, (enum sim_out)tk->last_out))
 		e->m.agree++;
-	if (e->fault_hook) {
-		struct sim_fault_rec r = { .ts = ev->ts, .addr = ev->addr,
-		                           .tid = tk->tid, .tgid = tk->tgid,
+	if (e->fault_hook && tk->last_hooked) {
+		/* The fault is at most 2^32 events back: its low bits say
+		 * which. */
+		uint64_t now = e->m.events - 1;
+		uint64_t seq = now - (uint32_t)((uint32_t)now - tk->last_seq);
+		struct sim_fault_rec r = { .seq = seq, .ts = ev->ts,
+		                           .addr = ev->addr, .tid = tk->tid,
+		                           .tgid = tk->tgid, .proc = tk->proc,
 		                           .mm = e->mm[tk->mm].id,
 		                           .out = tk->last_out,
 		                           .observed = (uint8_t)ev->flags };
@@ -478,7 +498,13 @@ static int apply_slow(struct sim_engine *e, const struct cs_ev *ev)
 		}
 	}
 
-	if (ev->type == EV_MARKER || ev->type == EV_NONE)
+	if (ev->type == EV_MARKER) {
+		/* No task is made for a marker. */
+		t = task_find(e, ev->tid);
+		err = proc_marker(e, ev, t ? e->task[t - 1].proc : SIM_NONE);
+		goto out;
+	}
+	if (ev->type == EV_NONE)
 		goto out;
 	/* An exec, or the snapshot of a process that was running before the
 	 * trace began, may be the first the stream says of a task: that is an
@@ -488,6 +514,10 @@ static int apply_slow(struct sim_engine *e, const struct cs_ev *ev)
 	               (ev->type == EV_MMAP && (ev->flags & EV_MAP_SNAPSHOT)) ||
 	               ev->type == EV_PAGE_INIT, &t);
 	if (err)
+		return err;
+	/* A task first seen at its exit leaves no process behind. */
+	if (e->task[t - 1].proc == SIM_NONE && ev->type != EV_EXIT &&
+	    (err = proc_attach(e, t)))
 		return err;
 	struct sim_mm *mm = &e->mm[e->task[t - 1].mm];
 
@@ -505,14 +535,19 @@ static int apply_slow(struct sim_engine *e, const struct cs_ev *ev)
 		err = ev_exec(e, t, ev);
 		break;
 	case EV_COMM:
-		e->task[t - 1].comm = ev->arg;
+		proc_comm(e, t, ev->arg);
 		break;
-	case EV_EXIT:
+	case EV_EXIT: {
+		uint32_t p = e->task[t - 1].proc;
 		e->m.exits++;
 		task_gone(e, t);
 		if (ev->flags & EV_EXIT_GROUP)
 			group_gone(e, ev->tgid);
+		if (p != SIM_NONE &&
+		    ((ev->flags & EV_EXIT_GROUP) || !proc_alive(e, p)))
+			proc_end(e, p, ev->ts);
 		break;
+	}
 	case EV_MMAP:
 		err = ev_mmap(e, mm, ev);
 		break;

@@ -278,6 +278,7 @@ int sim_check(struct sim_engine *e, char *buf, size_t len)
 		if (sl->count != sc[s])
 			FAIL("swap slot %u: count %u but %u swap PTEs", s, sl->count, sc[s]);
 	}
+	err = proc_check(e, buf, len);
 out:
 	free(ref);
 	free(map);

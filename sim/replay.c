@@ -101,6 +101,9 @@ int replay_run(struct replay *r, struct ev_source *src, char *err,
 		}
 		if (n == 0)
 			break;
+		if (!r->events)
+			r->first_ts = buf[0].ts;
+		r->last_ts = buf[n - 1].ts;
 		if (r->on_block && (rc = r->on_block(r->on_block_ctx, src, buf,
 		                                     (size_t)n, err, errlen)))
 			goto out;

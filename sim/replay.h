@@ -42,13 +42,15 @@ struct replay {
 	const char *trace;       /* path, for output */
 	const char *format;
 	uint64_t events;
+	uint64_t first_ts, last_ts;   /* of the first and last event */
 	double wall_seconds;     /* whole pass, import included */
 	double source_seconds;   /* reading/importing the source */
 	int progress;            /* show a progress line on stderr */
 	int invariants;          /* sim_check() after every event (slow) */
-	/* Called with each block before the engines see it, e.g. for the
-	 * results store to follow processes.  Returns 0, or a negative errno
-	 * to stop the replay (its message in err). */
+	/* Called with each block before the engines see it (the engines
+	 * have applied the one before), e.g. for the benchmark to sample
+	 * them.  Returns 0, or a negative errno to stop the replay (its
+	 * message in err). */
 	int (*on_block)(void *ctx, const struct ev_source *src,
 	                const struct cs_ev *ev, size_t n, char *err, size_t errlen);
 	void *on_block_ctx;

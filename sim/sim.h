@@ -13,7 +13,8 @@
  *   sim_create(cfg, &e)       cfg must outlive the engine
  *   sim_apply(e, ev) ...      once per event, in stream order
  *   sim_finish(e)             end of stream: final gauges, percentiles
- *   sim_metrics(e), sim_forks(e), sim_samples(e)   read results
+ *   sim_metrics(e), sim_forks(e), sim_samples(e),
+ *   sim_procs(e), sim_markers(e)                    read results
  *   sim_destroy(e)
  *
  * Errors: sim_apply() returns 0, or -ENOMEM (the engine is then unusable;
@@ -169,16 +170,57 @@ struct sim_sample {
 	uint64_t pt_pages;
 };
 
-/* One write fault, for --faults logging (sim_set_fault_hook). */
+/*
+ * One process (thread group) of the trace, as the engine followed it (the
+ * rules are in engine.h).  Records are in the order the processes appeared
+ * and are never removed: a pid the trace reuses is a new record.  Every
+ * engine of a replay sees the same stream, so every engine has the same
+ * table; string ids are the source's (ev.h).
+ */
+#define SIM_NONE UINT32_MAX
+struct sim_proc_rec {
+	uint64_t start_ts;      /* its fork; valid if has_start */
+	uint64_t end_ts;        /* its exit; valid if has_end */
+	uint32_t pid;           /* its thread-group id */
+	uint32_t parent;        /* record of the process that forked it, or
+	                           SIM_NONE (it existed before the trace) */
+	uint32_t fork;          /* its fork record (sim_forks()), or SIM_NONE */
+	uint32_t comm;          /* string id: exec path or comm, 0 = unknown */
+	uint32_t exe;           /* string id: its last exec's path, 0 = none */
+	uint32_t threads;       /* tasks it had, itself included */
+	uint8_t has_start;      /* 0: began before the trace */
+	uint8_t has_end;        /* 0: alive at the end, or its exit was lost */
+};
+
+/* An EV_MARKER, with the process of the task that wrote it. */
+struct sim_marker_rec {
+	uint64_t seq;           /* its index in the event stream */
+	uint64_t ts;
+	uint32_t proc;          /* process record, or SIM_NONE (a task the
+	                           engine does not know) */
+	uint32_t text;          /* string id */
+};
+
+/*
+ * One write fault, for --faults logging (sim_set_fault_hook).  The hook is
+ * called twice for a fault the trace labels: at the fault (is_label 0),
+ * and when its EV_OBSERVED arrives (is_label 1): then seq names the fault
+ * of the earlier call and observed says what the kernel did; tid, tgid,
+ * proc and out are as they were, ts and addr the label's, flags 0.  Only
+ * the engine matches labels to faults (the task's last fault, on the same
+ * page), for the hook as for the labelled and agree metrics.
+ */
 struct sim_fault_rec {
+	uint64_t seq;           /* the fault's index in the event stream */
 	uint64_t ts;
 	uint64_t addr;
 	uint32_t tid;
 	uint32_t tgid;
+	uint32_t proc;          /* process record (sim_procs()) */
 	uint32_t mm;            /* engine-wide unique id of the address space */
+	uint32_t flags;         /* EV_PF_* of the fault */
 	uint8_t out;            /* enum sim_out */
-	uint8_t observed;       /* enum ev_obs, filled when the label arrives */
-	uint8_t gup;            /* 1: the fault was taken inside GUP */
+	uint8_t observed;       /* enum ev_obs, in the label call; else 0 */
 };
 typedef void (*sim_fault_hook)(void *ctx, const struct sim_fault_rec *r,
                                int is_label);
@@ -199,6 +241,9 @@ void sim_finish(struct sim_engine *e);
 const struct sim_metrics *sim_metrics(const struct sim_engine *e);
 const struct sim_fork_rec *sim_forks(const struct sim_engine *e, size_t *n);
 const struct sim_sample *sim_samples(const struct sim_engine *e, size_t *n);
+const struct sim_proc_rec *sim_procs(const struct sim_engine *e, size_t *n);
+const struct sim_marker_rec *sim_markers(const struct sim_engine *e,
+                                         size_t *n);
 
 /* Bytes the engine holds now and at most (its own memory, not the trace's). */
 uint64_t sim_memory_bytes(const struct sim_engine *e);
@@ -211,7 +256,8 @@ uint64_t sim_resident_pages(const struct sim_engine *e);
 void sim_set_swap(struct sim_engine *e, bool on);
 
 /* Called for every write fault (is_label 0) and when its label arrives
- * (is_label 1, same record with `observed` set). */
+ * (is_label 1, see struct sim_fault_rec).  Without a hook the fault path
+ * does no work for it. */
 void sim_set_fault_hook(struct sim_engine *e, sim_fault_hook fn, void *ctx);
 
 /*

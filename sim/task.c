@@ -42,7 +42,7 @@ static void tix_remove(struct sim_engine *e, uint32_t t)
 
 /* Tasks live in a dense array; task_gone() keeps it dense. */
 int task_new(struct sim_engine *e, uint32_t tid, uint32_t tgid,
-             uint32_t mi, uint32_t *out)
+             uint32_t mi, uint32_t proc, uint32_t *out)
 {
 	uint32_t t;
 
@@ -52,10 +52,12 @@ int task_new(struct sim_engine *e, uint32_t tid, uint32_t tgid,
 		return -ENOMEM;
 	t = ++e->ntask;
 	e->task[t - 1] = (struct sim_task){ .tid = tid, .tgid = tgid, .mm = mi,
-	                                    .live = 1 };
+	                                    .proc = proc };
 	int err = tix_insert(e, t);
 	if (err)
 		return err;
+	if (proc != SIM_NONE)
+		proc_task_add(e, proc);
 	*out = t;
 	return 0;
 }
@@ -65,6 +67,7 @@ int task_new(struct sim_engine *e, uint32_t tid, uint32_t tgid,
 void task_gone(struct sim_engine *e, uint32_t t)
 {
 	uint32_t mi = e->task[t - 1].mm;
+	uint32_t p = e->task[t - 1].proc;
 
 	tix_remove(e, t);
 	uint32_t last = e->ntask;
@@ -78,6 +81,8 @@ void task_gone(struct sim_engine *e, uint32_t t)
 	}
 	if (mi)
 		mm_put(e, mi);
+	if (p != SIM_NONE)
+		proc_task_drop(e, p);
 }
 
 /* The whole thread group is dead: threads whose own exit the trace lost
@@ -116,7 +121,7 @@ int task_get(struct sim_engine *e, uint32_t tid, uint32_t tgid,
 		if (err)
 			return err;
 	}
-	err = task_new(e, tid, tgid ? tgid : tid, mi, &t);
+	err = task_new(e, tid, tgid ? tgid : tid, mi, SIM_NONE, &t);
 	if (err)
 		return err;
 	*out = t;

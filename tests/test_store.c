@@ -180,13 +180,14 @@ static struct cs_ev ev(uint64_t ts, unsigned type, uint32_t tid,
 }
 
 /* A trace where pid 200 is used by two processes in turn, one of them with
- * a thread; with a fork latency and a kernel label. */
+ * a thread; with a fork latency, a kernel label, markers (one by a task
+ * never seen) and the exit of a task never seen. */
 static void write_pid_reuse(const char *path)
 {
 	struct strtab strs;
 	struct evf_writer *w;
 	char err[512];
-	struct cs_ev e[16];
+	struct cs_ev e[24];
 	size_t n = 0;
 	const uint64_t base = 0x10000000;
 
@@ -194,6 +195,7 @@ static void write_pid_reuse(const char *path)
 	uint32_t s_srv = strtab_intern(&strs, "/usr/bin/srv", 12);
 	uint32_t s_thr = strtab_intern(&strs, "worker-thr", 10);
 	uint32_t s_child = strtab_intern(&strs, "child2", 6);
+	uint32_t s_mark = strtab_intern(&strs, "cowsim: phase a", 15);
 
 	e[n] = ev(1000, EV_EXEC, 100, 100); e[n++].arg = s_srv;
 	e[n] = ev(1100, EV_MMAP, 100, 100);
@@ -201,6 +203,7 @@ static void write_pid_reuse(const char *path)
 	e[n++].flags = EV_PROT_READ | EV_PROT_WRITE | EV_MAP_ANON;
 	e[n] = ev(1200, EV_FAULT, 100, 100); e[n].addr = base;
 	e[n++].flags = EV_PF_WRITE | EV_PF_USER;
+	e[n] = ev(1250, EV_MARKER, 100, 100); e[n++].arg = s_mark;
 	e[n] = ev(1300, EV_FORK, 100, 100); e[n++].arg = 200;
 	e[n] = ev(1400, EV_FAULT, 200, 200); e[n].addr = base;
 	e[n++].flags = EV_PF_WRITE | EV_PF_USER | EV_PF_PROT;
@@ -218,7 +221,9 @@ static void write_pid_reuse(const char *path)
 	e[n] = ev(2200, EV_COMM, 200, 200); e[n++].arg = s_child;
 	e[n] = ev(2300, EV_OBSERVED, 201, 200); e[n].addr = base + 2 * 4096;
 	e[n++].flags = EV_OBS_NEW;
+	e[n] = ev(2350, EV_MARKER, 999, 999); e[n++].arg = s_mark;
 	e[n++] = ev(2400, EV_EXIT, 201, 200);
+	e[n] = ev(2450, EV_EXIT, 300, 300); e[n++].flags = EV_EXIT_GROUP;
 	e[n++] = ev(2500, EV_EXIT, 200, 200);
 	CHECK(evf_create(path, &w, err, sizeof(err)) == 0);
 	CHECK(evf_write(w, e, n) == 0);
@@ -347,6 +352,12 @@ static void test_pid_reuse(void)
 	/* A thread naming itself leaves its process's name alone. */
 	CHECK(!strcmp(q_text(db, "SELECT comm FROM processes WHERE upid = %lld",
 	                     (long long)b), "child2"));
+	/* A marker names its writer's process, or none; an exit of a task
+	 * never seen made no process (3 above). */
+	CHECK_EQ(q_int(db, "SELECT count(*) FROM markers"), 2);
+	CHECK_EQ(q_int(db, "SELECT upid FROM markers WHERE ts = 1250"), srv);
+	CHECK_EQ(q_int(db, "SELECT count(*) FROM markers WHERE ts = 2350 AND "
+	               "upid IS NULL"), 1);
 	/* Faults belong to the process that ran at the time. */
 	CHECK_EQ(q_int(db, "SELECT upid FROM faults WHERE ts = 1400"), a);
 	CHECK_EQ(q_int(db, "SELECT upid FROM faults WHERE ts = 1700"), b);
