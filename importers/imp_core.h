@@ -28,6 +28,11 @@
  *  - O_DIRECT reads and writes become GUP pins for the syscall's duration;
  *    vmsplice and io_uring buffer registration are counted as unresolved.
  *
+ * The code is split by job (imp_core.c the record stage and driver,
+ * imp_sys.c syscalls, imp_marker.c markers, imp_snap.c maps snapshots and
+ * pagemap runs, imp_as.c the output stage and shadow) around imp_int.h,
+ * their shared internals, which nothing outside the core includes.
+ *
  * Lifecycle: imp_core_init(), set sel/labels/where fields, imp_core_feed()
  * per record in file order, imp_core_finish() at the end of input, with
  * imp_core_pop() draining the output queue whenever convenient (the queue
