@@ -25,6 +25,10 @@
 #define STACK_GROW_PAGES 32768u    /* 128 MiB: the default stack rlimit is
                                       8 MiB; generous for raised limits */
 #define MIN_USER_ADDR 0x10000ull   /* mmap_min_addr */
+/* The EV_MMAP flags an area keeps (lib/vma.h mirrors them bit for bit). */
+#define MMAP_VMA_FLAGS (EV_PROT_MASK | EV_MAP_SHARED | EV_MAP_ANON |         \
+                        EV_MAP_STACK | EV_MAP_SPECIAL | EV_MAP_INFERRED |    \
+                        EV_MAP_SNAPSHOT | EV_MAP_HEAP | EV_MAP_NORESERVE)
 
 /* ------------------------------------------------------------------ */
 /* the queue                                                          */
@@ -167,7 +171,7 @@ static int shadow_apply(struct imp_core *c, struct imp_as *as,
 
 	switch (ev->type) {
 	case EV_MMAP: {
-		uint32_t fl = ev->flags & 0x0fffu;
+		uint32_t fl = ev->flags & MMAP_VMA_FLAGS;
 		err = vma_map(&as->vmas, pg, pg + ev->len, fl, ev->arg, ev->aux);
 		if (fl & EV_MAP_HEAP)
 			as->brk = pg + ev->len;

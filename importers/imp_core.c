@@ -30,10 +30,12 @@
 
 #define HOLD_MAX 4096u             /* records held for one exec at most */
 #define WARN_PER_KIND 3
+#define TID_HASH_MUL 0x9E3779B1u   /* 2^32 / golden ratio: Fibonacci hashing */
 
 #define LINUX_CLONE_VM     0x00000100ull
 #define LINUX_CLONE_VFORK  0x00004000ull
 #define LINUX_CLONE_THREAD 0x00010000ull
+#define LINUX_MIGRATE_MOVABLE 1    /* enum migratetype */
 
 /* ------------------------------------------------------------------ */
 /* stats and warnings                                                 */
@@ -132,7 +134,7 @@ int imp_core_store_stats(struct imp_core *c)
 
 static inline uint32_t thash(uint32_t tid, uint32_t cap)
 {
-	return (tid * 0x9E3779B1u) & (cap - 1);
+	return (tid * TID_HASH_MUL) & (cap - 1);
 }
 
 struct imp_task *imp_task_find(struct imp_core *c, uint32_t tid)
@@ -361,7 +363,7 @@ static void win_alloc(struct imp_core *c, const struct imp_rec *r)
 	 * again). */
 	if (r->a[1] != 0 || !(gfp & IMP_GFP_USERMOV) || (gfp & IMP_GFP_WRITE))
 		return;
-	if (r->a[3] != UINT64_MAX && r->a[3] != 1)
+	if (r->a[3] != UINT64_MAX && r->a[3] != LINUX_MIGRATE_MOVABLE)
 		return;
 	if (r->irq >= 0 && (r->irq & (IMP_IRQ_HARD | IMP_IRQ_SOFT)))
 		return;
@@ -588,7 +590,8 @@ static void on_task_exit(struct imp_core *c, const struct imp_rec *r)
 	struct cs_ev ev;
 	mk_ev(&ev, t, r->ts, r->cpu, EV_EXIT);
 	/* group_dead; older kernels lack the field: a leader's exit then. */
-	if (r->a[1] == 1 || (r->a[1] == 2 && t->tid == t->tgid))
+	if (r->a[1] == 1 ||
+	    (r->a[1] == IMP_GROUP_DEAD_UNKNOWN && t->tid == t->tgid))
 		ev.flags = EV_EXIT_GROUP;
 	if (!t->known)
 		return;   /* the engine never met it: nothing to end */

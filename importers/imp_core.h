@@ -118,8 +118,15 @@ enum imp_kind {
 #define IMP_GFP_UNKNOWN 0x8u   /* could not be decoded */
 
 /* common_flags bits (include/linux/trace_events.h); -1 = not in the record */
-#define IMP_IRQ_HARD 0x08
-#define IMP_IRQ_SOFT 0x10
+#define IMP_IRQ_OFF  0x01      /* TRACE_FLAG_IRQS_OFF */
+#define IMP_IRQ_HARD 0x08      /* TRACE_FLAG_HARDIRQ */
+#define IMP_IRQ_SOFT 0x10      /* TRACE_FLAG_SOFTIRQ */
+
+/* IK_EXIT a1 when the record has no group_dead field (older kernels). */
+#define IMP_GROUP_DEAD_UNKNOWN 2
+
+/* Syscall numbers above this are none (x86-64 has some 460): nr -1. */
+#define IMP_NR_MAX 1023
 
 /* x86-64 syscall numbers (the ABI, stable across kernels). */
 enum {

@@ -30,6 +30,14 @@
 #define LINUX_MAP_ANON     0x20ull
 #define LINUX_MAP_NORESERVE 0x4000ull
 #define LINUX_O_DIRECT     0x4000ull  /* x86-64: 040000 */
+#define LINUX_PROT_READ    0x1ull
+#define LINUX_PROT_WRITE   0x2ull
+#define LINUX_PROT_EXEC    0x4ull
+#define LINUX_MAX_ERRNO    4095       /* include/linux/err.h */
+/* io_uring_register() opcodes that register buffers */
+#define LINUX_IORING_REGISTER_BUFFERS        0
+#define LINUX_IORING_REGISTER_BUFFERS2       15
+#define LINUX_IORING_REGISTER_BUFFERS_UPDATE 16
 
 /* ------------------------------------------------------------------ */
 /* syscall names                                                      */
@@ -99,8 +107,9 @@ static void fd_record(struct imp_core *c, struct imp_task *t, int32_t fd,
 
 static uint32_t prot_of(uint64_t prot)
 {
-	return (prot & 1 ? EV_PROT_READ : 0) | (prot & 2 ? EV_PROT_WRITE : 0) |
-	       (prot & 4 ? EV_PROT_EXEC : 0);
+	return (prot & LINUX_PROT_READ ? EV_PROT_READ : 0) |
+	       (prot & LINUX_PROT_WRITE ? EV_PROT_WRITE : 0) |
+	       (prot & LINUX_PROT_EXEC ? EV_PROT_EXEC : 0);
 }
 
 void imp_sys_enter(struct imp_core *c, struct imp_task *t,
@@ -193,7 +202,7 @@ void imp_sys_exit(struct imp_core *c, struct imp_task *t,
 	t->last_exit_nr = nr;
 	long long ret = (long long)r->a[0];
 	const uint64_t *a = t->sc_a;
-	bool fail = ret < 0 && ret > -4096;
+	bool fail = ret < 0 && ret >= -LINUX_MAX_ERRNO;
 	struct cs_ev ev;
 
 	if (t->sc_gup) {
@@ -307,7 +316,9 @@ void imp_sys_exit(struct imp_core *c, struct imp_task *t,
 	case NR_io_uring_register:
 		/* IORING_REGISTER_BUFFERS, _BUFFERS2, _BUFFERS_UPDATE: the
 		 * iovecs are in user memory the trace does not show. */
-		if (t->sel && (a[1] == 0 || a[1] == 15 || a[1] == 16))
+		if (t->sel && (a[1] == LINUX_IORING_REGISTER_BUFFERS ||
+		               a[1] == LINUX_IORING_REGISTER_BUFFERS2 ||
+		               a[1] == LINUX_IORING_REGISTER_BUFFERS_UPDATE))
 			c->st.unresolved_io_uring++;
 		return;
 	default:
