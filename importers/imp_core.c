@@ -279,7 +279,7 @@ uint32_t imp_intern(struct imp_core *c, const char *s, size_t len)
 
 void imp_release_hold(struct imp_core *c, struct imp_task *t)
 {
-	t->hold = 0;
+	t->hold = HOLD_NONE;
 	if (t->sel) {
 		for (uint32_t i = 0; i < t->nheld; i++) {
 			if (t->held[i].ts < c->last_ts)
@@ -391,11 +391,11 @@ static void win_cancel_all(struct imp_core *c)
 
 static void exec_begin(struct imp_core *c, struct imp_task *t)
 {
-	if (t->hold == 1)
+	if (t->hold == HOLD_EXEC)
 		return;
-	if (t->hold == 2)
+	if (t->hold == HOLD_SNAP)
 		imp_release_hold(c, t);   /* a second exec before the first settled */
-	t->hold = 1;
+	t->hold = HOLD_EXEC;
 }
 
 static bool comm_matches(const struct imp_core *c, const char *s, size_t n)
@@ -435,7 +435,7 @@ static void on_exec(struct imp_core *c, struct imp_task *t,
 		}
 	}
 	if (!t->sel) {
-		t->hold = 0;
+		t->hold = HOLD_NONE;
 		t->nheld = 0;
 		return;
 	}
@@ -454,7 +454,7 @@ static void on_exec(struct imp_core *c, struct imp_task *t,
 	/* Keep holding until the maps snapshot of the new image (written by
 	 * the launcher while the task is stopped) or the task's first
 	 * record of its own. */
-	t->hold = 2;
+	t->hold = HOLD_SNAP;
 }
 
 static void on_newtask(struct imp_core *c, struct imp_task *parent,
@@ -509,7 +509,7 @@ static void on_fork(struct imp_core *c, const struct imp_rec *r)
 	struct imp_task *p = imp_task_get(c, ppid ? ppid : (uint32_t)r->tid, 0);
 	if (!p)
 		return;
-	if (p->hold == 2)
+	if (p->hold == HOLD_SNAP)
 		imp_release_hold(c, p);
 	struct imp_task *ch = imp_task_find(c, cpid);
 	uint64_t fl;
@@ -741,7 +741,7 @@ int imp_core_feed(struct imp_core *c, const struct imp_rec *r)
 		c->st.filtered++;
 		return c->oom ? -ENOMEM : 0;
 	}
-	if (t->hold == 2) {
+	if (t->hold == HOLD_SNAP) {
 		switch (r->kind) {
 		case IK_SYS_EXIT: case IK_MMAP2: case IK_RENAME: case IK_PCOMM:
 			break;

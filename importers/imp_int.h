@@ -40,8 +40,8 @@
  * Invariants:
  *  - t->as->vmas is what the engine believes of t's mm: only the output
  *    stage changes it, from the event it queues in the same call;
- *  - a held event has passed no shadow yet; t->hold is 0 (none), 1 (exec in
- *    progress) or 2 (exec done, waiting for the new image's snapshot);
+ *  - a held event has passed no shadow yet; held events exist only while
+ *    t->hold is not HOLD_NONE;
  *  - a task has at most one outcome window open (t->win); its label goes
  *    out behind its fault and before that task's next fault.
  *
@@ -83,13 +83,21 @@ struct imp_as {
 
 enum { T_LIVE = 0, T_EXITED = 1 };
 
+/* t->hold: why a task's events are held, if they are (imp_core.c). */
+enum {
+	HOLD_NONE = 0,
+	HOLD_EXEC,     /* an exec in progress: the records are the new image's */
+	HOLD_SNAP,     /* exec done: waiting for the new image's maps snapshot
+	                  or the task's own next record */
+};
+
 struct imp_task {
 	uint32_t tid, tgid;
 	struct imp_as *as;     /* output stage: NULL until the engine knows it */
 	uint32_t comm;
 	uint8_t sel;           /* in the selected tree */
 	uint8_t state;
-	uint8_t hold;          /* 0, 1 exec in progress, 2 exec done, waiting */
+	uint8_t hold;          /* HOLD_* */
 	uint8_t pending_root;  /* the --pid target, selected at its exec */
 	uint8_t in_execve;
 	uint8_t have_clone;

@@ -220,7 +220,7 @@ static void snap_apply(struct imp_core *c, struct imp_snap *s,
 	c->st.snapshot_lines += s->n;
 	snap_drop(c, s);
 	/* The exec's held records belong after the snapshot. */
-	if (t->hold == 2)
+	if (t->hold == HOLD_SNAP)
 		imp_release_hold(c, t);
 }
 
