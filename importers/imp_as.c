@@ -121,7 +121,8 @@ struct imp_as *imp_task_as(struct imp_core *c, struct imp_task *t)
 {
 	if (t->as)
 		return t->as;
-	struct imp_task *lead = t->tgid != t->tid ? imp_task_find(c, t->tgid) : NULL;
+	struct imp_task *lead = t->tgid != t->tid ? imp_task_find(c, t->tgid)
+	                                          : NULL;
 	if (lead && lead->as) {
 		t->as = lead->as;
 		t->as->refs++;

@@ -393,8 +393,8 @@ static void exec_begin(struct imp_core *c, struct imp_task *t)
 {
 	if (t->hold == HOLD_EXEC)
 		return;
-	if (t->hold == HOLD_SNAP)
-		imp_release_hold(c, t);   /* a second exec before the first settled */
+	if (t->hold == HOLD_SNAP)   /* a second exec before the first settled */
+		imp_release_hold(c, t);
 	t->hold = HOLD_EXEC;
 }
 
@@ -673,7 +673,8 @@ int imp_core_feed(struct imp_core *c, const struct imp_rec *r)
 			if (!ch || ch->state == T_EXITED) {
 				if (ch)
 					task_delete(c, ch);
-				struct imp_task *p = imp_task_find(c, (uint32_t)r->a[3]);
+				struct imp_task *p = imp_task_find(c,
+				                                   (uint32_t)r->a[3]);
 				ch = task_new(c, ctid, cpid);
 				if (ch && p) {
 					ch->sel = p->sel;
