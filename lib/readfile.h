@@ -2,6 +2,8 @@
  * readfile.h - read a whole small text file (a scenario, a configuration)
  * into memory, refusing what is too large or is not text.
  *
+ * Low-level: includes nothing above lib/.
+ *
  * Errors: returns 0 and a NUL-terminated heap buffer in *out (free() it),
  * or a negative errno with "path: reason" in err.  A NUL byte in the file
  * is -EINVAL, and *nul_at is set to its offset (so a caller can name its

@@ -1,8 +1,13 @@
 /*
  * strtab.c - interning string table (see strtab.h).
+ *
+ * The index is hmap.h's item flavour: a slot holds id + 1 and the string
+ * itself stays in the arena, so the table costs 4 bytes a slot.
  */
 #include "strtab.h"
+#include "grow.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +19,32 @@ static uint32_t fnv(const char *s, size_t len)
 	return h;
 }
 
+/* A string sought in the index. */
+struct strtab_key {
+	const char *s;
+	size_t len;
+};
+
+static inline uint32_t key_hash(struct strtab_key k)
+{
+	return fnv(k.s, k.len);
+}
+
+static inline uint32_t item_hash(const struct strtab *t, uint32_t item)
+{
+	return fnv(t->arena + t->off[item - 1], strtab_len(t, item - 1));
+}
+
+static inline bool item_match(const struct strtab *t, uint32_t item,
+                              struct strtab_key k)
+{
+	return strtab_len(t, item - 1) == k.len &&
+	       !memcmp(t->arena + t->off[item - 1], k.s, k.len);
+}
+
+HMAP_INDEX_FUNCS(strtab_index, uint32_t, struct strtab_key, struct strtab,
+                 key_hash, item_hash, item_match, 128)
+
 void strtab_init(struct strtab *t)
 {
 	memset(t, 0, sizeof(*t));
@@ -24,68 +55,31 @@ void strtab_free(struct strtab *t)
 {
 	free(t->arena);
 	free(t->off);
-	free(t->hash);
+	strtab_index_free(&t->idx);
 	memset(t, 0, sizeof(*t));
-}
-
-static int rehash(struct strtab *t, uint32_t cap)
-{
-	uint32_t *h = calloc(cap, sizeof(*h));
-	if (!h)
-		return -1;
-	for (uint32_t id = 0; id < t->n; id++) {
-		const char *s = t->arena + t->off[id];
-		uint32_t k = fnv(s, strtab_len(t, id)) & (cap - 1);
-		while (h[k])
-			k = (k + 1) & (cap - 1);
-		h[k] = id + 1;
-	}
-	free(t->hash);
-	t->hash = h;
-	t->hcap = cap;
-	return 0;
 }
 
 uint32_t strtab_intern(struct strtab *t, const char *s, size_t len)
 {
-	if (t->hcap) {
-		uint32_t k = fnv(s, len) & (t->hcap - 1);
-		while (t->hash[k]) {
-			uint32_t id = t->hash[k] - 1;
-			if (strtab_len(t, id) == len &&
-			    !memcmp(t->arena + t->off[id], s, len))
-				return id;
-			k = (k + 1) & (t->hcap - 1);
-		}
-	}
-	if (t->used + len + 1 > t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 4096;
-		while (cap < t->used + len + 1)
-			cap *= 2;
-		char *a = realloc(t->arena, cap);
-		if (!a)
-			return UINT32_MAX;
-		t->arena = a;
-		t->cap = cap;
-	}
-	if (t->n == t->capn) {
-		uint32_t cap = t->capn ? t->capn * 2 : 64;
-		uint64_t *o = realloc(t->off, cap * sizeof(*o));
-		if (!o)
-			return UINT32_MAX;
-		t->off = o;
-		t->capn = cap;
-	}
-	if ((t->n + 1) * 2 > t->hcap && rehash(t, t->hcap ? t->hcap * 2 : 128))
+	uint32_t item = strtab_index_find(&t->idx, t,
+	                                  (struct strtab_key){ s, len });
+	if (item)
+		return item - 1;
+	if (grow_array((void **)&t->arena, &t->cap, t->used + len + 1, 1, 4096,
+	               false) ||
+	    grow_array((void **)&t->off, &t->capn, (size_t)t->n + 1,
+	               sizeof(*t->off), 64, false))
 		return UINT32_MAX;
 	uint32_t id = t->n++;
 	t->off[id] = t->used;
 	memcpy(t->arena + t->used, s, len);
 	t->arena[t->used + len] = 0;
 	t->used += len + 1;
-	uint32_t k = fnv(s, len) & (t->hcap - 1);
-	while (t->hash[k])
-		k = (k + 1) & (t->hcap - 1);
-	t->hash[k] = id + 1;
+	if (strtab_index_add(&t->idx, t, id + 1)) {
+		/* Forget the string: the arena keeps its bytes, unused. */
+		t->n--;
+		t->used = t->off[id];
+		return UINT32_MAX;
+	}
 	return id;
 }

@@ -7,22 +7,29 @@
  * stream (evfile.h writes it after the records).  Strings are stored
  * NUL-terminated in one growing arena; ids index an offset array.
  *
+ * Low-level: includes nothing above lib/.
+ *
  * Lifecycle: strtab_init(), strtab_intern() / strtab_get(), strtab_free().
  * Errors: strtab_intern() returns the id, or UINT32_MAX on ENOMEM.
  */
 #ifndef COWSIM_STRTAB_H
 #define COWSIM_STRTAB_H
 
+#include "hmap.h"
+
 #include <stddef.h>
 #include <stdint.h>
+
+/* id + 1 of each string, hashed by its text (the functions: strtab.c) */
+HMAP_INDEX_STRUCT(strtab_index, uint32_t);
 
 struct strtab {
 	char *arena;
 	size_t used, cap;
 	uint64_t *off;       /* off[id] = offset of string id in arena */
-	uint32_t n, capn;
-	uint32_t *hash;      /* open addressing: id + 1, 0 = empty */
-	uint32_t hcap;
+	size_t capn;
+	uint32_t n;
+	struct strtab_index idx;
 };
 
 void strtab_init(struct strtab *t);

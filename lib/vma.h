@@ -2,6 +2,8 @@
  * vma.h - a process's virtual memory areas: a sorted, non-overlapping set of
  * page ranges with flags.
  *
+ * Low-level: includes nothing above lib/.
+ *
  * Lifecycle: vma_set_init() (or zero-fill), then any number of vma_map /
  * vma_unmap / vma_protect / vma_set_flags / vma_find, then vma_set_free().
  * vma_set_copy() duplicates a set for fork().
