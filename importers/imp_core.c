@@ -132,45 +132,38 @@ int imp_core_store_stats(struct imp_core *c)
 /* ------------------------------------------------------------------ */
 /* tasks                                                              */
 
-static inline uint32_t thash(uint32_t tid, uint32_t cap)
+/* The task table is lib/hmap.h's index flavour: a slot holds the task
+ * itself, whose tid is the key. */
+static inline uint32_t tid_hash(uint32_t tid)
 {
-	return (tid * TID_HASH_MUL) & (cap - 1);
+	return tid * TID_HASH_MUL;
 }
+
+static inline uint32_t task_hash(const struct imp_core *c,
+                                 struct imp_task *t)
+{
+	(void)c;
+	return tid_hash(t->tid);
+}
+
+static inline bool task_match(const struct imp_core *c, struct imp_task *t,
+                              uint32_t tid)
+{
+	(void)c;
+	return t->tid == tid;
+}
+
+HMAP_INDEX_FUNCS(imp_task_index, struct imp_task *, uint32_t, struct imp_core,
+                 tid_hash, task_hash, task_match, 256)
 
 struct imp_task *imp_task_find(struct imp_core *c, uint32_t tid)
 {
 	if (c->tlast && c->tlast->tid == tid)
 		return c->tlast;
-	if (!c->tcap)
-		return NULL;
-	for (uint32_t h = thash(tid, c->tcap);; h = (h + 1) & (c->tcap - 1)) {
-		struct imp_task *t = c->tasks[h];
-		if (!t)
-			return NULL;
-		if (t->tid == tid)
-			return c->tlast = t;
-	}
-}
-
-static int task_table_grow(struct imp_core *c)
-{
-	uint32_t ncap = c->tcap ? c->tcap * 2 : 256;
-	struct imp_task **n = calloc(ncap, sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < c->tcap; i++) {
-		struct imp_task *t = c->tasks[i];
-		if (!t)
-			continue;
-		uint32_t h = thash(t->tid, ncap);
-		while (n[h])
-			h = (h + 1) & (ncap - 1);
-		n[h] = t;
-	}
-	free(c->tasks);
-	c->tasks = n;
-	c->tcap = ncap;
-	return 0;
+	struct imp_task *t = imp_task_index_find(&c->tasks, c, tid);
+	if (t)
+		c->tlast = t;
+	return t;
 }
 
 static void task_release(struct imp_task *t)
@@ -180,25 +173,10 @@ static void task_release(struct imp_task *t)
 	free(t);
 }
 
-/* Remove t from the table (backward-shift deletion). */
+/* Remove t from the table and free it. */
 static void task_delete(struct imp_core *c, struct imp_task *t)
 {
-	uint32_t h = thash(t->tid, c->tcap);
-	while (c->tasks[h] != t)
-		h = (h + 1) & (c->tcap - 1);
-	c->tasks[h] = NULL;
-	for (uint32_t j = (h + 1) & (c->tcap - 1); c->tasks[j];
-	     j = (j + 1) & (c->tcap - 1)) {
-		struct imp_task *m = c->tasks[j];
-		uint32_t k = thash(m->tid, c->tcap);
-		/* Move m back to the hole if its home is not in (h, j]. */
-		if ((j > h && (k <= h || k > j)) || (j < h && k <= h && k > j)) {
-			c->tasks[h] = m;
-			c->tasks[j] = NULL;
-			h = j;
-		}
-	}
-	c->tn--;
+	imp_task_index_remove(&c->tasks, c, t);
 	if (c->tlast == t)
 		c->tlast = NULL;
 	task_release(t);
@@ -227,10 +205,6 @@ static uint8_t sel_initial(struct imp_core *c, uint32_t tid, uint32_t tgid)
 static struct imp_task *task_new(struct imp_core *c, uint32_t tid,
                                  uint32_t tgid)
 {
-	if ((c->tn + 1) * 2 > c->tcap && task_table_grow(c)) {
-		c->oom = 1;
-		return NULL;
-	}
 	struct imp_task *t = calloc(1, sizeof(*t));
 	if (!t) {
 		c->oom = 1;
@@ -240,11 +214,11 @@ static struct imp_task *task_new(struct imp_core *c, uint32_t tid,
 	t->tgid = tgid ? tgid : tid;
 	t->sc_nr = -1;
 	t->last_exit_nr = -1;
-	uint32_t h = thash(tid, c->tcap);
-	while (c->tasks[h])
-		h = (h + 1) & (c->tcap - 1);
-	c->tasks[h] = t;
-	c->tn++;
+	if (imp_task_index_add(&c->tasks, c, t)) {
+		free(t);
+		c->oom = 1;
+		return NULL;
+	}
 	return c->tlast = t;
 }
 
@@ -377,8 +351,8 @@ static void win_alloc(struct imp_core *c, const struct imp_rec *r)
 
 static void win_cancel_all(struct imp_core *c)
 {
-	for (uint32_t i = 0; i < c->tcap; i++) {
-		struct imp_task *t = c->tasks[i];
+	for (uint32_t i = 0; i < c->tasks.cap; i++) {
+		struct imp_task *t = c->tasks.slot[i];
 		if (t && t->win) {
 			t->win = 0;
 			c->st.labels_lost++;
@@ -833,8 +807,8 @@ int imp_core_feed(struct imp_core *c, const struct imp_rec *r)
 
 int imp_core_finish(struct imp_core *c)
 {
-	for (uint32_t i = 0; i < c->tcap; i++) {
-		struct imp_task *t = c->tasks[i];
+	for (uint32_t i = 0; i < c->tasks.cap; i++) {
+		struct imp_task *t = c->tasks.slot[i];
 		if (!t)
 			continue;
 		win_close(c, t, c->last_in_ts, 0);
@@ -855,10 +829,10 @@ int imp_core_init(struct imp_core *c, struct ev_source *src)
 
 void imp_core_free(struct imp_core *c)
 {
-	for (uint32_t i = 0; i < c->tcap; i++)
-		if (c->tasks[i])
-			task_release(c->tasks[i]);
-	free(c->tasks);
+	for (uint32_t i = 0; i < c->tasks.cap; i++)
+		if (c->tasks.slot[i])
+			task_release(c->tasks.slot[i]);
+	imp_task_index_free(&c->tasks);
 	imp_snap_free(c);
 	free(c->out);
 	memset(c, 0, sizeof(*c));

@@ -57,6 +57,7 @@
 
 #include "ev.h"
 #include "evsrc.h"
+#include "../lib/hmap.h"
 #include "../lib/strtab.h"
 
 /* What a raw record is.  Field use per kind (a[] = numbers, s/s2 = text
@@ -225,6 +226,7 @@ enum imp_sel_mode {
 
 struct imp_task;
 struct imp_as;
+HMAP_INDEX_STRUCT(imp_task_index, struct imp_task *);
 
 /* Event names the trace had that no importer uses: name -> count. */
 struct imp_skip {
@@ -259,8 +261,7 @@ struct imp_core {
 	uint64_t last_ts;          /* last emitted */
 	uint64_t last_in_ts;       /* last record's */
 
-	struct imp_task **tasks;   /* open-addressing table tid -> task */
-	uint32_t tcap, tn;
+	struct imp_task_index tasks; /* tid -> task (lib/hmap.h) */
 	struct imp_task *tlast;    /* one-entry cache */
 
 	struct imp_snap *snaps;    /* maps snapshots being collected */
