@@ -17,6 +17,7 @@
  * reused; what one record can put into it is bounded (imp_core.h).
  */
 #include "imp_int.h"
+#include "../lib/grow.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -39,17 +40,8 @@ static int out_reserve(struct imp_core *c, size_t more)
 		memmove(c->out, c->out + c->out_head, c->out_n * sizeof(*c->out));
 		c->out_head = 0;
 	}
-	if (c->out_n + more <= c->out_cap)
-		return 0;
-	size_t cap = c->out_cap ? c->out_cap : 4096;
-	while (cap < c->out_n + more)
-		cap *= 2;
-	struct cs_ev *n = realloc(c->out, cap * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	c->out = n;
-	c->out_cap = cap;
-	return 0;
+	return grow_array((void **)&c->out, &c->out_cap, c->out_n + more,
+	                  sizeof(*c->out), 4096, false);
 }
 
 void imp_out_push(struct imp_core *c, struct cs_ev *ev)
@@ -111,7 +103,7 @@ static int as_copy_fds(struct imp_as *dst, const struct imp_as *src)
 	if (!dst->fds)
 		return -ENOMEM;
 	memcpy(dst->fds, src->fds, src->nfds * sizeof(*dst->fds));
-	dst->nfds = dst->capfds = src->nfds;
+	dst->capfds = dst->nfds = src->nfds;
 	return 0;
 }
 

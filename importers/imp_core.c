@@ -15,11 +15,13 @@
  *
  * Shaped for system-wide traces of a few million records where nine in ten
  * are faults, allocations and syscalls of a handful of tasks: a one-entry
- * task cache in front of an open-addressing table, no allocation per
- * record (queues grow geometrically and are reused), per-task state only.
+ * task cache in front of the task table (lib/hmap.h), no allocation per
+ * record (queues grow by lib/grow.h's doubling and are reused), per-task
+ * state only.
  * Memory grows with tasks and mappings, never with the trace's length.
  */
 #include "imp_int.h"
+#include "../lib/grow.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -278,14 +280,12 @@ void imp_emit(struct imp_core *c, struct imp_task *t, struct cs_ev *ev)
 				imp_out_apply(c, t, ev);
 				return;
 			}
-			uint32_t cap = t->capheld ? t->capheld * 2 : 32;
-			struct cs_ev *n = realloc(t->held, cap * sizeof(*n));
-			if (!n) {
+			if (grow_array((void **)&t->held, &t->capheld,
+			               (size_t)t->nheld + 1, sizeof(*t->held), 32,
+			               false)) {
 				c->oom = 1;
 				return;
 			}
-			t->held = n;
-			t->capheld = cap;
 		}
 		t->held[t->nheld++] = *ev;
 		c->st.exec_held++;

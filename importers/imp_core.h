@@ -265,7 +265,7 @@ struct imp_core {
 	struct imp_task *tlast;    /* one-entry cache */
 
 	struct imp_snap *snaps;    /* maps snapshots being collected */
-	size_t nsnaps;
+	size_t nsnaps, capsnaps;
 
 	uint32_t root;             /* selected root tgid, 0 = none yet */
 	bool saw_syscalls;

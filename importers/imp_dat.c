@@ -50,6 +50,7 @@
 #include <trace-cmd.h>
 
 #include "imp_fe.h"
+#include "../lib/grow.h"
 
 extern struct tep_record *tracecmd_read_next_data(struct tracecmd_input *h,
                                                   int *rec_cpu);
@@ -575,12 +576,9 @@ static void reader(struct dat_fe *d, const char *path, int c2p, int p2c)
 		reader_fail(sh, c2p, path, "out of memory");
 	for (uint64_t n = 0; n < IMP_PROBE_MAX && !eof; n++) {
 		if (!nkept || !imp_batch_room(kept[nkept - 1])) {
-			if (nkept == capkept) {
-				capkept = capkept ? capkept * 2 : 8;
-				kept = realloc(kept, capkept * sizeof(*kept));
-				if (!kept)
-					reader_fail(sh, c2p, path, "out of memory");
-			}
+			if (grow_array((void **)&kept, &capkept, nkept + 1,
+			               sizeof(*kept), 8, false))
+				reader_fail(sh, c2p, path, "out of memory");
 			struct imp_batch *b = malloc(sizeof(*b));
 			if (!b)
 				reader_fail(sh, c2p, path, "out of memory");

@@ -78,7 +78,8 @@ struct imp_as {
 	struct vma_set vmas;
 	uint64_t brk;          /* page number of the break, 0 unknown */
 	struct imp_fd *fds;
-	uint32_t nfds, capfds;
+	uint32_t nfds;
+	size_t capfds;
 };
 
 enum { T_LIVE = 0, T_EXITED = 1 };
@@ -119,7 +120,8 @@ struct imp_task {
 	int32_t last_exit_nr;
 	/* held events */
 	struct cs_ev *held;
-	uint32_t nheld, capheld;
+	uint32_t nheld;
+	size_t capheld;
 };
 
 static inline void mk_ev(struct cs_ev *ev, const struct imp_task *t,

@@ -14,6 +14,7 @@
  * EV_PAGE_INIT, the initial state of its pages.
  */
 #include "imp_int.h"
+#include "../lib/grow.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -48,13 +49,12 @@ static struct imp_snap *snap_find(struct imp_core *c, uint32_t pid, bool make)
 			return &c->snaps[i];
 	if (!make)
 		return NULL;
-	struct imp_snap *n = realloc(c->snaps, (c->nsnaps + 1) * sizeof(*n));
-	if (!n) {
+	if (grow_array((void **)&c->snaps, &c->capsnaps, c->nsnaps + 1,
+	               sizeof(*c->snaps), 4, false)) {
 		c->oom = 1;
 		return NULL;
 	}
-	c->snaps = n;
-	n = &c->snaps[c->nsnaps++];
+	struct imp_snap *n = &c->snaps[c->nsnaps++];
 	memset(n, 0, sizeof(*n));
 	n->pid = pid;
 	return n;
@@ -128,15 +128,10 @@ static int snap_parse_line(struct imp_core *c, struct imp_snap *s,
 		l.pgoff = off >> EV_PAGE_SHIFT;
 	}
 #undef NAME_IS
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		struct snap_line *n = realloc(s->v, cap * sizeof(*n));
-		if (!n) {
-			c->oom = 1;
-			return -ENOMEM;
-		}
-		s->v = n;
-		s->cap = cap;
+	if (grow_array((void **)&s->v, &s->cap, s->n + 1, sizeof(*s->v), 64,
+	               false)) {
+		c->oom = 1;
+		return -ENOMEM;
 	}
 	s->v[s->n++] = l;
 	return 0;

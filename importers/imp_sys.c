@@ -17,6 +17,7 @@
  * addresses, and the importer does not guess.  Numbers are x86-64's.
  */
 #include "imp_int.h"
+#include "../lib/grow.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -84,15 +85,10 @@ static void fd_record(struct imp_core *c, struct imp_task *t, int32_t fd,
 		return;
 	struct imp_fd *f = fd_find(as, fd);
 	if (!f) {
-		if (as->nfds == as->capfds) {
-			uint32_t cap = as->capfds ? as->capfds * 2 : 16;
-			struct imp_fd *n = realloc(as->fds, cap * sizeof(*n));
-			if (!n) {
-				c->oom = 1;
-				return;
-			}
-			as->fds = n;
-			as->capfds = cap;
+		if (grow_array((void **)&as->fds, &as->capfds,
+		               (size_t)as->nfds + 1, sizeof(*as->fds), 16, false)) {
+			c->oom = 1;
+			return;
 		}
 		f = &as->fds[as->nfds++];
 		f->fd = fd;
