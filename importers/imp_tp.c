@@ -276,6 +276,8 @@ static bool span(const char *b, const char *e, const char *key,
 	return true;
 }
 
+/* A true/false (or numeric) field as 1 or 0; absent, the "not in the
+ * record" value its one user, group_dead, needs. */
 static bool bool_field(const char *b, const char *e, const char *key,
                        uint64_t *v)
 {
