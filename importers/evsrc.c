@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/grow.h"
+
 int evsrc_init(struct ev_source *s, const struct ev_source_ops *ops,
                const char *path, const char *format)
 {
@@ -44,14 +46,9 @@ int evsrc_meta_set(struct ev_source *s, const char *key, const char *val)
 			return 0;
 		}
 	}
-	if (s->nmeta == s->capmeta) {
-		size_t cap = s->capmeta ? s->capmeta * 2 : 8;
-		struct ev_meta *m = realloc(s->meta, cap * sizeof(*m));
-		if (!m)
-			return -ENOMEM;
-		s->meta = m;
-		s->capmeta = cap;
-	}
+	if (grow_array((void **)&s->meta, &s->capmeta, s->nmeta + 1,
+	               sizeof(*s->meta), 8, false))
+		return -ENOMEM;
 	char *k = strdup(key), *v = strdup(val);
 	if (!k || !v) {
 		free(k);

@@ -28,6 +28,11 @@
  *  - O_DIRECT reads and writes become GUP pins for the syscall's duration;
  *    vmsplice and io_uring buffer registration are counted as unresolved.
  *
+ * The code is split by job (imp_core.c the record stage and driver,
+ * imp_sys.c syscalls, imp_marker.c markers, imp_snap.c maps snapshots and
+ * pagemap runs, imp_as.c the output stage and shadow) around imp_int.h,
+ * their shared internals, which nothing outside the core includes.
+ *
  * Lifecycle: imp_core_init(), set sel/labels/where fields, imp_core_feed()
  * per record in file order, imp_core_finish() at the end of input, with
  * imp_core_pop() draining the output queue whenever convenient (the queue
@@ -52,6 +57,7 @@
 
 #include "ev.h"
 #include "evsrc.h"
+#include "../lib/hmap.h"
 #include "../lib/strtab.h"
 
 /* What a raw record is.  Field use per kind (a[] = numbers, s/s2 = text
@@ -113,8 +119,15 @@ enum imp_kind {
 #define IMP_GFP_UNKNOWN 0x8u   /* could not be decoded */
 
 /* common_flags bits (include/linux/trace_events.h); -1 = not in the record */
-#define IMP_IRQ_HARD 0x08
-#define IMP_IRQ_SOFT 0x10
+#define IMP_IRQ_OFF  0x01      /* TRACE_FLAG_IRQS_OFF */
+#define IMP_IRQ_HARD 0x08      /* TRACE_FLAG_HARDIRQ */
+#define IMP_IRQ_SOFT 0x10      /* TRACE_FLAG_SOFTIRQ */
+
+/* IK_EXIT a1 when the record has no group_dead field (older kernels). */
+#define IMP_GROUP_DEAD_UNKNOWN 2
+
+/* Syscall numbers above this are none (x86-64 has some 460): nr -1. */
+#define IMP_NR_MAX 1023
 
 /* x86-64 syscall numbers (the ABI, stable across kernels). */
 enum {
@@ -213,6 +226,7 @@ enum imp_sel_mode {
 
 struct imp_task;
 struct imp_as;
+HMAP_INDEX_STRUCT(imp_task_index, struct imp_task *);
 
 /* Event names the trace had that no importer uses: name -> count. */
 struct imp_skip {
@@ -247,12 +261,11 @@ struct imp_core {
 	uint64_t last_ts;          /* last emitted */
 	uint64_t last_in_ts;       /* last record's */
 
-	struct imp_task **tasks;   /* open-addressing table tid -> task */
-	uint32_t tcap, tn;
+	struct imp_task_index tasks; /* tid -> task (lib/hmap.h) */
 	struct imp_task *tlast;    /* one-entry cache */
 
 	struct imp_snap *snaps;    /* maps snapshots being collected */
-	size_t nsnaps;
+	size_t nsnaps, capsnaps;
 
 	uint32_t root;             /* selected root tgid, 0 = none yet */
 	bool saw_syscalls;

@@ -50,6 +50,7 @@
 #include <trace-cmd.h>
 
 #include "imp_fe.h"
+#include "../lib/grow.h"
 
 extern struct tep_record *tracecmd_read_next_data(struct tracecmd_input *h,
                                                   int *rec_cpu);
@@ -57,6 +58,10 @@ extern struct tep_record *tracecmd_read_next_data(struct tracecmd_input *h,
 #define MAX_FIELDS 7
 #define NBATCH 4
 #define META_MAX (16u << 10)
+/* A __data_loc / __rel_loc field: the string's offset in the low half,
+ * its length in the high half (include/trace/trace_events.h). */
+#define DATA_LOC_OFF_MASK  0xffffu
+#define DATA_LOC_LEN_SHIFT 16
 
 /* Memory shared by the parent and the reader process. */
 struct shared {
@@ -145,8 +150,8 @@ static const char *rdstr(const struct dat_fe *d, const struct tep_format_field *
 		return "";
 	if (f->flags & TEP_FIELD_IS_DYNAMIC) {
 		uint32_t v = (uint32_t)rd(d, f, data, r->size);
-		off = (int)(v & 0xffff);
-		n = (int)(v >> 16);
+		off = (int)(v & DATA_LOC_OFF_MASK);
+		n = (int)(v >> DATA_LOC_LEN_SHIFT);
 		if (f->flags & TEP_FIELD_IS_RELATIVE)
 			off += f->offset + f->size;
 	} else {
@@ -385,14 +390,15 @@ static int dat_read_sync(struct dat_fe *d, struct imp_rec *r)
 		if (x->raw) {
 			r->nr = (int32_t)(int64_t)rd(d, x->f[0], data, ds);
 			const struct tep_format_field *f = x->f[1];
-			if (f && f->offset >= 0 && f->offset + 48 <= ds && !d->swap)
-				memcpy(r->a, (const char *)data + f->offset, 48);
+			if (f && f->offset >= 0 && f->offset + (int)sizeof(r->a) <= ds &&
+			    !d->swap)
+				memcpy(r->a, (const char *)data + f->offset, sizeof(r->a));
 		} else {
 			r->nr = x->nr;
 			for (int i = 0; i < x->nf; i++)
 				r->a[i] = rd(d, x->f[i], data, ds);
 		}
-		if (r->nr > 1023 || r->nr < 0)
+		if (r->nr > IMP_NR_MAX || r->nr < 0)
 			r->nr = -1;
 		break;
 	case IK_SYS_EXIT:
@@ -404,7 +410,7 @@ static int dat_read_sync(struct dat_fe *d, struct imp_rec *r)
 			r->nr = x->nr;
 			r->a[0] = rd(d, x->f[0], data, ds);
 		}
-		if (r->nr > 1023 || r->nr < 0)
+		if (r->nr > IMP_NR_MAX || r->nr < 0)
 			r->nr = -1;
 		break;
 	case IK_PAGE_ALLOC: {
@@ -423,7 +429,8 @@ static int dat_read_sync(struct dat_fe *d, struct imp_rec *r)
 	}
 	case IK_EXIT:
 		r->a[0] = rd(d, x->f[0], data, ds);
-		r->a[1] = x->f[1] ? (rd(d, x->f[1], data, ds) ? 1 : 0) : 2;
+		r->a[1] = x->f[1] ? (rd(d, x->f[1], data, ds) ? 1 : 0) :
+		                    IMP_GROUP_DEAD_UNKNOWN;
 		break;
 	case IK_UNKNOWN:
 		r->s = x->name;
@@ -569,12 +576,9 @@ static void reader(struct dat_fe *d, const char *path, int c2p, int p2c)
 		reader_fail(sh, c2p, path, "out of memory");
 	for (uint64_t n = 0; n < IMP_PROBE_MAX && !eof; n++) {
 		if (!nkept || !imp_batch_room(kept[nkept - 1])) {
-			if (nkept == capkept) {
-				capkept = capkept ? capkept * 2 : 8;
-				kept = realloc(kept, capkept * sizeof(*kept));
-				if (!kept)
-					reader_fail(sh, c2p, path, "out of memory");
-			}
+			if (grow_array((void **)&kept, &capkept, nkept + 1,
+			               sizeof(*kept), 8, false))
+				reader_fail(sh, c2p, path, "out of memory");
 			struct imp_batch *b = malloc(sizeof(*b));
 			if (!b)
 				reader_fail(sh, c2p, path, "out of memory");

@@ -150,7 +150,7 @@ static int parse_line(const char *line, size_t len, struct imp_rec *r)
 		return -1;
 	if (p[-1] != ':') {
 		if (p - tok >= 4) {
-			int irq = tok[0] == 'd' || tok[0] == 'D' ? 0x01 : 0;
+			int irq = tok[0] == 'd' || tok[0] == 'D' ? IMP_IRQ_OFF : 0;
 			if (tok[2] == 'h')
 				irq |= IMP_IRQ_HARD;
 			else if (tok[2] == 's')

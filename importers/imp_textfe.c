@@ -18,6 +18,9 @@
 #include "imp_lines.h"
 
 #define BAD_LINES_TOLERATED 1000u
+/* bytes_done (the progress line) is refreshed every 65536 good records:
+ * often enough to show progress, rarely enough to cost nothing. */
+#define PROGRESS_MASK 0xffffu
 
 struct text_fe {
 	struct imp_fe fe;
@@ -92,7 +95,7 @@ static int text_read(struct imp_fe *fe, struct imp_rec *r)
 		rc = f->parse(line, len, r);
 		if (rc > 0) {
 			fe->good++;
-			if ((fe->good & 0xffff) == 0)
+			if ((fe->good & PROGRESS_MASK) == 0)
 				fe->bytes_done = f->L.bytes_in;
 			return 1;
 		}

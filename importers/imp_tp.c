@@ -226,7 +226,7 @@ static int parse_raw(bool enter, const char *b, const char *e,
 	}
 	if (!tp_dec(&p, e, &nr))
 		return -1;
-	r->nr = nr < 1024 ? (int32_t)nr : -1;
+	r->nr = nr <= IMP_NR_MAX ? (int32_t)nr : -1;
 	p = tp_skip_sp(p, e);
 	if (enter) {
 		if (p >= e || *p != '(')
@@ -276,12 +276,14 @@ static bool span(const char *b, const char *e, const char *key,
 	return true;
 }
 
+/* A true/false (or numeric) field as 1 or 0; absent, the "not in the
+ * record" value its one user, group_dead, needs. */
 static bool bool_field(const char *b, const char *e, const char *key,
                        uint64_t *v)
 {
 	const char *p = field(b, e, key);
 	if (!p) {
-		*v = 2;
+		*v = IMP_GROUP_DEAD_UNKNOWN;
 		return true;
 	}
 	if (e - p >= 4 && !memcmp(p, "true", 4))

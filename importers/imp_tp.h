@@ -8,8 +8,9 @@
  * parsers are shared and each front end only cuts its line prefix (comm,
  * pid, cpu, flags, timestamp, event name) in its own way.
  *
- * Also the small number parsers the front ends share.  They take explicit
- * end pointers (lines are not NUL-terminated) and never read past them.
+ * Also the small text parsers the front ends and the core's markers
+ * (imp_marker.c, imp_snap.c) share.  They take explicit end pointers
+ * (lines are not NUL-terminated) and never read past them.
  */
 #ifndef COWSIM_IMP_TP_H
 #define COWSIM_IMP_TP_H
@@ -123,6 +124,24 @@ static inline bool tp_num(const char **p, const char *e, uint64_t *v)
 	if (e - s > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		return tp_hex(p, e, v);
 	return tp_dec(p, e, v);
+}
+
+/* The literal w at *p (and past it), as the marker grammar has it. */
+static inline bool tp_word(const char **p, const char *e, const char *w)
+{
+	size_t n = strlen(w);
+	if ((size_t)(e - *p) < n || memcmp(*p, w, n))
+		return false;
+	*p += n;
+	return true;
+}
+
+/* "key=" then a number */
+static inline bool tp_kvnum(const char **p, const char *e, const char *key,
+                            uint64_t *v)
+{
+	*p = tp_skip_sp(*p, e);
+	return tp_word(p, e, key) && tp_num(p, e, v);
 }
 
 /* "123.456789" (any number of fraction digits) to ns; "123" as is. */

@@ -18,6 +18,9 @@
 #include "imp_lines.h"
 #include "scn.h"
 
+/* The first ten bytes of every trace.dat (trace-cmd.dat(5)). */
+#define DAT_MAGIC "\x17\x08\x44" "tracing"
+
 static int ends_with(const char *s, const char *suf)
 {
 	size_t a = strlen(s), b = strlen(suf);
@@ -28,8 +31,8 @@ const char *evsrc_detect(const char *path, const unsigned char *head, size_t n)
 {
 	if (n >= 8 && !memcmp(head, EVF_MAGIC, 8))
 		return "events";
-	if (n >= 10 && head[0] == 0x17 && head[1] == 0x08 && head[2] == 0x44 &&
-	    !memcmp(head + 3, "tracing", 7))
+	if (n >= sizeof(DAT_MAGIC) - 1 &&
+	    !memcmp(head, DAT_MAGIC, sizeof(DAT_MAGIC) - 1))
 		return "dat";
 	if (ends_with(path, ".scn"))
 		return "scenario";

@@ -10,6 +10,7 @@
  * the file, line and column of the token at fault.
  */
 #include "scn.h"
+#include "../lib/grow.h"
 #include "../lib/readfile.h"
 
 #include <ctype.h>
@@ -71,13 +72,13 @@ struct ctx {
 	uint32_t next_pid;
 	uint32_t next_handle;
 	struct proc *procs;
-	size_t nprocs;
+	size_t nprocs, capprocs;
 	struct var *vars;
-	size_t nvars;
+	size_t nvars, capvars;
 	struct handle *handles;
-	size_t nhandles;
+	size_t nhandles, caphandles;
 	struct heap *heaps;
-	size_t nheaps;
+	size_t nheaps, capheaps;
 };
 
 static int fail_at(struct ctx *c, uint32_t col, const char *fmt, ...)
@@ -180,10 +181,9 @@ static int proc_new(struct ctx *c, const struct tok *t, struct proc **out)
 		return fail_at(c, t->col, "bad process name (letters, digits, _ and -)");
 	if (proc_find(c, t))
 		return fail_at(c, t->col, "a live process is already named that");
-	void *n = realloc(c->procs, (c->nprocs + 1) * sizeof(*c->procs));
-	if (!n)
+	if (grow_array((void **)&c->procs, &c->capprocs, c->nprocs + 1,
+	               sizeof(*c->procs), 8, false))
 		return -ENOMEM;
-	c->procs = n;
 	struct proc *p = &c->procs[c->nprocs++];
 	memset(p, 0, sizeof(*p));
 	tok_copy(t, p->name, sizeof(p->name));
@@ -207,10 +207,9 @@ static int var_bind(struct ctx *c, const struct tok *t, uint64_t addr,
 		return fail_at(c, t->col, "bad mapping name (letters, digits, _ and -)");
 	struct var *v = var_find(c, t->s, t->len);
 	if (!v) {
-		void *n = realloc(c->vars, (c->nvars + 1) * sizeof(*c->vars));
-		if (!n)
+		if (grow_array((void **)&c->vars, &c->capvars, c->nvars + 1,
+		               sizeof(*c->vars), 16, false))
 			return -ENOMEM;
-		c->vars = n;
 		v = &c->vars[c->nvars++];
 		tok_copy(t, v->name, sizeof(v->name));
 	}
@@ -262,14 +261,9 @@ static int emit(struct ctx *c, const struct proc *p, uint8_t type,
 	*out = NULL;   /* defined on every path: gcc -O3 cannot see fail_at() != 0 */
 	if (s->nev >= MAX_EVENTS)
 		return fail_at(c, 1, "scenario expands to more than %u events", MAX_EVENTS);
-	if (s->nev == s->capev) {
-		size_t cap = s->capev ? s->capev * 2 : 256;
-		void *n = realloc(s->ev, cap * sizeof(*s->ev));
-		if (!n)
-			return -ENOMEM;
-		s->ev = n;
-		s->capev = cap;
-	}
+	if (grow_array((void **)&s->ev, &s->capev, s->nev + 1, sizeof(*s->ev),
+	               256, false))
+		return -ENOMEM;
 	struct cs_ev *e = &s->ev[s->nev++];
 	memset(e, 0, sizeof(*e));
 	c->now += 1000;
@@ -685,10 +679,9 @@ static int st_brk(struct ctx *c)
 		if (c->heaps[i].tgid == p->tgid)
 			h = &c->heaps[i];
 	if (!h) {
-		void *n = realloc(c->heaps, (c->nheaps + 1) * sizeof(*c->heaps));
-		if (!n)
+		if (grow_array((void **)&c->heaps, &c->capheaps, c->nheaps + 1,
+		               sizeof(*c->heaps), 4, false))
 			return -ENOMEM;
-		c->heaps = n;
 		h = &c->heaps[c->nheaps++];
 		h->tgid = p->tgid;
 		h->base = h->brk = 0x555555554000ull + (uint64_t)c->nheaps * (1ull << 32);
@@ -797,10 +790,10 @@ static int st_gup(struct ctx *c, uint32_t preset)
 	if (as) {
 		struct handle *h = handle_find(c, as);
 		if (!h) {
-			void *nh = realloc(c->handles, (c->nhandles + 1) * sizeof(*c->handles));
-			if (!nh)
+			if (grow_array((void **)&c->handles, &c->caphandles,
+			               c->nhandles + 1, sizeof(*c->handles), 8,
+			               false))
 				return -ENOMEM;
-			c->handles = nh;
 			h = &c->handles[c->nhandles++];
 			tok_copy(as, h->name, sizeof(h->name));
 		}
@@ -957,14 +950,9 @@ static int st_expect(struct ctx *c)
 
 	if ((r = need(c, 3, "expect POLICIES CHECK...")))
 		return r;
-	if (s->nexp == s->capexp) {
-		size_t cap = s->capexp ? s->capexp * 2 : 16;
-		void *n = realloc(s->exp, cap * sizeof(*s->exp));
-		if (!n)
-			return -ENOMEM;
-		s->exp = n;
-		s->capexp = cap;
-	}
+	if (grow_array((void **)&s->exp, &s->capexp, s->nexp + 1,
+	               sizeof(*s->exp), 16, false))
+		return -ENOMEM;
 	struct scn_expect *x = &s->exp[s->nexp];
 	memset(x, 0, sizeof(*x));
 	x->line = st->line;
@@ -1222,14 +1210,10 @@ int scn_parse_text(const char *origin, const char *text, struct scn *s,
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 		lineno++;
-		if (nst == capst) {
-			capst = capst ? capst * 2 : 64;
-			void *n = realloc(stmts, capst * sizeof(*stmts));
-			if (!n) {
-				r = -ENOMEM;
-				goto out;
-			}
-			stmts = n;
+		if (grow_array((void **)&stmts, &capst, nst + 1, sizeof(*stmts),
+		               64, false)) {
+			r = -ENOMEM;
+			goto out;
 		}
 		if ((r = tokenize(&c, p, len, lineno, &stmts[nst])))
 			goto out;

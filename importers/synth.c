@@ -44,8 +44,12 @@ struct region {
 	uint32_t touched;      /* first-touch cursor: pages [0, touched) used */
 	enum rkind kind;
 	uint32_t file;
-	uint8_t *bits;         /* per page: 1 present, 2 writable */
+	uint8_t *bits;         /* per page: PG_PRESENT | PG_WRITABLE */
 };
+
+/* A page's bits: what the kernel's PTE would say. */
+#define PG_PRESENT  0x1u
+#define PG_WRITABLE 0x2u
 
 struct proc {
 	uint32_t tid, tgid;
@@ -231,18 +235,18 @@ static int touch(struct gen *g, struct proc *p, struct region *r, uint32_t i,
 	uint8_t b = r->bits[i];
 	if (write && r->kind == K_TEXT)
 		write = false;
-	if (b & 2)
+	if (b & PG_WRITABLE)
 		return 0;                         /* writable: no fault */
-	if ((b & 1) && !write)
+	if ((b & PG_PRESENT) && !write)
 		return 0;                         /* present: reads don't fault */
 	struct cs_ev *e = emit(g, p, g->tid, EV_FAULT);
 	if (!e)
 		return g->err;
 	e->addr = ((r->base + i) << EV_PAGE_SHIFT) | (below(g, 512) << 3);
-	e->flags = EV_PF_USER | (write ? EV_PF_WRITE : 0) | ((b & 1) ? EV_PF_PROT : 0);
+	e->flags = EV_PF_USER | (write ? EV_PF_WRITE : 0) | ((b & PG_PRESENT) ? EV_PF_PROT : 0);
 	if (r->kind == K_TEXT)
 		e->flags |= EV_PF_INSTR;
-	r->bits[i] = (uint8_t)(1 | (write ? 2 : 0));
+	r->bits[i] = (uint8_t)(PG_PRESENT | (write ? PG_WRITABLE : 0));
 	if (i >= r->touched)
 		r->touched = i + 1;
 	return 0;
@@ -395,13 +399,13 @@ static int act_gup(struct gen *g, struct proc *p)
 		e->flags = EV_GUP_WRITE | EV_GUP_PIN | EV_GUP_FAST |
 		           (EV_GUP_SRC_ODIRECT << EV_GUP_SRC_SHIFT);
 		for (uint32_t k = 0; k < n; k++)
-			r->bits[start + k] = 3;
+			r->bits[start + k] = PG_PRESENT | PG_WRITABLE;
 		break;
 	default:  /* O_DIRECT write from the buffer: R/O pin */
 		e->flags = EV_GUP_PIN | EV_GUP_FAST |
 		           (EV_GUP_SRC_ODIRECT << EV_GUP_SRC_SHIFT);
 		for (uint32_t k = 0; k < n; k++)
-			r->bits[start + k] |= 1;
+			r->bits[start + k] |= PG_PRESENT;
 		break;
 	}
 	e->arg = ++g->next_handle;
@@ -465,7 +469,7 @@ static int act_fork(struct gen *g, struct proc *p)
 		if (!dst->bits)
 			return -ENOMEM;
 		for (uint32_t j = 0; j < src->pages; j++) {
-			src->bits[j] &= 1;
+			src->bits[j] &= PG_PRESENT;
 			dst->bits[j] = src->bits[j];
 		}
 	}
