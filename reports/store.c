@@ -20,6 +20,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -373,6 +374,36 @@ static int exec_sql(sqlite3 *db, const char *sql, const char *path,
 	return rc;
 }
 
+/*
+ * Switch the database to WAL mode.  SQLite does not call the busy handler
+ * for this pragma: while another process holds the file open (one replay
+ * creating the database as another starts), it answers SQLITE_BUSY at once.
+ * So wait here as the busy timeout would, polling every 10 ms, and do not
+ * ask at all when the mode is already WAL (the mode is persistent, and
+ * reading it takes no lock).  Returns 0 or the SQLite error, with err set.
+ */
+static int set_wal(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	for (int waited = 0;; waited += 10) {
+		sqlite3_stmt *st;
+		int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL);
+		if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+			const unsigned char *m = sqlite3_column_text(st, 0);
+			bool wal = m && !strcmp((const char *)m, "wal");
+			sqlite3_finalize(st);
+			if (wal)
+				return 0;
+		} else {
+			sqlite3_finalize(st);
+		}
+		rc = exec_sql(db, "PRAGMA journal_mode = WAL", path,
+		              "switching to WAL mode", err, errlen);
+		if ((rc & 0xff) != SQLITE_BUSY || waited >= STORE_BUSY_MS)
+			return rc;
+		usleep(10 * 1000);
+	}
+}
+
 static int pragma_int(sqlite3 *db, const char *sql, int64_t *out)
 {
 	sqlite3_stmt *st;
@@ -617,8 +648,7 @@ int store_open(const char *path, int flags, struct store **out, char *err,
 	 * writers queue on the busy timeout.  The mode is persistent; setting
 	 * it needs the write lock, so only writers do. */
 	if (flags & STORE_CREATE) {
-		rc = exec_sql(s->db, "PRAGMA journal_mode = WAL", path,
-		              "switching to WAL mode", err, errlen);
+		rc = set_wal(s->db, path, err, errlen);
 		if (rc) {
 			rc = open_failure(rc, path, s->db, err, errlen);
 			goto fail;

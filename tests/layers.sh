@@ -76,7 +76,7 @@ for l in LIB EV IMP SIM REP; do
 	[ -s "$tmp/$l.def" ] || { echo "layers: no symbols read from $a"; exit 1; }
 done
 # cli/'s symbols: what the program defines that no library does.
-$NM --defined-only "$EXE" | awk 'NF==3 && $2 ~ /^[TtDdBbRr]$/ {print $3}' | sort -u > "$tmp/exe.def"
+$NM --defined-only "$EXE" | awk 'NF==3 && $2 ~ /^[TtDdBbRr]$/ && $3 !~ /^_/ {print $3}' | sort -u > "$tmp/exe.def"
 cat "$tmp"/LIB.def "$tmp"/EV.def "$tmp"/IMP.def "$tmp"/SIM.def "$tmp"/REP.def | sort -u |
 	comm -23 "$tmp/exe.def" - > "$tmp/CLI.def"
 grep -q '^cmd_replay$' "$tmp/CLI.def" || { echo "layers: cli's symbols not found in $EXE"; exit 1; }
