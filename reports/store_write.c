@@ -25,11 +25,8 @@
 #include <time.h>
 
 #include "../importers/evsrc.h"
+#include "../lib/version.h"
 #include "sqlbatch.h"
-
-#ifndef COWSIM_VERSION
-#define COWSIM_VERSION "unknown"
-#endif
 
 int store_sql_fail(const struct store_rec *t, int rc, const char *what,
                    char *err, size_t errlen)
@@ -409,7 +406,7 @@ static int insert_run(struct store_rec *t, struct rec_run *rr,
 	sqlite3_bind_text(st, c++, cfg->kernel, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, c++, cfg->description, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, c++, rr->config, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, c++, COWSIM_VERSION, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, c++, cowsim_version(), -1, SQLITE_STATIC);
 	sqlite3_bind_double(st, c++, rr->run->seconds);
 	sqlite3_bind_int64(st, c++, (int64_t)sim_peak_memory_bytes(e));
 	sqlite3_bind_int(st, c++, with_faults);
