@@ -19,6 +19,7 @@
 #include "imp_int.h"
 #include "../lib/grow.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,6 +268,9 @@ void imp_out_apply(struct imp_core *c, struct imp_task *t, struct cs_ev *ev)
 		t->known = 1;
 		if (!pas || !ch)
 			break;
+		/* on_fork() drops a task forking itself: were it here, the
+		 * parent's space would be freed before it is copied. */
+		assert(ch != t);
 		if (!(ev->flags & EV_CLONE_THREAD))
 			c->st.processes++;
 		imp_as_put(ch->as);

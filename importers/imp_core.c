@@ -431,12 +431,28 @@ static void on_exec(struct imp_core *c, struct imp_task *t,
 	t->hold = HOLD_SNAP;
 }
 
+/* A task record no kernel writes (the trace is corrupt or forged): count
+ * it, say where, and skip it. */
+static void impossible(struct imp_core *c, const char *what, uint32_t pid)
+{
+	c->st.impossible++;
+	imp_core_warn(c, WARN_OTHER, "%s: pid %u would create itself: "
+	              "record skipped", what, pid);
+}
+
 static void on_newtask(struct imp_core *c, struct imp_task *parent,
                        const struct imp_rec *r)
 {
 	uint32_t pid = (uint32_t)r->a[0];
 	if (!pid || pid > INT32_MAX)
 		return;
+	/* copy_process() runs in the parent: the new pid is never the
+	 * creator's.  A record saying so is corrupt, and believing it would
+	 * replace the running task under its own feet. */
+	if (pid == (uint32_t)r->tid) {
+		impossible(c, "task_newtask", pid);
+		return;
+	}
 	struct imp_task *ch = imp_task_find(c, pid);
 	if (ch && ch->state == T_LIVE && !ch->known && !ch->have_clone &&
 	    parent && ch->tgid == ((r->a[1] & LINUX_CLONE_THREAD) ? parent->tgid
@@ -479,6 +495,12 @@ static void on_fork(struct imp_core *c, const struct imp_rec *r)
 	uint32_t ppid = (uint32_t)r->a[0], cpid = (uint32_t)r->a[1];
 	if (!cpid || cpid > INT32_MAX)
 		return;
+	/* Nor does a task fork itself: the child would take the parent's
+	 * task (and address space) as it is being copied. */
+	if (cpid == ppid || cpid == (uint32_t)r->tid) {
+		impossible(c, "sched_process_fork", cpid);
+		return;
+	}
 	c->saw_fork_tp = true;
 	struct imp_task *p = imp_task_get(c, ppid ? ppid : (uint32_t)r->tid, 0);
 	if (!p)

@@ -204,6 +204,7 @@ struct imp_rec {
 	X(gfp_undecoded, "allocations whose gfp flags could not be decoded") \
 	X(pid_reused, "pids reused (a new task under an old task's pid)") \
 	X(after_exit, "records of a task after its exit (skipped)") \
+	X(impossible, "task records no kernel writes, e.g. a task forking itself (skipped)") \
 	X(unknown_tasks, "tasks first seen mid-life (state invented)")
 
 struct imp_stats {
