@@ -23,6 +23,9 @@
 
 #define MAX_TOKENS 32
 #define MAX_EVENTS 50000000u
+/* Statements executed, 'end's included: the events cap alone let nested
+ * repeats of empty bodies run for ever (10^16 iterations for two). */
+#define MAX_STEPS 100000000u
 #define NAME_MAX_LEN 63
 
 struct tok {
@@ -1225,9 +1228,18 @@ int scn_parse_text(const char *origin, const char *text, struct scn *s,
 	/* Execute, expanding repeat blocks. */
 	struct { size_t start; uint64_t left, total; } stack[16];
 	int depth = 0;
+	uint64_t steps = 0;
 	for (size_t pc = 0; pc < nst; pc++) {
 		c.st = &stmts[pc];
 		const struct tok *v = &c.st->t[0];
+		if (++steps > MAX_STEPS) {
+			/* Name the outermost loop: its count multiplies them all. */
+			c.st = &stmts[depth ? stack[0].start : pc];
+			r = fail_at(&c, c.st->t[0].col, "scenario runs more than %u "
+			            "statements (repeat counts multiply: lower them)",
+			            MAX_STEPS);
+			goto out;
+		}
 		if (tok_is(v, "repeat")) {
 			uint64_t n;
 			if ((r = need(&c, 2, "repeat N")) || (r = no_extra(&c, 2)) ||

@@ -79,6 +79,10 @@ int main(void)
 	expect_error("process P\nmmap P m 1 prot=rq\n", "t.scn:2:18:", "protection");
 	expect_error("repeat 2\nprocess P\n", "t.scn:1:", "without 'end'");
 	expect_error("end\n", "t.scn:1:1:", "without 'repeat'");
+	/* Empty nested loops make no events but must still end (10^16
+	 * iterations before the statement cap); the outer repeat is named. */
+	expect_error("process P\nrepeat 100000000\nrepeat 100000000\nend\nend\n",
+	             "t.scn:2:1:", "more than 100000000 statements");
 	expect_error("process P\nprocess P\n", "t.scn:2:9:", "already named");
 	expect_error("process \"P\n", "t.scn:1:9:", "unterminated quote");
 	expect_error("process P\nmmap P m 1\nexpect all leaks~3\n", "t.scn:3:12:",
