@@ -9,6 +9,11 @@
  *   FUZZ_DAT      trace.dat through libtracecmd and the dat front end
  *   FUZZ_SCN      the scenario language (scn_parse_text)
  *   FUZZ_EVFILE   the binary event file reader (evf_open_source)
+ *   FUZZ_SIM      the engine: the input decoded into an event stream over a
+ *                 few tasks and mappings, every event ev_validate() passes
+ *                 replayed under every preset with sim_check() after each,
+ *                 so an impossible sequence must be survived or refused,
+ *                 never a crash or a broken invariant
  *
  * The readers take paths (libtracecmd can only open files), so the input
  * goes to a memfd whose /proc/self/fd path is handed over: no disk I/O,
@@ -27,6 +32,92 @@
 #include "importers/open.h"
 #include "importers/imp_fe.h"
 #include "importers/scn.h"
+#include "sim/sim.h"
+
+#if defined(FUZZ_SIM)
+/* 16 input bytes an event.  Tasks, pages and lengths are drawn from small
+ * sets so that random bytes make forks of tasks that exist and faults in
+ * mappings that were made: the sequences the engine's rules are about. */
+static void decode(const uint8_t *b, uint64_t *ts, struct cs_ev *e)
+{
+	static const uint64_t base[4] = { 0x400000ull, 0x10000000ull,
+	                                  0x7f0000000000ull, 0x7ffc00000000ull };
+	memset(e, 0, sizeof(*e));
+	*ts += b[13];
+	e->ts = *ts;
+	e->type = (uint8_t)(1 + b[0] % (EV_NTYPES - 1));
+	e->tid = 100 + (b[1] & 7);
+	e->tgid = (b[1] & 8) ? 100 : e->tid;
+	e->addr = base[b[2] & 3] + (uint64_t)b[3] * 4096;
+	e->len = 1 + (b[4] & 15);
+	e->flags = (uint32_t)b[5] | (uint32_t)b[6] << 8 | (uint32_t)b[7] << 16 |
+	           (uint32_t)b[8] << 24;
+	e->arg = (uint32_t)b[9] | (uint32_t)b[10] << 8;
+	e->aux = (uint64_t)b[11] | (uint64_t)b[12] << 8;
+	e->cpu = b[14] & 3;
+	switch (e->type) {
+	case EV_FORK: case EV_FORK_DONE:
+		e->arg = 100 + (b[9] & 15);
+		break;
+	case EV_EXEC: case EV_COMM: case EV_MARKER:
+		e->arg = 0;      /* the only string: the empty one */
+		break;
+	case EV_MMAP:
+		e->arg = 0;
+		break;
+	case EV_MREMAP:
+		e->aux = base[b[11] & 3] + (uint64_t)b[12] * 4096;
+		e->arg = 1 + (b[10] & 15);
+		break;
+	case EV_BRK:
+		e->aux = base[b[11] & 3] + (uint64_t)b[12] * 4096;
+		break;
+	case EV_FAULT: case EV_OBSERVED: case EV_EXIT:
+		e->addr = e->type == EV_EXIT ? 0 : e->addr + (b[15] & 0xf) * 8;
+		e->len = 0;
+		e->aux = 0;
+		break;
+	default:
+		break;
+	}
+}
+
+static void replay_all(const uint8_t *data, size_t size)
+{
+	char err[1024];
+	for (size_t p = 0; p < cfg_npresets(); p++) {
+		struct sim_config c;
+		struct sim_engine *e;
+		cfg_defaults(&c);
+		if (cfg_load_preset(&c, cfg_preset_name(p), err, sizeof(err)))
+			abort();
+		if (sim_create(&c, &e)) {
+			cfg_release(&c);
+			return;
+		}
+		uint64_t ts = 1, prev = 0;
+		for (size_t off = 0; off + 16 <= size; off += 16) {
+			struct cs_ev ev;
+			const char *why;
+			decode(data + off, &ts, &ev);
+			if (ev_validate(&ev, prev, 1, &why))
+				continue;
+			prev = ev.ts;
+			if (sim_apply(e, &ev))
+				break;
+			if (sim_check(e, err, sizeof(err))) {
+				fprintf(stderr, "%s: event %zu (%s): %s\n",
+				        cfg_preset_name(p), off / 16,
+				        ev_type_name(ev.type), err);
+				abort();
+			}
+		}
+		sim_finish(e);
+		sim_destroy(e);
+		cfg_release(&c);
+	}
+}
+#endif
 
 #if defined(FUZZ_FTRACE) || defined(FUZZ_PERF) || defined(FUZZ_DAT) || \
     defined(FUZZ_EVFILE)
@@ -65,7 +156,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char err[1024];
-#if defined(FUZZ_SCN)
+#if defined(FUZZ_SIM)
+	(void)err;
+	replay_all(data, size);
+#elif defined(FUZZ_SCN)
 	char *text = malloc(size + 1);
 	struct scn s;
 	if (!text)

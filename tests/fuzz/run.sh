@@ -13,7 +13,7 @@ SECS=${1:-60}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 B=${2:-$SRC/build-fuzz}
 shift 2 2>/dev/null || shift $#
-TARGETS=${*:-ftrace perf scn evfile dat}
+TARGETS=${*:-ftrace perf scn evfile sim dat}
 
 CC=$(command -v clang || command -v clang-14 || true)
 if [ -z "$CC" ]; then
