@@ -14,22 +14,33 @@
  *    48  u32      flags (EVF_F_*)
  *    52  u32      number of strings
  *    56  u32      number of metadata entries
- *    60  u32      reserved, 0
- *   records, 48 bytes each (struct cs_ev)
+ *    60  u32      header checksum: low 32 bits of XXH3-64 of these 64
+ *                 bytes with this field 0
+ *   records, 48 bytes each (struct cs_ev), in blocks of EVF_BLOCK records
  *   trailer
  *     "STRS", then per string: u32 length, bytes (string 0 is "")
  *     "META", then per entry: u32 length, key, u32 length, value
- *     "END!"
+ *     "SUMS", u32 number of blocks, then per block: u64 XXH3-64 of its
+ *             records' bytes (the last block may be short)
+ *     "END!", u64 XXH3-64 of the trailer from "STRS" to "END!" inclusive
  *
  * The trailer comes last so that a file is written in one sequential pass
- * with memory independent of its length; the writer fills in the header at
- * the end.  A file whose trailer offset is 0 was never finished (the writer
- * died): readers refuse it.  Writers work on a temporary name and rename it
- * into place only once complete, so a crash never leaves a half file under
- * the final name.
+ * with memory independent of its length (8 bytes a block of 4096 records
+ * for the sums); the writer fills in the header at the end.  A file whose
+ * trailer offset is 0 was never finished (the writer died): readers refuse
+ * it.  Writers work on a temporary name and rename it into place only once
+ * complete, so a crash never leaves a half file under the final name.
+ *
+ * Integrity: every byte is covered by a checksum, checked as it is read.
+ * The header and trailer are checked at open; a block's records are checked
+ * before any of them is handed on (the replay reads a block at a time), so
+ * a flipped bit is an error naming the block, not a silently different
+ * result.  ev_validate() still checks each record: a checksum says the file
+ * is what was written, not that what was written makes sense.
  *
  * Versioning: the reader accepts exactly EVF_VERSION; a file of another
- * version is refused with a message saying which versions are involved.
+ * version is refused with a message saying which versions are involved
+ * (version 1 had no checksums).
  */
 #ifndef COWSIM_EVFILE_H
 #define COWSIM_EVFILE_H
@@ -43,8 +54,9 @@
 #include "../lib/strtab.h"
 
 #define EVF_MAGIC   "COWSIMEV"
-#define EVF_VERSION 1u
+#define EVF_VERSION 2u
 #define EVF_HEADER  64u
+#define EVF_BLOCK   4096u   /* records a block checksum covers */
 
 #define EVF_F_LABELS 0x1u   /* contains EV_OBSERVED */
 

@@ -1,12 +1,17 @@
 /*
  * test_evfile.c - the binary event file: round trip of records, strings and
- * metadata, and refusal (with the record or reason named) of every kind of
- * damaged file: truncated, unfinished, wrong version, corrupt record.
+ * metadata, and refusal (with the block, record or reason named) of every
+ * kind of damaged file: truncated, unfinished, wrong version, a flipped bit
+ * in the header, a block or the trailer, and a record that makes no sense
+ * under valid checksums (reseal() below is a second, independent writer of
+ * the checksums, from evfile.h's description of the layout).
  */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <xxhash.h>
 
 #include "check.h"
 #include "importers/evfile.h"
@@ -65,6 +70,66 @@ static void corrupt(const char *path, long off, const void *bytes, size_t n)
 	close(fd);
 }
 
+/* Recompute every checksum of the file at path from its bytes, as a
+ * writer that knew only the layout in evfile.h would: after this, only
+ * ev_validate() stands between a forged record and the engine. */
+static void reseal(const char *path)
+{
+	FILE *f = fopen(path, "r+b");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	uint8_t h[64];
+	CHECK(fread(h, 64, 1, f) == 1);
+	uint64_t nrec, trailer;
+	uint32_t nstr, nmeta;
+	memcpy(&nrec, h + 16, 8);
+	memcpy(&trailer, h + 24, 8);
+	memcpy(&nstr, h + 52, 4);
+	memcpy(&nmeta, h + 56, 4);
+	/* the block sums */
+	uint64_t nb = (nrec + 4095) / 4096;
+	uint64_t *sums = calloc(nb + 1, 8);
+	uint8_t *rec = malloc(4096 * 48);
+	for (uint64_t b = 0; b < nb; b++) {
+		uint64_t k = nrec - b * 4096 < 4096 ? nrec - b * 4096 : 4096;
+		CHECK(fread(rec, 48, k, f) == k);
+		sums[b] = XXH3_64bits(rec, k * 48);
+	}
+	free(rec);
+	/* the trailer: skip strings and metadata to SUMS, rewrite the sums,
+	 * then hash it all again */
+	CHECK(fseek(f, (long)trailer, SEEK_SET) == 0);
+	for (uint64_t i = 0; i < nstr + 2ull * nmeta; i++) {
+		uint32_t l;
+		if (i == 0 || i == nstr)            /* "STRS", "META" */
+			CHECK(fseek(f, 4, SEEK_CUR) == 0);
+		CHECK(fread(&l, 4, 1, f) == 1);
+		CHECK(fseek(f, l, SEEK_CUR) == 0);
+	}
+	if (!nmeta)
+		CHECK(fseek(f, 4, SEEK_CUR) == 0);  /* "META" */
+	CHECK(fseek(f, 8, SEEK_CUR) == 0);         /* "SUMS", count */
+	CHECK(fwrite(sums, 8, nb, f) == nb);
+	CHECK(fseek(f, 4, SEEK_CUR) == 0);         /* "END!" */
+	long end = ftell(f);
+	size_t tl = (size_t)(end - (long)trailer);
+	uint8_t *t = malloc(tl);
+	CHECK(fseek(f, (long)trailer, SEEK_SET) == 0);
+	CHECK(fread(t, 1, tl, f) == tl);
+	uint64_t tsum = XXH3_64bits(t, tl);
+	CHECK(fwrite(&tsum, 8, 1, f) == 1);
+	free(t);
+	free(sums);
+	/* the header */
+	memset(h + 60, 0, 4);
+	uint32_t hs = (uint32_t)XXH3_64bits(h, 64);
+	memcpy(h + 60, &hs, 4);
+	CHECK(fseek(f, 0, SEEK_SET) == 0);
+	CHECK(fwrite(h, 64, 1, f) == 1);
+	CHECK(fclose(f) == 0);
+}
+
 int main(void)
 {
 	char p[600], err[512];
@@ -102,6 +167,18 @@ int main(void)
 	uint64_t zero = 0;
 	corrupt(p, 24, &zero, 8);
 	CHECK(read_all(p, err, sizeof(err), &n) == -EINVAL);
+	CHECK(strstr(err, "header checksum") != NULL);
+	{       /* as a writer that died leaves it: header valid, trailer 0 */
+		uint8_t h[64];
+		FILE *f = fopen(p, "r+b");
+		CHECK(f && fread(h, 64, 1, f) == 1);
+		memset(h + 60, 0, 4);
+		uint32_t hs = (uint32_t)XXH3_64bits(h, 64);
+		memcpy(h + 60, &hs, 4);
+		CHECK(fseek(f, 0, SEEK_SET) == 0 && fwrite(h, 64, 1, f) == 1);
+		fclose(f);
+	}
+	CHECK(read_all(p, err, sizeof(err), &n) == -EINVAL);
 	CHECK(strstr(err, "unfinished") != NULL);
 
 	/* another version */
@@ -119,11 +196,43 @@ int main(void)
 	fclose(f);
 	CHECK(read_all(p, err, sizeof(err), &n) == -EINVAL);
 
-	/* a corrupt record is named by its number */
+	/* several blocks, read in pieces that do not divide a block */
+	path_of(p, sizeof(p), "blocks.ev");
+	write_sample(p, 10000);
+	CHECK(read_all(p, err, sizeof(err), &n) == 0);
+	CHECK_EQ(n, 10000);
+	reseal(p);              /* the reference agrees with the writer */
+	CHECK(read_all(p, err, sizeof(err), &n) == 0);
+	/* one flipped bit anywhere is an error naming where */
+	uint8_t byte;
+	int fd = open(p, O_RDONLY);
+	CHECK(fd >= 0 && pread(fd, &byte, 1, 64 + 48 * 5000 + 33) == 1);
+	close(fd);
+	byte ^= 0x10;           /* a fault's address: still a valid record */
+	corrupt(p, 64 + 48 * 5000 + 33, &byte, 1);
+	CHECK(read_all(p, err, sizeof(err), &n) == -EIO);
+	CHECK(strstr(err, "block 1 (records 4096-") && strstr(err, "checksum"));
+	path_of(p, sizeof(p), "hdrflip.ev");
+	write_sample(p, 10);
+	uint8_t one = 11;       /* 11 records promised, the trailer moved */
+	corrupt(p, 16, &one, 1);
+	CHECK(read_all(p, err, sizeof(err), &n) == -EINVAL);
+	CHECK(strstr(err, "header checksum") != NULL);
+	path_of(p, sizeof(p), "trlflip.ev");
+	write_sample(p, 10);
+	corrupt(p, 64 + 48 * 10 + 4 + 4 + 4 + 5, "y", 1);  /* "/bin/x" -> "/bin/y" */
+	CHECK(read_all(p, err, sizeof(err), &n) == -EINVAL);
+	CHECK(strstr(err, "trailer checksum") != NULL);
+
+	/* a record that makes no sense, under valid checksums, is named by
+	 * its number */
 	path_of(p, sizeof(p), "badrec.ev");
 	write_sample(p, 100);
 	uint8_t bad = 99;
 	corrupt(p, 64 + 48 * 42 + 18, &bad, 1);
+	CHECK(read_all(p, err, sizeof(err), &n) == -EIO);
+	CHECK(strstr(err, "block 0") != NULL);
+	reseal(p);
 	CHECK(read_all(p, err, sizeof(err), &n) == -EINVAL);
 	CHECK(strstr(err, "record 42") != NULL);
 	/* ... and so is one whose time runs backwards */
@@ -131,6 +240,7 @@ int main(void)
 	write_sample(p, 100);
 	uint64_t early = 1;
 	corrupt(p, 64 + 48 * 50, &early, 8);
+	reseal(p);
 	CHECK(read_all(p, err, sizeof(err), &n) == -EINVAL);
 	CHECK(strstr(err, "record 50") && strstr(err, "backwards"));
 
