@@ -14,6 +14,10 @@
  *                 replayed under every preset with sim_check() after each,
  *                 so an impossible sequence must be survived or refused,
  *                 never a crash or a broken invariant
+ *   FUZZ_CFG      the INI of --config files, presets and --cost files
+ *                 (cfg_load_text); a text it accepts then drives an engine
+ *                 through forks, pins and COW faults under sim_check(), so
+ *                 an accepted value the engine cannot live with is a bug
  *
  * The readers take paths (libtracecmd can only open files), so the input
  * goes to a memfd whose /proc/self/fd path is handed over: no disk I/O,
@@ -34,7 +38,7 @@
 #include "importers/scn.h"
 #include "sim/sim.h"
 
-#if defined(FUZZ_SIM)
+#if defined(FUZZ_SIM) || defined(FUZZ_CFG)
 /* 16 input bytes an event.  Tasks, pages and lengths are drawn from small
  * sets so that random bytes make forks of tasks that exist and faults in
  * mappings that were made: the sequences the engine's rules are about. */
@@ -82,41 +86,74 @@ static void decode(const uint8_t *b, uint64_t *ts, struct cs_ev *e)
 	}
 }
 
+/* Replay the events data decodes to through an engine under c, checking
+ * every invariant after each; abort() (a crash the fuzzer keeps) when one
+ * breaks. */
+static void replay_one(const struct sim_config *c, const char *name,
+                       const uint8_t *data, size_t size)
+{
+	char err[1024];
+	struct sim_engine *e;
+	if (sim_create(c, &e))
+		return;
+	uint64_t ts = 1, prev = 0;
+	for (size_t off = 0; off + 16 <= size; off += 16) {
+		struct cs_ev ev;
+		const char *why;
+		decode(data + off, &ts, &ev);
+		if (ev_validate(&ev, prev, 1, &why))
+			continue;
+		prev = ev.ts;
+		if (sim_apply(e, &ev))
+			break;
+		if (sim_check(e, err, sizeof(err))) {
+			fprintf(stderr, "%s: event %zu (%s): %s\n", name, off / 16,
+			        ev_type_name(ev.type), err);
+			abort();
+		}
+	}
+	sim_finish(e);
+	sim_destroy(e);
+}
+#endif
+
+#if defined(FUZZ_SIM)
 static void replay_all(const uint8_t *data, size_t size)
 {
 	char err[1024];
 	for (size_t p = 0; p < cfg_npresets(); p++) {
 		struct sim_config c;
-		struct sim_engine *e;
 		cfg_defaults(&c);
 		if (cfg_load_preset(&c, cfg_preset_name(p), err, sizeof(err)))
 			abort();
-		if (sim_create(&c, &e)) {
-			cfg_release(&c);
-			return;
-		}
-		uint64_t ts = 1, prev = 0;
-		for (size_t off = 0; off + 16 <= size; off += 16) {
-			struct cs_ev ev;
-			const char *why;
-			decode(data + off, &ts, &ev);
-			if (ev_validate(&ev, prev, 1, &why))
-				continue;
-			prev = ev.ts;
-			if (sim_apply(e, &ev))
-				break;
-			if (sim_check(e, err, sizeof(err))) {
-				fprintf(stderr, "%s: event %zu (%s): %s\n",
-				        cfg_preset_name(p), off / 16,
-				        ev_type_name(ev.type), err);
-				abort();
-			}
-		}
-		sim_finish(e);
-		sim_destroy(e);
+		replay_one(&c, cfg_preset_name(p), data, size);
 		cfg_release(&c);
 	}
 }
+#endif
+
+#if defined(FUZZ_CFG)
+/* A process maps 16 pages, writes 8, forks, parent and child write 4,
+ * the parent pins 2 and forks again, everyone exits: enough for a
+ * config's switches to matter (16 bytes an event, as decode() reads). */
+static const uint8_t cow_story[] = {
+#define E(t, tid, pg, len, fl, arg) (t) - 1, (tid) - 100, 2, pg, (len) - 1, \
+	(fl) & 0xff, 0, 0, 0, arg, 0, 0, 0, 1, 0, 0
+	E(1, 100, 0, 1, 0, 0),                            /* exec */
+	E(6, 100, 0, 16, 0x23, 0),                        /* mmap rw anon */
+	E(12, 100, 0, 1, 6, 0), E(12, 100, 1, 1, 6, 0), E(12, 100, 2, 1, 6, 0),
+	E(12, 100, 3, 1, 6, 0), E(12, 100, 4, 1, 6, 0), E(12, 100, 5, 1, 6, 0),
+	E(12, 100, 6, 1, 6, 0), E(12, 100, 7, 1, 6, 0),
+	E(3, 100, 0, 1, 0, 1),                            /* fork -> 101 */
+	E(12, 101, 0, 1, 7, 0), E(12, 101, 1, 1, 7, 0), E(12, 100, 2, 1, 7, 0),
+	E(12, 100, 3, 1, 7, 0),
+	E(13, 100, 4, 2, 1, 1),                           /* gup (pin) */
+	E(3, 100, 0, 1, 0, 2),                            /* fork -> 102 */
+	E(12, 102, 4, 1, 7, 0), E(12, 100, 4, 1, 7, 0), E(12, 102, 5, 1, 7, 0),
+	E(14, 100, 0, 1, 0, 1),                           /* gup put */
+	E(5, 102, 0, 1, 0, 0), E(5, 101, 0, 1, 0, 0), E(5, 100, 0, 1, 0, 0),
+#undef E
+};
 #endif
 
 #if defined(FUZZ_FTRACE) || defined(FUZZ_PERF) || defined(FUZZ_DAT) || \
@@ -159,6 +196,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #if defined(FUZZ_SIM)
 	(void)err;
 	replay_all(data, size);
+#elif defined(FUZZ_CFG)
+	char *text = malloc(size + 1);
+	struct sim_config c;
+	if (!text)
+		return 0;
+	memcpy(text, data, size);
+	text[size] = 0;
+	cfg_defaults(&c);
+	if (!cfg_load_text(&c, "fuzz.ini", text, err, sizeof(err)))
+		replay_one(&c, "fuzz.ini", cow_story, sizeof(cow_story));
+	cfg_release(&c);
+	free(text);
 #elif defined(FUZZ_SCN)
 	char *text = malloc(size + 1);
 	struct scn s;

@@ -14,7 +14,7 @@ SECS=${1:-60}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 B=${2:-$SRC/build-fuzz}
 shift 2 2>/dev/null || shift $#
-TARGETS=${*:-ftrace perf scn evfile sim dat}
+TARGETS=${*:-ftrace perf scn evfile sim cfg dat}
 
 # Under CI nothing skips: what is missing is a failed run.
 SKIP=77
@@ -44,6 +44,8 @@ for t in $TARGETS; do
 	mkdir -p "$work" "$B/crash-$t"
 	cp "$SRC/tests/fuzz/corpus/$t/"* "$work/" 2>/dev/null
 	maxlen=65536
+	# the INI target starts from the presets and cost files themselves
+	[ "$t" = cfg ] && cp "$SRC"/configs/*.ini "$work/" 2>/dev/null
 	if [ "$t" = dat ]; then
 		cp "$SRC/traces/real/cowknown.dat" "$work/" 2>/dev/null
 		maxlen=1200000
