@@ -402,7 +402,8 @@ const char *cfg_preset_name(size_t i)
 size_t cfg_format(const struct sim_config *c, char *buf, size_t len)
 {
 	size_t n = 0;
-#define OUT(...) do { int w_ = snprintf(buf + (n < len ? n : len), \
+	/* buf may be NULL (len 0) to measure: NULL + 0 is undefined in C. */
+#define OUT(...) do { int w_ = snprintf(buf ? buf + (n < len ? n : len) : NULL, \
 	n < len ? len - n : 0, __VA_ARGS__); if (w_ > 0) n += (size_t)w_; } while (0)
 	OUT("[policy]\nname = %s\nmodel = %s\n", c->name, cfg_model_name(c->model));
 	if (c->kernel[0])

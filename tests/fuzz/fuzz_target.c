@@ -18,6 +18,11 @@
  *                 (cfg_load_text); a text it accepts then drives an engine
  *                 through forks, pins and COW faults under sim_check(), so
  *                 an accepted value the engine cannot live with is a bug
+ *   FUZZ_DB       a --db database: read as compare and report read it
+ *                 (store_open, rep_load), then written as replay writes it
+ *                 (migration, a replay's runs with --faults, read back);
+ *                 SQLite needs a real file, so these live in a private
+ *                 directory under /dev/shm, made once per process
  *
  * The readers take paths (libtracecmd can only open files), so the input
  * goes to a memfd whose /proc/self/fd path is handed over: no disk I/O,
@@ -37,8 +42,15 @@
 #include "importers/imp_fe.h"
 #include "importers/scn.h"
 #include "sim/sim.h"
+#if defined(FUZZ_DB)
+#include <sys/stat.h>
+#include "importers/evfile.h"
+#include "reports/rep.h"
+#include "reports/store.h"
+#include "sim/replay.h"
+#endif
 
-#if defined(FUZZ_SIM) || defined(FUZZ_CFG)
+#if defined(FUZZ_SIM) || defined(FUZZ_CFG) || defined(FUZZ_DB)
 /* 16 input bytes an event.  Tasks, pages and lengths are drawn from small
  * sets so that random bytes make forks of tasks that exist and faults in
  * mappings that were made: the sequences the engine's rules are about. */
@@ -86,6 +98,9 @@ static void decode(const uint8_t *b, uint64_t *ts, struct cs_ev *e)
 	}
 }
 
+#endif
+
+#if defined(FUZZ_SIM) || defined(FUZZ_CFG)
 /* Replay the events data decodes to through an engine under c, checking
  * every invariant after each; abort() (a crash the fuzzer keeps) when one
  * breaks. */
@@ -132,7 +147,7 @@ static void replay_all(const uint8_t *data, size_t size)
 }
 #endif
 
-#if defined(FUZZ_CFG)
+#if defined(FUZZ_CFG) || defined(FUZZ_DB)
 /* A process maps 16 pages, writes 8, forks, parent and child write 4,
  * the parent pins 2 and forks again, everyone exits: enough for a
  * config's switches to matter (16 bytes an event, as decode() reads). */
@@ -154,6 +169,91 @@ static const uint8_t cow_story[] = {
 	E(5, 102, 0, 1, 0, 0), E(5, 101, 0, 1, 0, 0), E(5, 100, 0, 1, 0, 0),
 #undef E
 };
+#endif
+
+#if defined(FUZZ_DB)
+static char dir[64];            /* the harness's own: made once */
+
+static void cleanup(void)
+{
+	char p[128];
+	snprintf(p, sizeof(p), "%s/t.ev", dir);
+	unlink(p);
+	rmdir(dir);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	char err[512], path[128];
+	struct evf_writer *w;
+	snprintf(dir, sizeof(dir), "/dev/shm/cowsim-fuzzdb-XXXXXX");
+	if (!mkdtemp(dir))
+		abort();
+	atexit(cleanup);
+	/* The trace every replay into a fuzzed database stores. */
+	snprintf(path, sizeof(path), "%s/t.ev", dir);
+	if (evf_create(path, &w, err, sizeof(err)))
+		abort();
+	uint64_t ts = 1;
+	for (size_t off = 0; off + 16 <= sizeof(cow_story); off += 16) {
+		struct cs_ev ev;
+		decode(cow_story + off, &ts, &ev);
+		if (evf_write(w, &ev, 1))
+			abort();
+	}
+	if (evf_finish(w, NULL, NULL, 0, err, sizeof(err)))
+		abort();
+	return 0;
+}
+
+static void put_file(const char *path, const uint8_t *data, size_t size)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		abort();
+	if (size && fwrite(data, 1, size, f) != size)
+		abort();
+	fclose(f);
+}
+
+static void read_runs(struct store *s)
+{
+	struct rep_data d;
+	char err[1024];
+	memset(&d, 0, sizeof(d));
+	rep_load(store_db(s), NULL, 0, NULL, &d, err, sizeof(err));
+	rep_free(&d);
+}
+
+/* What `cowsim replay t.ev --db path --faults -p linux-6.12` does. */
+static void write_run(struct store *s, const char *trace)
+{
+	char err[1024];
+	struct replay r;
+	struct sim_config c;
+	struct ev_source *src = NULL;
+	struct store_rec *rec = NULL;
+	struct store_opts so = { .faults = 1 };
+	struct store_result res;
+
+	replay_init(&r);
+	cfg_defaults(&c);
+	if (cfg_load_preset(&c, "linux-6.12", err, sizeof(err)) ||
+	    replay_add(&r, &c))
+		abort();
+	if (evsrc_open(trace, &(struct evsrc_opts){ .quiet = 1 }, &src, err,
+	               sizeof(err)))
+		abort();
+	if (!store_rec_begin(s, &r, trace, &so, &rec, err, sizeof(err)) &&
+	    !replay_run(&r, src, err, sizeof(err)))
+		store_rec_commit(rec, src, &res, err, sizeof(err));
+	store_rec_free(rec);
+	evsrc_close(src);
+	replay_free(&r);
+}
 #endif
 
 #if defined(FUZZ_FTRACE) || defined(FUZZ_PERF) || defined(FUZZ_DAT) || \
@@ -193,7 +293,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char err[1024];
-#if defined(FUZZ_SIM)
+#if defined(FUZZ_DB)
+	char p[128], t[128];
+	struct store *s;
+	snprintf(t, sizeof(t), "%s/t.ev", dir);
+	snprintf(p, sizeof(p), "%s/r.db", dir);
+	put_file(p, data, size);
+	if (!store_open(p, 0, &s, err, sizeof(err))) {
+		read_runs(s);
+		store_close(s);
+	}
+	unlink(p);
+	const char *sfx[] = { "", "-wal", "-shm", "-journal" };
+	snprintf(p, sizeof(p), "%s/w.db", dir);
+	put_file(p, data, size);
+	if (!store_open(p, STORE_CREATE, &s, err, sizeof(err))) {
+		write_run(s, t);
+		read_runs(s);
+		store_close(s);
+	}
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		char q[160];
+		snprintf(q, sizeof(q), "%s%s", p, sfx[i]);
+		unlink(q);
+	}
+#elif defined(FUZZ_SIM)
 	(void)err;
 	replay_all(data, size);
 #elif defined(FUZZ_CFG)

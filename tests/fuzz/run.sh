@@ -15,7 +15,7 @@ SECS=${1:-60}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 B=${2:-$SRC/build-fuzz}
 shift 2 2>/dev/null || shift $#
-TARGETS=${*:-ftrace perf scn evfile sim cfg dat}
+TARGETS=${*:-ftrace perf scn evfile sim cfg db dat}
 
 # Under CI nothing skips: what is missing is a failed run.
 SKIP=77
@@ -54,6 +54,8 @@ fuzz_one() {
 		cp "$SRC/traces/real/cowknown.dat" "$work/" 2>/dev/null
 		maxlen=1200000
 	fi
+	[ "$t" = db ] && maxlen=262144
+	[ "$t" = sim ] && maxlen=8192      # 512 events, x 6 presets, checked
 	if $NICE "$B/fuzz_$t" -max_total_time="$SECS" -max_len="$maxlen" -timeout=20 \
 		-rss_limit_mb=4096 -malloc_limit_mb=4096 -print_final_stats=1 \
 		-artifact_prefix="$B/crash-$t/" "$work" >"$B/fuzz-$t.log" 2>&1; then
