@@ -77,20 +77,14 @@ int cli_version(void)
 	return 0;
 }
 
-static void vusage_error(const struct cli_verb *v, const char *fmt,
-                         va_list ap)
-{
-	fprintf(stderr, "cowsim %s: ", v->name);
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\nTry 'cowsim %s --help'.\n", v->name);
-}
-
 int cli_usage_error(const struct cli_verb *v, const char *fmt, ...)
 {
 	va_list ap;
+	fprintf(stderr, "cowsim %s: ", v->name);
 	va_start(ap, fmt);
-	vusage_error(v, fmt, ap);
+	vfprintf(stderr, fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "\nTry 'cowsim %s --help'.\n", v->name);
 	return 2;
 }
 
@@ -151,6 +145,7 @@ static int bad_long_option(const struct cli_verb *v, const char *typed)
 
 	snprintf(word, sizeof(word), "%.*s", (int)(len < 63 ? len : 63),
 	         typed + 2);
+	len = strlen(word);
 	for (const struct option *o = v->opts; o->name; o++)
 		if (len && !strncmp(o->name, word, len) && nprefixed < SUGGEST_MAX)
 			prefixed[nprefixed++] = o->name;
