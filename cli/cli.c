@@ -95,6 +95,8 @@ int cli_choice(const struct cli_verb *v, const char *opt, const char *arg,
 	size_t used = 0, n = 0;
 	struct suggest sg;
 
+	if (!arg)
+		return 0;
 	suggest_init(&sg, arg);
 	for (n = 0; names[n]; n++) {
 		if (!strcmp(names[n], arg))

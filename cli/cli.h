@@ -162,8 +162,9 @@ int cli_usage_error(const struct cli_verb *v, const char *fmt, ...)
 
 /*
  * The index of arg in the NULL-terminated names, for an option such as
- * --format whose value is one of a few words; -1 after cli_usage_error()
- * said "OPT must be a, b or c, not 'arg'" with the nearest name.
+ * --format whose value is one of a few words, names[0] the default: 0 when
+ * arg is NULL (not given).  Returns -1 after cli_usage_error() said "OPT
+ * must be a, b or c, not 'arg'" with the nearest name.
  */
 int cli_choice(const struct cli_verb *v, const char *opt, const char *arg,
                const char *const *names);

@@ -73,14 +73,12 @@ int cmd_compare(int argc, char **argv)
 		rc = cli_exit_status(c);
 		goto done;
 	}
-	if (co.format) {
-		int k = cli_choice(&compare_verb, "--format", co.format, formats);
-		if (k < 0) {
-			rc = 2;
-			goto done;
-		}
-		fmt = fmt_of[k];
+	int k = cli_choice(&compare_verb, "--format", co.format, formats);
+	if (k < 0) {
+		rc = 2;
+		goto done;
 	}
+	fmt = fmt_of[k];
 	if (optind < argc) {
 		rc = cli_usage_error(&compare_verb, "unexpected argument '%s' "
 		                     "(traces are chosen with --trace)",

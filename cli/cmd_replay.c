@@ -245,14 +245,12 @@ int cmd_replay(int argc, char **argv)
 		rc = cli_exit_status(c);
 		goto done;
 	}
-	if (co.format) {
-		int k = cli_choice(&replay_verb, "--format", co.format, formats);
-		if (k < 0) {
-			rc = 2;
-			goto done;
-		}
-		fmt = fmt_of[k];
+	int k = cli_choice(&replay_verb, "--format", co.format, formats);
+	if (k < 0) {
+		rc = 2;
+		goto done;
 	}
+	fmt = fmt_of[k];
 	if (optind >= argc) {
 		rc = cli_usage_error(&replay_verb, "no TRACE to replay");
 		goto done;
