@@ -59,7 +59,8 @@ static const char import_usage[] =
 	"examples:\n"
 	"  cowsim import traces/real/redis-bgsave.dat -o redis.ev\n"
 	"  cowsim import big.ftrace.txt.zst --comm make -o build.ev\n"
-	"  cowsim import capture.txt -I ftrace -P 4242 -o - -f json > sum.json\n"
+	"  cowsim import capture.txt -I ftrace -P 4242 -o cap.ev -f json > sum.json\n"
+	"  cowsim import trace.dat -o - | ssh host 'cat > trace.ev'\n"
 	"  cowsim replay redis.ev -p all\n";
 
 static const struct option import_opts[] = {
@@ -207,7 +208,6 @@ int cmd_import(int argc, char **argv)
 {
 	static const char *const summaries[] = { "text", "json", NULL };
 	struct cli_common co;
-	struct evsrc_opts so = { 0 };
 	int c, json = 0;
 
 	cli_common_init(&co);
@@ -216,8 +216,8 @@ int cmd_import(int argc, char **argv)
 	cli_common_free(&co);
 	if (c != CLI_END)
 		return cli_exit_status(c);
-	so = (struct evsrc_opts){ .format = co.infmt, .pid = co.pid,
-	                          .comm = co.comm, .quiet = co.quiet };
+	struct evsrc_opts so = { .format = co.infmt, .pid = co.pid,
+	                         .comm = co.comm, .quiet = co.quiet };
 	if (co.format) {
 		/* Before the grammar, import's --format named what is read; the
 		 * two sets of names are apart, so the old spelling still works. */
