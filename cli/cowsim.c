@@ -105,7 +105,7 @@ int main(int argc, char **argv)
 		char near[256];
 		static const char *const top[] = { "--help", "--version" };
 		suggest_init(&sg, a);
-		for (size_t i = 0; i < 2; i++)
+		for (size_t i = 0; i < sizeof(top) / sizeof(*top); i++)
 			suggest_add(&sg, top[i]);
 		fprintf(stderr, "cowsim: unknown option '%s'%s\nTry 'cowsim "
 		        "--help'.\n", a,

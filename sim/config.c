@@ -211,7 +211,7 @@ static int set_key(struct parse_ctx *p, const char *section, const char *name,
 			struct suggest sg;
 			char near[160];
 			suggest_init(&sg, name);
-			for (size_t i = 0; i < 5; i++)
+			for (size_t i = 0; i < sizeof(policy_keys) / sizeof(*policy_keys); i++)
 				suggest_add(&sg, policy_keys[i]);
 			fail(p, "unknown key '%s' in [policy]%s", name,
 			     suggest_format(&sg, NULL, near, sizeof(near)));
@@ -269,7 +269,7 @@ static int set_key(struct parse_ctx *p, const char *section, const char *name,
 	if (strcmp(section, "switches") && strcmp(section, "cost")) {
 		static const char *const sections[] = { "policy", "switches", "cost" };
 		suggest_init(&sg, section);
-		for (size_t i = 0; i < 3; i++)
+		for (size_t i = 0; i < sizeof(sections) / sizeof(*sections); i++)
 			suggest_add(&sg, sections[i]);
 		fail(p, "unknown section [%s]%s", section,
 		     suggest_format(&sg, NULL, near, sizeof(near)));
