@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "../lib/suggest.h"
 #include "../reports/compare.h"
 #include "../reports/rep.h"
 #include "../reports/store.h"
@@ -93,9 +94,16 @@ int cmd_compare(int argc, char **argv)
 		for (size_t i = 0; i < d.ntraces; i++)
 			found |= rep_find_policy(&d.traces[i], baseline) >= 0;
 		if (!found) {
+			struct suggest sg;
+			char near[256];
+			suggest_init(&sg, baseline);
+			for (size_t i = 0; i < d.ntraces; i++)
+				for (size_t j = 0; j < d.traces[i].nruns; j++)
+					suggest_add(&sg, d.traces[i].runs[j].policy);
 			rc = cli_die("--baseline %s: no stored run of that policy on "
-			             "these traces (see `cowsim compare` for the "
-			             "stored ones)", baseline);
+			             "these traces%s (see `cowsim compare` for the "
+			             "stored ones)", baseline,
+			             suggest_format(&sg, NULL, near, sizeof(near)));
 			goto done;
 		}
 		for (size_t i = 0; i < d.ntraces; i++)

@@ -261,6 +261,7 @@ done
 expect 0 "" -- "$COWSIM" replay "$SCN" -D "$T/d.db" -p linux-6.12 -f csv -q
 grep -q "^trace,format,policy" "$T/out" || fail "replay -f csv"
 "$COWSIM" compare -D "$T/d.db" -p linux-6.12 -f csv | grep -q linux-6.12 || fail "replay -D did not store in that database"
+expect 2 "--baseline linux-6.21: no stored run of that policy on these traces; did you mean 'linux-6.12'?" -- "$COWSIM" compare -D "$T/d.db" -b linux-6.21
 expect 0 "" -- "$COWSIM" replay "$T/s.txt" -I ftrace --no-db -q
 expect 2 "no input format 'ftrce'; did you mean 'ftrace'?" -- "$COWSIM" replay "$T/s.txt" -I ftrce --no-db
 expect 0 "exec" -- "$COWSIM" dump "$SCN" -n 3 -I scenario
