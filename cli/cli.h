@@ -11,18 +11,27 @@
  * said why).  The helpers below that print a message return that 2, so a
  * verb can pass it on.
  *
- * The shared options (--db, --trace, --policy, --quiet): a verb puts the
- * CLI_OPT_* entries it takes in its struct option table and hands every
- * getopt_long() result to cli_common_opt() first, which keeps the shared
- * ones in a struct cli_common.  The store those options name is opened by
- * cli_open_store() (which tells the user when it migrated the file), and
- * the runs they select are loaded by cli_load_runs(): every verb that
- * touches the results store goes through these two, so --db is read, and
- * its messages worded, once.
+ * The grammar (docs/cli.md): one letter means one thing in every verb.
+ * A verb describes itself in a struct cli_verb - its name, its --help
+ * text and its struct option table, built from the CLI_OPT_* entries for
+ * the options verbs share and ended by CLI_OPTS_END (--help, --version) -
+ * and reads its arguments with cli_getopt(), which keeps the shared
+ * options in a struct cli_common, prints --help and --version, and on a
+ * mistake prints the two-line hint ("unknown option '--polcy'; did you
+ * mean '--policy'?" / "Try 'cowsim replay --help'.") so that no verb words
+ * these differently.  An option's short letter is its val in the table;
+ * an option with no letter has a val of CLI_LONG_ONLY or above, so the
+ * getopt short string is derived from the table and cannot disagree
+ * with it.
  *
- * Lifecycle: cli_common_init(), cli_common_opt() for each option, ...,
- * cli_common_free() (which frees the --trace list, not the strings: they
- * are argv's).
+ * The store those options name is opened by cli_open_store() (which tells
+ * the user when it migrated the file), and the runs they select are loaded
+ * by cli_load_runs(): every verb that touches the results store goes
+ * through these two, so --db is read, and its messages worded, once.
+ *
+ * Lifecycle: cli_common_init(), cli_getopt() until it returns CLI_END (or
+ * a stop: return cli_exit_status() of it), ..., cli_common_free() (which
+ * frees the --trace list, not the strings: they are argv's).
  */
 #ifndef COWSIM_CLI_H
 #define COWSIM_CLI_H
@@ -55,14 +64,48 @@ int cli_parse_u64(const char *s, uint64_t *out);
 int cli_push_arg(const char ***v, size_t *n, const char *arg);
 
 /* ------------------------------------------------------------------ */
-/* the options several verbs share                                    */
+/* the grammar: options every verb spells alike                       */
 
-/* Their struct option entries; the val each returns is its short option
- * letter, which a verb may also list in its getopt_long() short string. */
-#define CLI_OPT_DB     { "db", required_argument, NULL, 'D' }
-#define CLI_OPT_TRACE  { "trace", required_argument, NULL, 't' }
-#define CLI_OPT_POLICY { "policy", required_argument, NULL, 'p' }
-#define CLI_OPT_QUIET  { "quiet", no_argument, NULL, 'q' }
+/* vals from here up are options with no short letter. */
+#define CLI_LONG_ONLY 256
+
+/* The shared options' struct option entries; the val of each is its short
+ * letter.  cli_getopt() handles the ones struct cli_common holds. */
+#define CLI_OPT_DB      { "db", required_argument, NULL, 'D' }
+#define CLI_OPT_TRACE   { "trace", required_argument, NULL, 't' }
+#define CLI_OPT_POLICY  { "policy", required_argument, NULL, 'p' }
+#define CLI_OPT_QUIET   { "quiet", no_argument, NULL, 'q' }
+#define CLI_OPT_FORMAT  { "format", required_argument, NULL, 'f' }
+#define CLI_OPT_INPUT_FORMAT { "input-format", required_argument, NULL, 'I' }
+#define CLI_OPT_OUTPUT  { "output", required_argument, NULL, 'o' }
+#define CLI_OPT_PID     { "pid", required_argument, NULL, 'P' }
+#define CLI_OPT_COMM    { "comm", required_argument, NULL, CLI_OPT_COMM_VAL }
+#define CLI_OPT_COMM_VAL (CLI_LONG_ONLY + 0)
+/* Shared letters whose values each verb reads itself. */
+#define CLI_OPT_CONFIG  { "config", required_argument, NULL, 'c' }
+#define CLI_OPT_COST    { "cost", required_argument, NULL, 'C' }
+#define CLI_OPT_VERBOSE { "verbose", no_argument, NULL, 'v' }
+/* The end of every verb's table: --help and --version, then the null
+ * entry. */
+#define CLI_OPTS_END { "help", no_argument, NULL, 'h' }, \
+                     { "version", no_argument, NULL, 'V' }, { 0 }
+/* A verb's own long-only options number from here. */
+#define CLI_OPT_VERB_FIRST (CLI_LONG_ONLY + 16)
+
+/* A short letter a verb once used for something that has another meaning
+ * now, and what to say to whoever still types it. */
+struct cli_retired {
+	char letter;
+	const char *hint;          /* e.g. "-p is --policy in every verb; the
+	                              process is --pid (-P)" */
+};
+
+struct cli_verb {
+	const char *name;          /* "replay" */
+	const char *usage;         /* the --help text, ending in examples */
+	const struct option *opts; /* ended by CLI_OPTS_END */
+	const struct cli_retired *retired; /* ended by letter 0; may be NULL */
+};
 
 struct cli_common {
 	const char *dbpath;      /* --db FILE, STORE_DEFAULT_DB if not given */
@@ -73,16 +116,61 @@ struct cli_common {
 	                            traces to show (rep_load()'s selectors) */
 	size_t ntraces;
 	int quiet;               /* --quiet */
+	const char *format;      /* --format: what is written; NULL if not
+	                            given (each verb checks its values) */
+	const char *infmt;       /* --input-format: what is read; NULL detects */
+	const char *output;      /* --output FILE, "-" for stdout; NULL */
+	uint32_t pid;            /* --pid N; 0 if not given */
+	const char *comm;        /* --comm NAME; NULL */
 };
 
 void cli_common_init(struct cli_common *co);
 
+/* What cli_getopt() returns besides an option's val. */
+enum {
+	CLI_END = -1,            /* the options are done: argv[optind] on are
+	                            the operands */
+	CLI_EXIT_OK = -2,        /* --help or --version was printed */
+	CLI_EXIT_USAGE = -3,     /* a usage error was reported */
+};
+
 /*
- * If c (a getopt_long() result, with its optarg) is one of the shared
- * options, keep it in co.  Returns 1 when it was, 0 when c is not a shared
- * option (the verb's own to handle), or -ENOMEM after saying so.
+ * getopt_long() over v's table.  Keeps the shared options in co, prints
+ * --help (v->usage, on stdout) and --version, and reports any mistake -
+ * an unknown option (with the nearest of v's options), an ambiguous
+ * abbreviation, a missing or unwanted value, a retired letter, a bad
+ * --pid - as "cowsim VERB: ..." plus "Try 'cowsim VERB --help'." on
+ * stderr.  Returns the val of an option of the verb's own, CLI_END, or
+ * CLI_EXIT_OK / CLI_EXIT_USAGE: the verb then returns
+ * cli_exit_status() of it (0 or 2).
  */
-int cli_common_opt(struct cli_common *co, int c, const char *arg);
+int cli_getopt(const struct cli_verb *v, struct cli_common *co, int argc,
+               char **argv);
+
+/* The exit status for a CLI_EXIT_* result of cli_getopt(). */
+static inline int cli_exit_status(int c)
+{
+	return c == CLI_EXIT_OK ? 0 : 2;
+}
+
+/*
+ * Report a usage error of verb v - "cowsim VERB: message" then "Try
+ * 'cowsim VERB --help'." - on stderr.  Returns 2.
+ */
+int cli_usage_error(const struct cli_verb *v, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * The index of arg in the NULL-terminated names, for an option such as
+ * --format whose value is one of a few words, names[0] the default: 0 when
+ * arg is NULL (not given).  Returns -1 after cli_usage_error() said "OPT
+ * must be a, b or c, not 'arg'" with the nearest name.
+ */
+int cli_choice(const struct cli_verb *v, const char *opt, const char *arg,
+               const char *const *names);
+
+/* Print "cowsim VERSION" on stdout (for --version); returns 0. */
+int cli_version(void);
 
 void cli_common_free(struct cli_common *co);
 

@@ -28,12 +28,27 @@ static const char check_usage[] =
 	"Replay each scenario under every policy its `expect` lines name (all\n"
 	"presets if it has none), verify the engine's invariants after every\n"
 	"event, and check the expectations.  Prints each failure as FILE:LINE:\n"
-	"with the policy and the values seen; -v prints passing checks too.\n"
+	"with the policy and the values seen.\n"
 	"Exit status 1 if any expectation or invariant failed, 2 on a bad\n"
 	"scenario (FILE:LINE:COL: message).\n"
 	"\n"
+	"  -v, --verbose           print passing checks too\n"
+	"      --no-invariants     do not check the engine's invariants\n"
+	"\n"
 	"example:\n"
 	"  cowsim check traces/scenarios/*.scn\n";
+
+enum { OPT_NO_INVARIANTS = CLI_OPT_VERB_FIRST };
+
+static const struct option check_opts[] = {
+	CLI_OPT_VERBOSE,
+	{ "no-invariants", no_argument, NULL, OPT_NO_INVARIANTS },
+	CLI_OPTS_END,
+};
+
+static const struct cli_verb check_verb = {
+	.name = "check", .usage = check_usage, .opts = check_opts,
+};
 
 static bool compare(uint64_t v, enum scn_op op, uint64_t want)
 {
@@ -87,28 +102,23 @@ static int run_one(const struct scn *s, const struct sim_config *cfg,
 
 int cmd_check(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "no-invariants", no_argument, NULL, 'N' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
+	struct cli_common co;
 	int verbose = 0, c;
 	bool invariants = true;
 	size_t nchecks = 0, nfailed = 0, nscn = 0;
 
-	while ((c = getopt_long(argc, argv, "vNh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'v': verbose = 1; break;
-		case 'N': invariants = false; break;
-		case 'h': fputs(check_usage, stdout); return 0;
-		default: fputs(check_usage, stderr); return 2;
-		}
+	cli_common_init(&co);
+	while ((c = cli_getopt(&check_verb, &co, argc, argv)) >= 0) {
+		if (c == 'v')
+			verbose = 1;
+		else if (c == OPT_NO_INVARIANTS)
+			invariants = false;
 	}
-	if (optind >= argc) {
-		fputs(check_usage, stderr);
-		return 2;
-	}
+	cli_common_free(&co);
+	if (c != CLI_END)
+		return cli_exit_status(c);
+	if (optind >= argc)
+		return cli_usage_error(&check_verb, "no SCENARIO to check");
 	/* Parse every scenario first: a bad one stops everything, before any
 	 * result is printed. */
 	size_t n = (size_t)(argc - optind);
@@ -131,15 +141,9 @@ int cmd_check(int argc, char **argv)
 			char *copy = strdup(x->policies);
 			for (char *sv = NULL, *t = copy ? strtok_r(copy, ",", &sv) : NULL;
 			     !rc && t; t = strtok_r(NULL, ",", &sv)) {
-				size_t p;
-				if (!strcmp(t, "all"))
-					continue;
-				for (p = 0; p < cfg_npresets(); p++)
-					if (!strcmp(cfg_preset_name(p), t))
-						break;
-				if (p == cfg_npresets())
-					rc = cli_die("%s:%u: no policy preset named '%s'",
-					             scns[i].path, x->line, t);
+				char perr[512];
+				if (strcmp(t, "all") && cfg_preset_find(t, perr, sizeof(perr)) < 0)
+					rc = cli_die("%s:%u: %s", scns[i].path, x->line, perr);
 			}
 			free(copy);
 		}

@@ -9,14 +9,14 @@
 #include <string.h>
 
 #include "cli.h"
+#include "../lib/suggest.h"
 #include "../reports/compare.h"
 #include "../reports/rep.h"
 #include "../reports/store.h"
 
 static const char compare_usage[] =
-	"usage: cowsim compare [--db FILE] [--trace T]... [--policy P[,P...]]\n"
-	"                      [--baseline POLICY]\n"
-	"                      [--format table|csv|json|markdown]\n"
+	"usage: cowsim compare [-D FILE] [-t TRACE]... [-p P[,P...]]\n"
+	"                      [-b POLICY] [-f table|csv|json|markdown]\n"
 	"\n"
 	"Show the policies side by side for each stored trace (or the traces\n"
 	"named by --trace: a name, a path, the trace file itself wherever it now\n"
@@ -26,22 +26,37 @@ static const char compare_usage[] =
 	"metrics that are zero under every policy; csv and json give every\n"
 	"metric, one record per trace and policy.\n"
 	"\n"
+	"  -D, --db FILE           the results database (default cowsim.db)\n"
+	"  -t, --trace T           a stored trace to show (repeatable; default all)\n"
+	"  -p, --policy P,...      the policies to show (default all)\n"
+	"  -b, --baseline POLICY   add each policy's ratio to this one's\n"
+	"  -f, --format FMT        what is written: table (default), csv, json,\n"
+	"                          markdown (or md)\n"
+	"\n"
 	"examples:\n"
 	"  cowsim compare\n"
-	"  cowsim compare --db results.db --trace cowknown.dat --baseline linux-6.12\n"
-	"  cowsim compare --format csv > runs.csv\n";
+	"  cowsim compare -D results.db -t cowknown.dat -b linux-6.12\n"
+	"  cowsim compare -f csv > runs.csv\n";
+
+static const struct option compare_opts[] = {
+	CLI_OPT_DB,
+	CLI_OPT_TRACE,
+	CLI_OPT_POLICY,
+	{ "baseline", required_argument, NULL, 'b' },
+	CLI_OPT_FORMAT,
+	CLI_OPTS_END,
+};
+
+static const struct cli_verb compare_verb = {
+	.name = "compare", .usage = compare_usage, .opts = compare_opts,
+};
 
 int cmd_compare(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_OPT_DB,
-		CLI_OPT_TRACE,
-		CLI_OPT_POLICY,
-		{ "baseline", required_argument, NULL, 'b' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
+	static const char *const formats[] = { "table", "csv", "json",
+	                                       "markdown", "md", NULL };
+	static const enum cmp_fmt fmt_of[] = { CMP_TABLE, CMP_CSV, CMP_JSON,
+	                                       CMP_MARKDOWN, CMP_MARKDOWN };
 	struct cli_common co;
 	const char *baseline = NULL;
 	enum cmp_fmt fmt = CMP_TABLE;
@@ -49,40 +64,26 @@ int cmd_compare(int argc, char **argv)
 	struct rep_data d = { 0 };
 	char *obuf = NULL;
 	size_t olen = 0;
-	int c, taken, rc = 0;
+	int c, rc = 0;
 
 	cli_common_init(&co);
-	while ((c = getopt_long(argc, argv, "D:t:p:b:f:h", opts, NULL)) != -1) {
-		if ((taken = cli_common_opt(&co, c, optarg)) < 0) {
-			rc = 2;
-			goto done;
-		}
-		if (taken)
-			continue;
-		switch (c) {
-		case 'b': baseline = optarg; break;
-		case 'f':
-			if (!strcmp(optarg, "table"))
-				fmt = CMP_TABLE;
-			else if (!strcmp(optarg, "csv"))
-				fmt = CMP_CSV;
-			else if (!strcmp(optarg, "json"))
-				fmt = CMP_JSON;
-			else if (!strcmp(optarg, "markdown") || !strcmp(optarg, "md"))
-				fmt = CMP_MARKDOWN;
-			else {
-				rc = cli_die("--format must be table, csv, json or "
-				             "markdown");
-				goto done;
-			}
-			break;
-		case 'h': fputs(compare_usage, stdout); goto done;
-		default: fputs(compare_usage, stderr); rc = 2; goto done;
-		}
+	while ((c = cli_getopt(&compare_verb, &co, argc, argv)) >= 0)
+		if (c == 'b')
+			baseline = optarg;
+	if (c != CLI_END) {
+		rc = cli_exit_status(c);
+		goto done;
 	}
+	int k = cli_choice(&compare_verb, "--format", co.format, formats);
+	if (k < 0) {
+		rc = 2;
+		goto done;
+	}
+	fmt = fmt_of[k];
 	if (optind < argc) {
-		rc = cli_die("compare: unexpected argument '%s' (traces are "
-		             "chosen with --trace)", argv[optind]);
+		rc = cli_usage_error(&compare_verb, "unexpected argument '%s' "
+		                     "(traces are chosen with --trace)",
+		                     argv[optind]);
 		goto done;
 	}
 	if ((rc = cli_open_store(co.dbpath, 0, &s)) ||
@@ -93,9 +94,16 @@ int cmd_compare(int argc, char **argv)
 		for (size_t i = 0; i < d.ntraces; i++)
 			found |= rep_find_policy(&d.traces[i], baseline) >= 0;
 		if (!found) {
+			struct suggest sg;
+			char near[256];
+			suggest_init(&sg, baseline);
+			for (size_t i = 0; i < d.ntraces; i++)
+				for (size_t j = 0; j < d.traces[i].nruns; j++)
+					suggest_add(&sg, d.traces[i].runs[j].policy);
 			rc = cli_die("--baseline %s: no stored run of that policy on "
-			             "these traces (see `cowsim compare` for the "
-			             "stored ones)", baseline);
+			             "these traces%s (see `cowsim compare` for the "
+			             "stored ones)", baseline,
+			             suggest_format(&sg, NULL, near, sizeof(near)));
 			goto done;
 		}
 		for (size_t i = 0; i < d.ntraces; i++)

@@ -12,14 +12,29 @@
 #include "cli.h"
 
 static const char dump_usage[] =
-	"usage: cowsim dump TRACE [--limit N] [--input-format FMT]\n"
+	"usage: cowsim dump TRACE [-n N] [-I FORMAT]\n"
 	"\n"
 	"Print the normalized events of any trace cowsim reads, one per line:\n"
 	"time (ns), cpu, tid/tgid, type and its fields.  For checking what an\n"
 	"importer made of a trace, or what a scenario expands to.\n"
 	"\n"
-	"example:\n"
-	"  cowsim dump traces/scenarios/cow-01-basic.scn\n";
+	"  -n, --limit N           stop after N events\n"
+	"  -I, --input-format FMT  what is read: events, scenario, dat, ftrace,\n"
+	"                          perf (default: detected from the content)\n"
+	"\n"
+	"examples:\n"
+	"  cowsim dump traces/scenarios/cow-01-basic.scn\n"
+	"  cowsim dump capture.txt -I ftrace -n 20\n";
+
+static const struct option dump_opts[] = {
+	{ "limit", required_argument, NULL, 'n' },
+	CLI_OPT_INPUT_FORMAT,
+	CLI_OPTS_END,
+};
+
+static const struct cli_verb dump_verb = {
+	.name = "dump", .usage = dump_usage, .opts = dump_opts,
+};
 
 /* One event as a line of text. */
 static void print_event(FILE *out, const struct ev_source *src,
@@ -94,33 +109,23 @@ static void print_event(FILE *out, const struct ev_source *src,
 
 int cmd_dump(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "limit", required_argument, NULL, 'n' },
-		{ "input-format", required_argument, NULL, 'I' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
+	struct cli_common co;
 	uint64_t limit = UINT64_MAX, done = 0;
-	const char *infmt = NULL;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "n:I:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			if (cli_parse_u64(optarg, &limit))
-				return cli_die("--limit: '%s' is not a number", optarg);
-			break;
-		case 'I': infmt = optarg; break;
-		case 'h': fputs(dump_usage, stdout); return 0;
-		default: fputs(dump_usage, stderr); return 2;
-		}
-	}
-	if (optind + 1 != argc) {
-		fputs(dump_usage, stderr);
-		return 2;
-	}
+	cli_common_init(&co);
+	while ((c = cli_getopt(&dump_verb, &co, argc, argv)) >= 0)
+		if (c == 'n' && cli_parse_u64(optarg, &limit))
+			return cli_usage_error(&dump_verb, "--limit: '%s' is not a "
+			                       "number", optarg);
+	cli_common_free(&co);
+	if (c != CLI_END)
+		return cli_exit_status(c);
+	if (optind + 1 != argc)
+		return cli_usage_error(&dump_verb, optind < argc ? "one TRACE at a "
+		                       "time" : "no TRACE to dump");
 	struct ev_source *src;
-	struct evsrc_opts so = { .format = infmt, .quiet = 1 };
+	struct evsrc_opts so = { .format = co.infmt, .quiet = 1 };
 	char err[1024];
 	if (evsrc_open(argv[optind], &so, &src, err, sizeof(err)))
 		return cli_die("%s", err);

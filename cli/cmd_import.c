@@ -5,9 +5,11 @@
  *
  * The event file is what a trace is replayed from many times, so the
  * import is the one place that says what the trace held and what the
- * importer had to guess or could not use: the summary goes to stdout, and
- * the same counters go into the file's metadata (import_*), next to the
- * trace's own `cowsim: meta` facts.
+ * importer had to guess or could not use: the summary goes to stderr (a
+ * report to the person, like perf's and trace-cmd's; --quiet hides it) or,
+ * with --format json, as one JSON object to stdout for a script (to stderr
+ * when -o - puts the event file on stdout); the same counters go into the
+ * file's metadata (import_*), next to the trace's own `cowsim: meta` facts.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,34 +21,70 @@
 #include <time.h>
 
 #include "cli.h"
+#include "../lib/esc.h"
 #include "../importers/evfile.h"
 #include "../importers/open.h"
 #include "../importers/imp_core.h"
 #include "../importers/imp_fe.h"
 
 static const char import_usage[] =
-	"usage: cowsim import TRACE [--format dat|ftrace|perf]\n"
-	"                     [--pid N | --comm NAME] [--quiet] -o FILE\n"
+	"usage: cowsim import TRACE -o FILE|- [-I dat|ftrace|perf]\n"
+	"                     [-P N | --comm NAME] [-f text|json] [-q]\n"
 	"\n"
 	"Read a trace as the Linux tracing tools wrote it - a trace-cmd\n"
 	"trace.dat, the kernel's ftrace text or `trace-cmd report` output, or\n"
 	"`perf script` output; text may be zstd-compressed - and write its\n"
 	"normalized events to FILE, a cowsim event file for `cowsim replay`.\n"
-	"The format is detected from the content; --format overrides.\n"
+	"\n"
+	"  -o, --output FILE       the event file to write; - for stdout (not a\n"
+	"                          terminal)\n"
+	"  -I, --input-format FMT  what is read: dat, ftrace or perf (default:\n"
+	"                          detected from the content)\n"
+	"  -P, --pid N             keep the process tree of N\n"
+	"      --comm NAME         keep the tree of the first exec of NAME\n"
+	"  -f, --format FMT        the summary: text (default, on stderr) or json\n"
+	"                          (one object on stdout; on stderr with -o -)\n"
+	"  -q, --quiet             no warnings, no text summary\n"
 	"\n"
 	"A system-wide trace is cut down to one process tree, followed through\n"
-	"forks from its exec: --pid N (the tree of N), --comm NAME (the tree of\n"
-	"the first exec of NAME), or by default the tree of the first process a\n"
-	"`cowsim: maps` snapshot describes; without a snapshot, everything.\n"
-	"Prints what it read: events in and out, processes, forks, execs, lost\n"
-	"events, events skipped by name, inferred mappings, unresolved GUPs,\n"
-	"kernel-observed outcome labels, and the speed.  Warnings about the\n"
-	"input name its file and line (or record); --quiet hides them.\n"
+	"forks from its exec: --pid, --comm, or by default the tree of the first\n"
+	"process a `cowsim: maps` snapshot describes; without a snapshot,\n"
+	"everything.  The summary says what was read: events in and out,\n"
+	"processes, forks, execs, lost events, events skipped by name, inferred\n"
+	"mappings, unresolved GUPs, kernel-observed outcome labels, and the\n"
+	"speed.  Warnings about the input name its file and line (or record).\n"
+	"Aliases kept from before the grammar (docs/cli.md): --format dat,\n"
+	"ftrace or perf is --input-format.\n"
 	"\n"
 	"examples:\n"
 	"  cowsim import traces/real/redis-bgsave.dat -o redis.ev\n"
 	"  cowsim import big.ftrace.txt.zst --comm make -o build.ev\n"
-	"  cowsim replay redis.ev --policy all\n";
+	"  cowsim import capture.txt -I ftrace -P 4242 -o cap.ev -f json > sum.json\n"
+	"  cowsim import trace.dat -o - | ssh host 'cat > trace.ev'\n"
+	"  cowsim replay redis.ev -p all\n";
+
+static const struct option import_opts[] = {
+	CLI_OPT_OUTPUT,
+	CLI_OPT_INPUT_FORMAT,
+	CLI_OPT_FORMAT,
+	CLI_OPT_PID,
+	CLI_OPT_COMM,
+	CLI_OPT_QUIET,
+	CLI_OPTS_END,
+};
+
+/* Letters import used before the grammar gave them to every verb. */
+static const struct cli_retired import_retired[] = {
+	{ 'p', "-p is --policy in every verb; the process to follow is --pid "
+	       "(-P)" },
+	{ 'c', "-c is --config in every verb; the command name is --comm" },
+	{ 0, NULL },
+};
+
+static const struct cli_verb import_verb = {
+	.name = "import", .usage = import_usage, .opts = import_opts,
+	.retired = import_retired,
+};
 
 static double now_s(void)
 {
@@ -124,46 +162,87 @@ static void summary(FILE *o, const struct ev_source *src,
 	fprintf(o, "%s\n", any ? "" : " (no cowsim: meta markers)");
 }
 
+/* The summary as one JSON object: every counter of struct imp_stats by
+ * its name, and what the text summary says besides. */
+static void summary_json(FILE *o, const struct ev_source *src,
+                         const struct imp_core *c, double secs,
+                         const char *outp)
+{
+	const char *facts[] = { "kernel", "swap_total_kb", "ncpus", "capture" };
+
+	fputs("{\n  \"trace\": ", o);
+	esc_json(o, src->path);
+	fputs(",\n  \"format\": ", o);
+	esc_json(o, src->format);
+	fputs(",\n  \"output\": ", o);
+	esc_json(o, outp);
+	fputs(",\n  \"selection\": ", o);
+	esc_json(o, evsrc_meta_get(src, "import_selection"));
+	fprintf(o, ",\n  \"bytes\": %" PRIu64 ",\n  \"seconds\": %.6f,\n"
+	        "  \"labels\": %s", src->bytes_total, secs,
+	        c->labels ? "true" : "false");
+	for (size_t i = 0; i < imp_nstats(); i++)
+		fprintf(o, ",\n  \"%s\": %" PRIu64, imp_stat_name(i, NULL),
+		        imp_stat_get(&c->st, i));
+	fputs(",\n  \"skipped_by_kind\": {", o);
+	for (size_t i = 0; i < c->nskip; i++) {
+		fputs(i ? ", " : "", o);
+		esc_json(o, c->skip[i].name);
+		fprintf(o, ": %" PRIu64, c->skip[i].n);
+	}
+	if (c->skip_other)
+		fprintf(o, "%s\"others\": %" PRIu64, c->nskip ? ", " : "",
+		        c->skip_other);
+	fputs("},\n  \"trace_facts\": {", o);
+	for (size_t i = 0, n = 0; i < sizeof(facts) / sizeof(facts[0]); i++) {
+		const char *v = evsrc_meta_get(src, facts[i]);
+		if (!v)
+			continue;
+		fprintf(o, "%s\"%s\": ", n++ ? ", " : "", facts[i]);
+		esc_json(o, v);
+	}
+	fputs("}\n}\n", o);
+}
+
 int cmd_import(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "comm", required_argument, NULL, 'c' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	struct evsrc_opts so = { 0 };
-	const char *outp = NULL;
-	uint64_t pid;
-	int c;
+	static const char *const summaries[] = { "text", "json", NULL };
+	struct cli_common co;
+	int c, json = 0;
 
-	while ((c = getopt_long(argc, argv, "f:p:c:o:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			if (strcmp(optarg, "dat") && strcmp(optarg, "ftrace") &&
-			    strcmp(optarg, "perf"))
-				return cli_die("--format must be dat, ftrace or perf");
-			so.format = optarg;
-			break;
-		case 'p':
-			if (cli_parse_u64(optarg, &pid) || !pid || pid > INT32_MAX)
-				return cli_die("--pid: '%s' is not a pid", optarg);
-			so.pid = (uint32_t)pid;
-			break;
-		case 'c': so.comm = optarg; break;
-		case 'o': outp = optarg; break;
-		case 'q': so.quiet = 1; break;
-		case 'h': fputs(import_usage, stdout); return 0;
-		default: fputs(import_usage, stderr); return 2;
-		}
+	cli_common_init(&co);
+	while ((c = cli_getopt(&import_verb, &co, argc, argv)) >= 0)
+		;       /* every option of import's is a shared one */
+	cli_common_free(&co);
+	if (c != CLI_END)
+		return cli_exit_status(c);
+	struct evsrc_opts so = { .format = co.infmt, .pid = co.pid,
+	                         .comm = co.comm, .quiet = co.quiet };
+	if (co.format) {
+		/* Before the grammar, import's --format named what is read; the
+		 * two sets of names are apart, so the old spelling still works. */
+		int input = 0;
+		for (const char *const *f = evsrc_formats; *f; f++)
+			input |= !strcmp(*f, co.format);
+		if (input && co.infmt && strcmp(co.infmt, co.format))
+			return cli_usage_error(&import_verb, "--format %s (the old "
+			                       "spelling of --input-format) and "
+			                       "--input-format %s disagree",
+			                       co.format, co.infmt);
+		if (input)
+			so.format = co.format;
+		else if ((json = cli_choice(&import_verb, "--format", co.format,
+		                            summaries)) < 0)
+			return 2;
 	}
-	if (optind + 1 != argc || !outp) {
-		fputs(import_usage, stderr);
-		return 2;
-	}
+	if (optind >= argc)
+		return cli_usage_error(&import_verb, "no TRACE to import");
+	if (optind + 1 != argc)
+		return cli_usage_error(&import_verb, "one TRACE at a time");
+	const char *outp = co.output;
+	if (!outp)
+		return cli_usage_error(&import_verb, "-o FILE is required (where to "
+		                       "write the events; - for stdout)");
 	if (so.pid && so.comm)
 		return cli_die("--pid and --comm select a tree each: give one");
 
@@ -211,7 +290,12 @@ int cmd_import(int argc, char **argv)
 		goto out;
 	}
 	w = NULL;
-	summary(stdout, src, core, now_s() - t0, outp);
+	/* stdout is the event file's with -o -: the summary goes beside. */
+	FILE *sum = json && strcmp(outp, "-") ? stdout : stderr;
+	if (json)
+		summary_json(sum, src, core, now_s() - t0, outp);
+	else if (!so.quiet)
+		summary(sum, src, core, now_s() - t0, outp);
 	if (core->sel != IMP_SEL_ALL && !core->root && !so.quiet)
 		fprintf(stderr, "cowsim: warning: %s: no process matched the "
 		        "selection (%s): only markers were kept\n", argv[optind],

@@ -13,36 +13,47 @@ static const char policies_usage[] =
 	"usage: cowsim policies [-v] [--show NAME]\n"
 	"\n"
 	"List the shipped policy presets, one per line: name, model, kernel,\n"
-	"description.  -v also lists every switch and cost parameter with what\n"
-	"it models; --show NAME prints a preset's effective configuration as INI\n"
-	"(a starting point for a --config file of your own).\n"
+	"description.\n"
 	"\n"
-	"example:\n"
+	"  -v, --verbose           also list every switch and cost parameter\n"
+	"                          with what it models\n"
+	"  -s, --show NAME         print a preset's effective configuration as\n"
+	"                          INI (a starting point for a --config file)\n"
+	"\n"
+	"examples:\n"
 	"  cowsim policies\n"
 	"  cowsim policies --show linux-5.9 > my-5.9.ini\n";
 
+static const struct option policies_opts[] = {
+	CLI_OPT_VERBOSE,
+	{ "show", required_argument, NULL, 's' },
+	CLI_OPTS_END,
+};
+
+static const struct cli_verb policies_verb = {
+	.name = "policies", .usage = policies_usage, .opts = policies_opts,
+};
+
 int cmd_policies(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "show", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
+	struct cli_common co;
 	int verbose = 0, c;
 	const char *show = NULL;
 	char err[512];
 
-	while ((c = getopt_long(argc, argv, "vs:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'v': verbose = 1; break;
-		case 's': show = optarg; break;
-		case 'h': fputs(policies_usage, stdout); return 0;
-		default: fputs(policies_usage, stderr); return 2;
-		}
+	cli_common_init(&co);
+	while ((c = cli_getopt(&policies_verb, &co, argc, argv)) >= 0) {
+		if (c == 'v')
+			verbose = 1;
+		else if (c == 's')
+			show = optarg;
 	}
+	cli_common_free(&co);
+	if (c != CLI_END)
+		return cli_exit_status(c);
 	if (optind < argc)
-		return cli_die("policies: unexpected argument '%s'", argv[optind]);
+		return cli_usage_error(&policies_verb, "unexpected argument '%s'",
+		                       argv[optind]);
 	if (show) {
 		struct sim_config cfg;
 		cfg_defaults(&cfg);

@@ -68,14 +68,12 @@ static int load_policies(struct replay *r, const char *list,
 			from = 0;
 			to = cfg_npresets();
 		} else {
-			for (from = 0; from < cfg_npresets(); from++)
-				if (!strcmp(cfg_preset_name(from), tok))
-					break;
-			if (from == cfg_npresets()) {
-				rc = cli_die("no policy preset named '%s' (see `cowsim "
-				             "policies`)", tok);
+			long k = cfg_preset_find(tok, err, sizeof(err));
+			if (k < 0) {
+				rc = cli_die("%s", err);
 				goto out;
 			}
+			from = (size_t)k;
 			to = from + 1;
 		}
 		for (size_t i = from; i < to; i++) {
@@ -141,22 +139,36 @@ static void note_stored(const char *db, const char *trace,
 }
 
 static const char replay_usage[] =
-	"usage: cowsim replay TRACE... [--policy NAME[,NAME...]|all]\n"
-	"                     [--config FILE.ini]... [--cost NAME|FILE]\n"
-	"                     [--format table|json|csv] [--quiet]\n"
-	"                     [--db FILE | --no-db] [--faults] [--replace]\n"
-	"                     [--check-invariants] [--pid N | --comm NAME]\n"
+	"usage: cowsim replay TRACE... [-p NAME[,NAME...]|all] [-c FILE.ini]...\n"
+	"                     [-C NAME|FILE] [-f table|json|csv] [-I FORMAT]\n"
+	"                     [-q] [-D FILE | --no-db] [--faults] [--replace]\n"
+	"                     [--check-invariants] [-P N | --comm NAME]\n"
 	"\n"
 	"Replay each TRACE (a cowsim event file, a scenario, or a trace the\n"
 	"importers read) through the policies, all in one pass, and print their\n"
-	"metrics side by side.  --policy takes preset names (`cowsim policies`)\n"
-	"or `all` (the default); --config adds a policy from an INI file;\n"
-	"--cost replaces every policy's cost parameters (preset x86-64 or vm,\n"
-	"or a file with a [cost] section).  A progress line is shown on a\n"
-	"terminal unless --quiet.  --check-invariants verifies every engine\n"
-	"invariant after every event (slow; for debugging models).\n"
-	"A real trace (trace.dat, ftrace or perf text, plain or .zst) is imported\n"
-	"on the fly (see `cowsim import --help`); --pid/--comm select its tree.\n"
+	"metrics side by side.\n"
+	"\n"
+	"  -p, --policy NAME,...   preset names (`cowsim policies`) or `all` (the\n"
+	"                          default)\n"
+	"  -c, --config FILE.ini   add a policy from an INI file (repeatable)\n"
+	"  -C, --cost NAME|FILE    replace every policy's cost parameters: preset\n"
+	"                          x86-64 or vm, or a file with a [cost] section\n"
+	"  -f, --format FMT        what is written: table (default), json, csv\n"
+	"  -I, --input-format FMT  what is read: events, scenario, dat, ftrace,\n"
+	"                          perf (default: detected from the content)\n"
+	"  -q, --quiet             no progress line, no notes on stderr\n"
+	"  -D, --db FILE           the results database (default cowsim.db)\n"
+	"      --no-db             do not store the runs\n"
+	"      --faults            also store one row per write fault\n"
+	"      --replace           store this replay over an identical stored one\n"
+	"      --check-invariants  verify every engine invariant after every\n"
+	"                          event (slow; for debugging models)\n"
+	"  -P, --pid N             a real trace: the process tree of N\n"
+	"      --comm NAME         a real trace: the tree of the first exec of NAME\n"
+	"\n"
+	"A progress line is shown on a terminal unless --quiet.  A real trace\n"
+	"(trace.dat, ftrace or perf text, plain or .zst) is imported on the fly\n"
+	"(see `cowsim import --help`).\n"
 	"\n"
 	"Every run is also stored in an SQLite database, --db FILE (default\n"
 	"cowsim.db in the current folder; --no-db to skip): the trace, the full\n"
@@ -165,87 +177,82 @@ static const char replay_usage[] =
 	"observed outcome.  A trace and configuration already stored (same\n"
 	"content, wherever the file now is) are not stored twice: the stored\n"
 	"run is kept unless --replace.  See docs/store.md; `cowsim compare` and\n"
-	"`cowsim report` read the database.\n"
+	"`cowsim report` read the database.  Options: docs/cli.md.\n"
 	"\n"
 	"examples:\n"
 	"  cowsim replay traces/scenarios/cow-03-vmsplice-unmap-child.scn\n"
-	"  cowsim replay big.ev --policy linux-5.9,linux-6.12 --format json\n"
-	"  cowsim replay traces/real/cowknown.dat --db results.db --faults\n";
+	"  cowsim replay big.ev -p linux-5.9,linux-6.12 -f json\n"
+	"  cowsim replay traces/real/cowknown.dat -D results.db --faults\n"
+	"  cowsim replay capture.txt -I ftrace --comm redis-server\n";
+
+enum {
+	OPT_INVARIANTS = CLI_OPT_VERB_FIRST,
+	OPT_NO_DB,
+	OPT_FAULTS,
+	OPT_REPLACE,
+};
+
+static const struct option replay_opts[] = {
+	CLI_OPT_POLICY,
+	CLI_OPT_CONFIG,
+	CLI_OPT_COST,
+	CLI_OPT_FORMAT,
+	CLI_OPT_INPUT_FORMAT,
+	CLI_OPT_QUIET,
+	{ "check-invariants", no_argument, NULL, OPT_INVARIANTS },
+	CLI_OPT_DB,
+	{ "no-db", no_argument, NULL, OPT_NO_DB },
+	{ "faults", no_argument, NULL, OPT_FAULTS },
+	{ "replace", no_argument, NULL, OPT_REPLACE },
+	CLI_OPT_PID,
+	CLI_OPT_COMM,
+	CLI_OPTS_END,
+};
+
+static const struct cli_verb replay_verb = {
+	.name = "replay", .usage = replay_usage, .opts = replay_opts,
+};
 
 int cmd_replay(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_OPT_POLICY,
-		{ "config", required_argument, NULL, 'c' },
-		{ "cost", required_argument, NULL, 'C' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "input-format", required_argument, NULL, 'I' },
-		CLI_OPT_QUIET,
-		{ "check-invariants", no_argument, NULL, 'K' },
-		CLI_OPT_DB,
-		{ "no-db", no_argument, NULL, 'N' },
-		{ "faults", no_argument, NULL, 'F' },
-		{ "replace", no_argument, NULL, 'R' },
-		{ "pid", required_argument, NULL, 'P' },
-		{ "comm", required_argument, NULL, 'M' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
+	static const char *const formats[] = { "table", "json", "csv", NULL };
+	static const enum replay_fmt fmt_of[] = { REPLAY_TABLE, REPLAY_JSON,
+	                                          REPLAY_CSV };
 	struct cli_common co;
-	const char *cost = NULL, *infmt = NULL, *comm = NULL;
-	uint64_t pid = 0;
+	const char *cost = NULL;
 	int invariants = 0, no_db = 0, faults = 0, replace = 0;
 	struct store *db = NULL;
 	const char **configs = NULL;
 	size_t nconfigs = 0;
 	enum replay_fmt fmt = REPLAY_TABLE;
-	int c, taken, rc = 0;
+	int c, rc = 0;
 
 	cli_common_init(&co);
-	while ((c = getopt_long(argc, argv, "p:c:C:f:I:qh", opts, NULL)) != -1) {
-		if ((taken = cli_common_opt(&co, c, optarg)) < 0) {
-			rc = 2;
-			goto done;
-		}
-		if (taken)
-			continue;
+	while ((c = cli_getopt(&replay_verb, &co, argc, argv)) >= 0) {
 		switch (c) {
 		case 'c':
 			if ((rc = cli_push_arg(&configs, &nconfigs, optarg)))
 				goto done;
 			break;
 		case 'C': cost = optarg; break;
-		case 'I': infmt = optarg; break;
-		case 'f':
-			if (!strcmp(optarg, "table"))
-				fmt = REPLAY_TABLE;
-			else if (!strcmp(optarg, "json"))
-				fmt = REPLAY_JSON;
-			else if (!strcmp(optarg, "csv"))
-				fmt = REPLAY_CSV;
-			else {
-				rc = cli_die("--format must be table, json or csv");
-				goto done;
-			}
-			break;
-		case 'K': invariants = 1; break;
-		case 'N': no_db = 1; break;
-		case 'F': faults = 1; break;
-		case 'R': replace = 1; break;
-		case 'P':
-			if (cli_parse_u64(optarg, &pid) || !pid || pid > INT32_MAX) {
-				rc = cli_die("--pid: '%s' is not a pid", optarg);
-				goto done;
-			}
-			break;
-		case 'M': comm = optarg; break;
-		case 'h': fputs(replay_usage, stdout); goto done;
-		default: fputs(replay_usage, stderr); rc = 2; goto done;
+		case OPT_INVARIANTS: invariants = 1; break;
+		case OPT_NO_DB: no_db = 1; break;
+		case OPT_FAULTS: faults = 1; break;
+		case OPT_REPLACE: replace = 1; break;
 		}
 	}
-	if (optind >= argc) {
-		fputs(replay_usage, stderr);
+	if (c != CLI_END) {
+		rc = cli_exit_status(c);
+		goto done;
+	}
+	int k = cli_choice(&replay_verb, "--format", co.format, formats);
+	if (k < 0) {
 		rc = 2;
+		goto done;
+	}
+	fmt = fmt_of[k];
+	if (optind >= argc) {
+		rc = cli_usage_error(&replay_verb, "no TRACE to replay");
 		goto done;
 	}
 	if (no_db && (faults || replace)) {
@@ -265,8 +272,8 @@ int cmd_replay(int argc, char **argv)
 	for (int i = optind; i < argc && !rc; i++) {
 		struct replay r;
 		struct ev_source *src = NULL;
-		struct evsrc_opts so = { .format = infmt, .quiet = co.quiet,
-		                         .pid = (uint32_t)pid, .comm = comm };
+		struct evsrc_opts so = { .format = co.infmt, .quiet = co.quiet,
+		                         .pid = co.pid, .comm = co.comm };
 		struct store_opts sto = { .faults = faults, .replace = replace,
 		                          .progress = !co.quiet && isatty(2) };
 		struct store_rec *rec = NULL;

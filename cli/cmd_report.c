@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -14,8 +15,7 @@
 #include "../reports/store.h"
 
 static const char report_usage[] =
-	"usage: cowsim report [--db FILE] -o DIR [--trace T]... [--policy P,...]\n"
-	"                     [--quiet]\n"
+	"usage: cowsim report -o DIR [-D FILE] [-t TRACE]... [-p P,...] [-q]\n"
 	"\n"
 	"Write DIR/index.html and its plots from the results database --db\n"
 	"(default cowsim.db): per trace, COW copies per policy split by cause,\n"
@@ -25,55 +25,63 @@ static const char report_usage[] =
 	"drawn by gnuplot (Debian: gnuplot-nox); each one's gnuplot script and\n"
 	"data file are kept beside it, to edit and run again.  The page needs\n"
 	"no network.  DIR is replaced only if it holds an earlier report.\n"
-	"--trace and --policy select as for `cowsim compare`.\n"
+	"\n"
+	"  -o, --output DIR        the folder to write (required; not -: a report\n"
+	"                          is many files)\n"
+	"  -D, --db FILE           the results database (default cowsim.db)\n"
+	"  -t, --trace T           a stored trace to show (repeatable; default all)\n"
+	"  -p, --policy P,...      the policies to show (default all)\n"
+	"  -q, --quiet             no progress, no closing note\n"
 	"\n"
 	"examples:\n"
 	"  cowsim report -o report && xdg-open report/index.html\n"
-	"  cowsim report --db results.db -o /tmp/r --trace cowknown.dat\n";
+	"  cowsim report -D results.db -o /tmp/r -t cowknown.dat\n";
+
+static const struct option report_opts[] = {
+	CLI_OPT_DB,
+	CLI_OPT_OUTPUT,
+	CLI_OPT_TRACE,
+	CLI_OPT_POLICY,
+	CLI_OPT_QUIET,
+	CLI_OPTS_END,
+};
+
+static const struct cli_verb report_verb = {
+	.name = "report", .usage = report_usage, .opts = report_opts,
+};
 
 int cmd_report(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CLI_OPT_DB,
-		{ "output", required_argument, NULL, 'o' },
-		CLI_OPT_TRACE,
-		CLI_OPT_POLICY,
-		CLI_OPT_QUIET,
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct cli_common co;
-	const char *out = NULL;
 	struct report_dest dest;
 	struct store *s = NULL;
 	struct rep_data d = { 0 };
 	/* A gnuplot failure quotes its log, then names the folder. */
 	char err[1024 + PATH_MAX];
 	size_t nplots = 0;
-	int c, taken, rc = 0;
+	int c, rc = 0;
 
 	cli_common_init(&co);
-	while ((c = getopt_long(argc, argv, "D:o:t:p:qh", opts, NULL)) != -1) {
-		if ((taken = cli_common_opt(&co, c, optarg)) < 0) {
-			rc = 2;
-			goto done;
-		}
-		if (taken)
-			continue;
-		switch (c) {
-		case 'o': out = optarg; break;
-		case 'h': fputs(report_usage, stdout); goto done;
-		default: fputs(report_usage, stderr); rc = 2; goto done;
-		}
-	}
-	if (optind < argc) {
-		rc = cli_die("report: unexpected argument '%s'", argv[optind]);
+	while ((c = cli_getopt(&report_verb, &co, argc, argv)) >= 0)
+		;       /* every option of report's is a shared one */
+	if (c != CLI_END) {
+		rc = cli_exit_status(c);
 		goto done;
 	}
+	if (optind < argc) {
+		rc = cli_usage_error(&report_verb, "unexpected argument '%s'",
+		                     argv[optind]);
+		goto done;
+	}
+	const char *out = co.output;
 	if (!out || !*out) {
-		fputs(report_usage, stderr);
-		rc = cli_die("report: -o DIR is required (where to write the "
-		             "report)");
+		rc = cli_usage_error(&report_verb, "-o DIR is required (where to "
+		                     "write the report)");
+		goto done;
+	}
+	if (!strcmp(out, "-")) {
+		rc = cli_usage_error(&report_verb, "a report is a folder of files, "
+		                     "not a stream: -o - cannot be one");
 		goto done;
 	}
 	/* Everything that can be checked before writing anything. */

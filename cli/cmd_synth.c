@@ -10,74 +10,103 @@
 #include "cli.h"
 
 static const char synth_usage[] =
-	"usage: cowsim synth --events N [--seed S] -o FILE\n"
-	"                    [--procs N] [--cpus N] [--arenas N] [--arena-pages N]\n"
+	"usage: cowsim synth -n N [-s S] -o FILE|- [--procs N] [--cpus N]\n"
+	"                    [-a N] [-A N]\n"
 	"\n"
 	"Write a synthetic event stream of N events: a long-lived server with\n"
 	"threads, heap and arenas; snapshot, worker and fork+exec children;\n"
 	"O_DIRECT pins and vmsplice references.  The same seed always gives the\n"
-	"same stream.  --procs bounds the live processes (16), --cpus spreads\n"
-	"events over CPUs (4), --arenas and --arena-pages size the server's\n"
-	"anonymous memory (4 x 16384 pages).\n"
+	"same stream.\n"
 	"\n"
-	"example:\n"
-	"  cowsim synth --events 20000000 --seed 7 -o /tmp/bench.ev\n";
+	"  -n, --events N          how many events (required)\n"
+	"  -s, --seed S            the random seed (default 1)\n"
+	"  -o, --output FILE       the event file to write; - for stdout (not a\n"
+	"                          terminal)\n"
+	"      --procs N           at most N live processes (16)\n"
+	"      --cpus N            events spread over N CPUs (4)\n"
+	"  -a, --arenas N          the server's anonymous arenas (4)\n"
+	"  -A, --arena-pages N     pages per arena (16384)\n"
+	"\n"
+	"examples:\n"
+	"  cowsim synth -n 20000000 -s 7 -o /tmp/bench.ev\n"
+	"  cowsim synth -n 100000 -o - | ssh host 'cat > s.ev'\n";
+
+enum { OPT_PROCS = CLI_OPT_VERB_FIRST, OPT_CPUS };
+
+static const struct option synth_opts[] = {
+	{ "events", required_argument, NULL, 'n' },
+	{ "seed", required_argument, NULL, 's' },
+	CLI_OPT_OUTPUT,
+	{ "procs", required_argument, NULL, OPT_PROCS },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "arenas", required_argument, NULL, 'a' },
+	{ "arena-pages", required_argument, NULL, 'A' },
+	CLI_OPTS_END,
+};
+
+/* Letters synth used before the grammar gave them to every verb. */
+static const struct cli_retired synth_retired[] = {
+	{ 'P', "-P is --pid in every verb; the process bound is --procs" },
+	{ 'c', "-c is --config in every verb; the CPUs are --cpus" },
+	{ 0, NULL },
+};
+
+static const struct cli_verb synth_verb = {
+	.name = "synth", .usage = synth_usage, .opts = synth_opts,
+	.retired = synth_retired,
+};
 
 int cmd_synth(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "events", required_argument, NULL, 'n' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "procs", required_argument, NULL, 'P' },
-		{ "cpus", required_argument, NULL, 'c' },
-		{ "arenas", required_argument, NULL, 'a' },
-		{ "arena-pages", required_argument, NULL, 'A' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
+	struct cli_common co;
 	struct synth_opts o;
-	const char *path = NULL;
 	int c;
 	uint64_t v;
 
 	synth_defaults(&o);
-	while ((c = getopt_long(argc, argv, "n:s:o:P:c:a:A:h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(synth_usage, stdout);
-			return 0;
-		}
-		if (c == 'o') {
-			path = optarg;
-			continue;
-		}
-		if (c == '?' || cli_parse_u64(optarg, &v)) {
-			if (c != '?')
-				return cli_die("synth: '%s' is not a number", optarg);
-			fputs(synth_usage, stderr);
-			return 2;
-		}
+	cli_common_init(&co);
+	while ((c = cli_getopt(&synth_verb, &co, argc, argv)) >= 0) {
+		if (cli_parse_u64(optarg, &v))
+			return cli_usage_error(&synth_verb, "'%s' is not a number",
+			                       optarg);
 		switch (c) {
 		case 'n': o.events = v; break;
 		case 's': o.seed = v; break;
-		case 'P': if (v > 4096) return cli_die("synth: --procs at most 4096");
-		          o.max_procs = (uint32_t)v; break;
-		case 'c': if (v > 256) return cli_die("synth: --cpus at most 256");
-		          o.cpus = (uint32_t)v; break;
-		case 'a': if (v > 8) return cli_die("synth: --arenas at most 8");
-		          o.arenas = (uint32_t)v; break;
-		case 'A': if (v > (1u << 22)) return cli_die("synth: --arena-pages too large");
-		          o.arena_pages = (uint32_t)v; break;
+		case OPT_PROCS:
+			if (v > 4096)
+				return cli_usage_error(&synth_verb, "--procs at most 4096");
+			o.max_procs = (uint32_t)v;
+			break;
+		case OPT_CPUS:
+			if (v > 256)
+				return cli_usage_error(&synth_verb, "--cpus at most 256");
+			o.cpus = (uint32_t)v;
+			break;
+		case 'a':
+			if (v > 8)
+				return cli_usage_error(&synth_verb, "--arenas at most 8");
+			o.arenas = (uint32_t)v;
+			break;
+		case 'A':
+			if (v > (1u << 22))
+				return cli_usage_error(&synth_verb, "--arena-pages too large");
+			o.arena_pages = (uint32_t)v;
+			break;
 		}
 	}
-	if (!path || optind < argc) {
-		fputs(synth_usage, stderr);
-		return 2;
-	}
+	cli_common_free(&co);
+	if (c != CLI_END)
+		return cli_exit_status(c);
+	if (optind < argc)
+		return cli_usage_error(&synth_verb, "unexpected argument '%s'",
+		                       argv[optind]);
+	if (!co.output)
+		return cli_usage_error(&synth_verb, "-o FILE is required (where to "
+		                       "write the events; - for stdout)");
 	if (!o.events || !o.max_procs || !o.cpus || !o.arena_pages)
-		return cli_die("synth: counts must be positive");
+		return cli_usage_error(&synth_verb, "counts must be positive");
 	char err[512] = "";
-	if (synth_write(&o, path, err, sizeof(err)))
+	if (synth_write(&o, co.output, err, sizeof(err)))
 		return cli_die("%s", err);
 	return 0;
 }

@@ -6,6 +6,11 @@
  * so that a corrupt file is reported with its block, and a hostile one
  * with its record number, instead of reaching the engine.  XXH3 runs at
  * tens of GB/s, well above the replay's ~1 GB/s of records.
+ *
+ * The writer fills in the header last, so it needs a file it can seek in:
+ * for "-" (stdout, often a pipe) it writes an unnamed temporary file and
+ * copies it to stdout only once complete, which also keeps the promise
+ * that no reader is ever handed half a file.
  */
 #include "evfile.h"
 
@@ -48,7 +53,8 @@ static uint32_t hdr_sum(const struct evf_hdr *h)
 struct evf_writer {
 	FILE *f;
 	char *path;
-	char *tmp;
+	char *tmp;          /* the temporary name; for stdout only a label */
+	int to_stdout;      /* path "-": f is a tmpfile() copied to stdout */
 	struct evf_hdr h;
 	char *buf;
 	XXH3_state_t *blk;       /* the block being written */
@@ -80,16 +86,24 @@ static int end_block(struct evf_writer *w)
 int evf_create(const char *path, struct evf_writer **out, char *err,
                size_t errlen)
 {
+	int to_stdout = !strcmp(path, "-");
+	if (to_stdout && isatty(STDOUT_FILENO)) {
+		snprintf(err, errlen, "-: refusing to write binary to a terminal "
+		         "(redirect stdout, or give a file name)");
+		return -EINVAL;
+	}
 	struct evf_writer *w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
+	w->to_stdout = to_stdout;
 	w->path = strdup(path);
-	if (!w->path || asprintf(&w->tmp, "%s.tmp.%d", path, (int)getpid()) < 0) {
+	if (!w->path || (to_stdout ? !(w->tmp = strdup("stdout (its temporary file)"))
+	                 : asprintf(&w->tmp, "%s.tmp.%d", path, (int)getpid()) < 0)) {
 		free(w->path);
 		free(w);
 		return -ENOMEM;
 	}
-	w->f = fopen(w->tmp, "wb");
+	w->f = to_stdout ? tmpfile() : fopen(w->tmp, "wb");
 	if (!w->f) {
 		int e = errno;
 		snprintf(err, errlen, "%s: %s", w->tmp, strerror(e));
@@ -158,6 +172,20 @@ static int put_blob(struct evf_writer *w, const char *s, size_t len)
 	return r ? r : put(w, s, len);
 }
 
+/* The whole of f, rewound, to stdout.  Returns 0 or -EIO (errno set). */
+static int copy_out(FILE *f)
+{
+	char buf[1 << 16];
+	size_t n;
+
+	if (fseek(f, 0, SEEK_SET))
+		return -EIO;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		if (fwrite(buf, 1, n, stdout) != n)
+			return -EIO;
+	return ferror(f) || fflush(stdout) ? -EIO : 0;
+}
+
 int evf_finish(struct evf_writer *w, const struct strtab *strings,
                const struct ev_meta *meta, size_t nmeta, char *err,
                size_t errlen)
@@ -205,6 +233,11 @@ int evf_finish(struct evf_writer *w, const struct strtab *strings,
 		r = -EIO;
 	if (!r && fflush(f))
 		r = -EIO;
+	if (!r && w->to_stdout && copy_out(f)) {
+		snprintf(err, errlen, "-: write error on stdout: %s", strerror(errno));
+		evf_abort(w);
+		return -EIO;
+	}
 	if (r) {
 		snprintf(err, errlen, "%s: %s", w->tmp, r == -ENOMEM ?
 		         "out of memory" : "write error (disk full?)");
@@ -218,7 +251,7 @@ int evf_finish(struct evf_writer *w, const struct strtab *strings,
 		return -EIO;
 	}
 	w->f = NULL;
-	if (rename(w->tmp, w->path)) {
+	if (!w->to_stdout && rename(w->tmp, w->path)) {
 		int e = errno;
 		snprintf(err, errlen, "%s: %s", w->path, strerror(e));
 		evf_abort(w);
@@ -235,7 +268,7 @@ void evf_abort(struct evf_writer *w)
 		return;
 	if (w->f)
 		fclose(w->f);
-	if (w->tmp && w->tmp[0])
+	if (!w->to_stdout && w->tmp && w->tmp[0])
 		unlink(w->tmp);
 	XXH3_freeState(w->blk);
 	XXH3_freeState(w->trl);

@@ -63,8 +63,10 @@
 struct evf_writer;
 
 /*
- * Start writing path (through a temporary file next to it).  Returns 0 and
- * *out, or a negative errno with a message in err.
+ * Start writing path (through a temporary file next to it), "-" meaning
+ * stdout, which must not be a terminal (through an unnamed temporary file,
+ * copied out by evf_finish()).  Returns 0 and *out, or a negative errno
+ * with a message in err.
  */
 int evf_create(const char *path, struct evf_writer **out, char *err,
                size_t errlen);
@@ -74,7 +76,7 @@ int evf_write(struct evf_writer *w, const struct cs_ev *ev, size_t n);
 
 /*
  * Write the trailer (strings, metadata from src if not NULL), the header,
- * and rename the file into place.  Frees w.  Returns 0 or a negative errno
+ * and rename the file into place (or copy it to stdout).  Frees w.  Returns 0 or a negative errno
  * with a message in err (the temporary file is then removed).
  */
 int evf_finish(struct evf_writer *w, const struct strtab *strings,

@@ -17,6 +17,7 @@
 #include "imp_fe.h"
 #include "imp_lines.h"
 #include "scn.h"
+#include "../lib/suggest.h"
 
 /* The first ten bytes of every trace.dat (trace-cmd.dat(5)). */
 #define DAT_MAGIC "\x17\x08\x44" "tracing"
@@ -26,6 +27,9 @@ static int ends_with(const char *s, const char *suf)
 	size_t a = strlen(s), b = strlen(suf);
 	return a >= b && !strcmp(s + a - b, suf);
 }
+
+const char *const evsrc_formats[] = { "events", "dat", "scenario", "ftrace",
+                                      "perf", NULL };
 
 const char *evsrc_detect(const char *path, const unsigned char *head, size_t n)
 {
@@ -61,7 +65,7 @@ int evsrc_open(const char *path, const struct evsrc_opts *opts,
 		fclose(f);
 		fmt = evsrc_detect(path, head, n);
 		if (!fmt) {
-			snprintf(err, errlen, "%s: unknown trace format (use --format)", path);
+			snprintf(err, errlen, "%s: unknown trace format (use --input-format)", path);
 			return -EINVAL;
 		}
 	}
@@ -71,6 +75,13 @@ int evsrc_open(const char *path, const struct evsrc_opts *opts,
 		return scn_open_source(path, out, err, errlen);
 	if (!strcmp(fmt, "dat") || !strcmp(fmt, "ftrace") || !strcmp(fmt, "perf"))
 		return imp_open_source(path, fmt, opts, out, err, errlen);
-	snprintf(err, errlen, "%s: format '%s' is not supported", path, fmt);
+	struct suggest sg;
+	char near[128];
+	suggest_init(&sg, fmt);
+	for (const char *const *f = evsrc_formats; *f; f++)
+		suggest_add(&sg, *f);
+	snprintf(err, errlen, "%s: no input format '%s'%s (events, dat, scenario, "
+	         "ftrace, perf)", path, fmt,
+	         suggest_format(&sg, NULL, near, sizeof(near)));
 	return -EINVAL;
 }

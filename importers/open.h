@@ -22,6 +22,10 @@ struct evsrc_opts {
 	int quiet;
 };
 
+/* The names opts->format takes (what `--input-format` accepts), in the
+ * order detection tries them; NULL-terminated. */
+extern const char *const evsrc_formats[];
+
 /*
  * Open path as an event source, detecting its format unless opts->format
  * says.  Returns 0 and *out, or a negative errno with a message in err.

@@ -12,6 +12,7 @@
 #include "scn.h"
 #include "../lib/grow.h"
 #include "../lib/readfile.h"
+#include "../lib/suggest.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -1094,10 +1095,15 @@ static bool substitute(const struct stmt *st, struct stmt *out, char *buf,
 	return any;
 }
 
-static int run_stmt(struct ctx *c)
+/*
+ * Run the statement c->st, or, when sg is not NULL, run nothing and offer
+ * every statement keyword to sg: the "did you mean" of an unknown one is
+ * built from this very chain, so a keyword added here is suggested too.
+ */
+static int dispatch_stmt(struct ctx *c, struct suggest *sg)
 {
 	const struct tok *v = &c->st->t[0];
-#define IS(x) tok_is(v, x)
+#define IS(x) (sg ? (suggest_add(sg, x), false) : tok_is(v, x))
 	if (IS("process")) return st_process(c);
 	if (IS("fork")) return st_fork(c, false);
 	if (IS("thread")) return st_fork(c, true);
@@ -1168,9 +1174,22 @@ static int run_stmt(struct ctx *c)
 		return c->s->name ? 0 : -ENOMEM;
 	}
 #undef IS
-	char n[64];
+	return 1;
+}
+
+static int run_stmt(struct ctx *c)
+{
+	const struct tok *v = &c->st->t[0];
+	int r = dispatch_stmt(c, NULL);
+	if (r != 1)
+		return r;
+	struct suggest sg;
+	char n[64], near[160];
 	tok_copy(v, n, sizeof(n));
-	return fail_at(c, v->col, "unknown statement '%s'", n);
+	suggest_init(&sg, n);
+	dispatch_stmt(c, &sg);
+	return fail_at(c, v->col, "unknown statement '%s'%s", n,
+	               suggest_format(&sg, NULL, near, sizeof(near)));
 }
 
 void scn_free(struct scn *s)

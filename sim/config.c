@@ -10,6 +10,7 @@
 #include "config.h"
 #include "pol.h"
 #include "../lib/readfile.h"
+#include "../lib/suggest.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -153,7 +154,7 @@ static void fail(struct parse_ctx *p, const char *fmt, const char *a,
 	if (p->failed)
 		return;
 	p->failed = true;
-	char msg[200];
+	char msg[400];
 	snprintf(msg, sizeof(msg), fmt, a, b);
 	snprintf(p->err, p->errlen, "%s", msg);
 }
@@ -190,16 +191,30 @@ static int set_key(struct parse_ctx *p, const char *section, const char *name,
 		else if (!strcmp(name, "model")) {
 			const struct pol_ops *m = find_model(value);
 			if (!m) {
-				char known[160];
+				char known[160], msg[200], near[160];
+				struct suggest sg;
 				model_list(known, sizeof(known));
-				fail(p, "unknown model '%s' (%s)", value, known);
+				suggest_init(&sg, value);
+				for (const struct pol_ops *const *m = pol_registry; *m; m++)
+					suggest_add(&sg, (*m)->name);
+				snprintf(msg, sizeof(msg), "unknown model '%s'%s", value,
+				         suggest_format(&sg, NULL, near, sizeof(near)));
+				fail(p, "%s (%s)", msg, known);
 				return 0;
 			}
 			c->model = m;
 		} else if (!strcmp(name, "cost")) {
 			return load_cost_preset(p, value);
 		} else {
-			fail(p, "unknown key '%s' in [policy]%s", name, "");
+			static const char *const policy_keys[] = { "name", "kernel",
+				"description", "model", "cost" };
+			struct suggest sg;
+			char near[160];
+			suggest_init(&sg, name);
+			for (size_t i = 0; i < sizeof(policy_keys) / sizeof(*policy_keys); i++)
+				suggest_add(&sg, policy_keys[i]);
+			fail(p, "unknown key '%s' in [policy]%s", name,
+			     suggest_format(&sg, NULL, near, sizeof(near)));
 			return 0;
 		}
 		return 1;
@@ -247,10 +262,30 @@ static int set_key(struct parse_ctx *p, const char *section, const char *name,
 			return 0;
 		}
 	}
-	if (strcmp(section, "switches") && strcmp(section, "cost"))
-		fail(p, "unknown section [%s]%s", section, "");
-	else
-		fail(p, "unknown key '%s' in [%s]", name, section);
+	/* The nearest known names: of the sections, or of this section's
+	 * keys (a key that belongs in another section is named with it). */
+	struct suggest sg;
+	char near[160], msg[200];
+	if (strcmp(section, "switches") && strcmp(section, "cost")) {
+		static const char *const sections[] = { "policy", "switches", "cost" };
+		suggest_init(&sg, section);
+		for (size_t i = 0; i < sizeof(sections) / sizeof(*sections); i++)
+			suggest_add(&sg, sections[i]);
+		fail(p, "unknown section [%s]%s", section,
+		     suggest_format(&sg, NULL, near, sizeof(near)));
+		return 0;
+	}
+	for (size_t i = 0; i < NKEYS; i++)
+		if (!strcmp(keys[i].name, name)) {
+			fail(p, "'%s' belongs in [%s]", name, keys[i].section);
+			return 0;
+		}
+	suggest_init(&sg, name);
+	for (size_t i = 0; i < NKEYS; i++)
+		if (!strcmp(keys[i].section, section))
+			suggest_add(&sg, keys[i].name);
+	snprintf(msg, sizeof(msg), "unknown key '%s' in [%s]", name, section);
+	fail(p, "%s%s", msg, suggest_format(&sg, NULL, near, sizeof(near)));
 	return 0;
 }
 
@@ -271,7 +306,7 @@ static int parse(struct parse_ctx *p, const char *text)
 		return -ENOMEM;
 	}
 	if (line > 0 || p->failed) {
-		char msg[256];
+		char msg[512];
 		snprintf(msg, sizeof(msg), "%s", p->failed ? p->err : "syntax error");
 		if (line > 0)
 			snprintf(p->err, p->errlen, "%s:%d: %s", p->origin, line, msg);
@@ -297,7 +332,14 @@ static int load_cost_preset(struct parse_ctx *p, const char *name)
 	snprintf(full, sizeof(full), "cost-%s", name);
 	const char *text = embedded_text(full);
 	if (!text) {
-		fail(p, "unknown cost preset '%s' (configs/cost-%s.ini)", name, name);
+		struct suggest sg;
+		char near[160];
+		suggest_init(&sg, name);
+		for (size_t i = 0; i < cfg_nembedded; i++)
+			if (!strncmp(cfg_embedded[i].name, "cost-", 5))
+				suggest_add(&sg, cfg_embedded[i].name + 5);
+		fail(p, "unknown cost preset '%s'%s", name,
+		     suggest_format(&sg, NULL, near, sizeof(near)));
 		return 0;
 	}
 	if (p->depth > 0) {
@@ -353,15 +395,28 @@ int cfg_load_file(struct sim_config *c, const char *path, char *err,
 	return r;
 }
 
+long cfg_preset_find(const char *name, char *err, size_t errlen)
+{
+	struct suggest sg;
+	char near[256];
+
+	suggest_init(&sg, name);
+	for (size_t i = 0; i < cfg_npresets(); i++) {
+		if (!strcmp(cfg_preset_name(i), name))
+			return (long)i;
+		suggest_add(&sg, cfg_preset_name(i));
+	}
+	snprintf(err, errlen, "no policy preset named '%s'%s (see `cowsim "
+	         "policies`)", name, suggest_format(&sg, NULL, near, sizeof(near)));
+	return -1;
+}
+
 int cfg_load_preset(struct sim_config *c, const char *name, char *err,
                     size_t errlen)
 {
-	const char *text = embedded_text(name);
-	if (!text || !strncmp(name, "cost-", 5)) {
-		snprintf(err, errlen, "no policy preset named '%s' (see `cowsim policies`)",
-		         name);
+	if (cfg_preset_find(name, err, errlen) < 0)
 		return -ENOENT;
-	}
+	const char *text = embedded_text(name);
 	char origin[128];
 	snprintf(origin, sizeof(origin), "configs/%s.ini", name);
 	return cfg_load_text(c, origin, text, err, errlen);

@@ -107,7 +107,12 @@ int cfg_apply_text(struct sim_config *c, const char *origin, const char *text,
 int cfg_load_file(struct sim_config *c, const char *path, char *err,
                   size_t errlen);
 
-/* Load a shipped preset by name.  Returns 0 or -ENOENT. */
+/* The index of the shipped preset named name (cfg_preset_name()), or -1
+ * with "no policy preset named 'x'; did you mean 'y'? ..." in err. */
+long cfg_preset_find(const char *name, char *err, size_t errlen);
+
+/* Load a shipped preset by name.  Returns 0 or -ENOENT (with
+ * cfg_preset_find()'s message). */
 int cfg_load_preset(struct sim_config *c, const char *name, char *err,
                     size_t errlen);
 

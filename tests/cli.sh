@@ -27,7 +27,7 @@ expect() {
 
 expect 0 "verbs:" -- "$COWSIM" --help
 expect 2 "usage" -- "$COWSIM"
-expect 2 "unknown verb" -- "$COWSIM" frobnicate
+expect 2 "'frobnicate' is not a verb" -- "$COWSIM" frobnicate
 for v in replay check policies synth dump import compare report; do
 	expect 0 "example" -- "$COWSIM" $v --help
 done
@@ -71,7 +71,7 @@ expect 2 "bad.scn:4:1:" -- "$COWSIM" replay "$T/bad.scn"
 expect 2 "bad.scn:4:1:" -- "$COWSIM" check "$T/bad.scn"
 expect 2 "No such file" -- "$COWSIM" replay "$T/none.ev"
 head -c 4096 /dev/urandom >"$T/noise.bin"
-expect 2 "unknown trace format" -- "$COWSIM" replay "$T/noise.bin"
+expect 2 "unknown trace format (use --input-format)" -- "$COWSIM" replay "$T/noise.bin"
 printf '\000\001\002' >"$T/nul.scn"
 expect 2 "nul.scn:1:1:" -- "$COWSIM" check "$T/nul.scn"
 
@@ -131,14 +131,15 @@ expect 0 "exec" -- "$COWSIM" dump "$SCN" --limit 3
 # import: the real traces, every format, and bad input of every kind
 R=$SRC/traces/real
 expect 0 "example" -- "$COWSIM" import --help
-expect 2 "usage" -- "$COWSIM" import "$R/cowknown.dat"
+expect 2 "-o FILE is required" -- "$COWSIM" import "$R/cowknown.dat"
 expect 2 "format must be" -- "$COWSIM" import "$R/cowknown.dat" --format xml -o "$T/i.ev"
 expect 0 "observed labels" -- "$COWSIM" import "$R/cowknown.dat" -o "$T/k.ev"
-grep -q "selection: *pid [0-9]* (first maps snapshot)" "$T/out" || fail "import did not select the snapshot's tree"
+grep -q "selection: *pid [0-9]* (first maps snapshot)" "$T/err" || fail "import did not select the snapshot's tree"
+[ -s "$T/out" ] && fail "import's text summary is not on stderr alone"
 expect 0 "linux-6.12" -- "$COWSIM" replay "$T/k.ev" -q
 expect 0 "swap_total_kb=0" -- "$COWSIM" import "$R/cowknown.ftrace.txt.zst" -o "$T/f.ev"
 expect 0 "processes: *7 " -- "$COWSIM" import "$R/cowknown.perf.txt.zst" --comm cowknown -o "$T/p.ev"
-expect 0 "vforks 42" -- "$COWSIM" import "$R/build.dat" --format dat -o "$T/b.ev"
+expect 0 "vforks 42" -- "$COWSIM" import "$R/build.dat" --input-format dat -o "$T/b.ev"
 expect 2 "give one" -- "$COWSIM" import "$R/cowknown.dat" --pid 1 --comm x -o "$T/i.ev"
 # replay reads real traces directly, and shows the kernel's outcomes
 "$COWSIM" replay "$R/redis-bgsave.dat" --policy all --format json -q >"$T/j" 2>"$T/err" || fail "replay of a trace.dat: $(head -c 300 "$T/err")"
@@ -173,20 +174,154 @@ zstdcat "$R/cowknown.ftrace.txt.zst" | head -3000 >"$T/s.txt"
 	printf ' truncated-12 [00'
 } >"$T/bad.txt"
 expect 0 "bad lines: *2" -- "$COWSIM" import "$T/bad.txt" -o "$T/i.ev"
-grep -q "skipped by kind:.*mystery_event 1" "$T/out" || fail "unknown event not counted by name"
-grep -q "lost events: *226" "$T/out" || fail "lost events not counted"
+grep -q "skipped by kind:.*mystery_event 1" "$T/err" || fail "unknown event not counted by name"
+grep -q "lost events: *226" "$T/err" || fail "lost events not counted"
 grep -q "bad.txt:101: not an ftrace event line" "$T/err" || fail "garbage line not named: $(head -c 300 "$T/err")"
 grep -q "bad.txt:103: the tracer lost 226 events" "$T/err" || fail "loss not named"
 grep -q "bad.txt:[0-9]*: timestamp goes back" "$T/err" || fail "time going back not named"
-grep -q "timestamps clamped" "$T/out" || fail "clamping not reported"
+grep -q "timestamps clamped" "$T/err" || fail "clamping not reported"
 expect 0 "" -- "$COWSIM" replay "$T/bad.txt" -q
 # mostly garbage, or no trace at all: status 2
 head -c 100000 /dev/urandom >"$T/noise.txt"
-expect 2 "noise.txt: no ftrace event lines" -- "$COWSIM" import --format ftrace "$T/noise.txt" -o "$T/i.ev"
+expect 2 "noise.txt: no ftrace event lines" -- "$COWSIM" import -I ftrace "$T/noise.txt" -o "$T/i.ev"
 { for i in $(seq 1200); do echo "not a trace line $i"; done; head -200 "$T/s.txt"; } >"$T/mostly.txt"
+# (import's old --format NAME-OF-AN-INPUT-FORMAT is kept as an alias)
 expect 2 "mostly.txt:1001: not an ftrace event line" -- "$COWSIM" import --format ftrace "$T/mostly.txt" -o "$T/i.ev"
 printf 'cowsim: maps pid=1 begin\n' >"$T/odd.txt"
 expect 2 "unknown trace format" -- "$COWSIM" import "$T/odd.txt" -o "$T/i.ev"
+
+# ------------------------------------------------------------------
+# one grammar (docs/cli.md): the same option is the same in every verb; a
+# mistake gets two lines, the second where the help is, and exit 2
+
+# hint STATUS PATTERN -- command...: like expect, and stderr is exactly the
+# two-line hint (the message, then "Try 'cowsim VERB --help'.") and stdout
+# is empty
+hint() {
+	want=$1; pat=$2; shift 3
+	expect "$want" "$pat" -- "$@"
+	[ "$(wc -l <"$T/err")" -eq 2 ] || fail "$*: the hint is not two lines: $(head -c 300 "$T/err")"
+	tail -1 "$T/err" | grep -q "^Try 'cowsim .*--help'\.$" || fail "$*: no 'Try ... --help' line: $(head -c 300 "$T/err")"
+	grep -q "^cowsim.*: " "$T/err" || fail "$*: the hint does not start with 'cowsim'"
+	[ -s "$T/out" ] && fail "$*: wrote to stdout on a usage error"
+}
+rm -f "$T/i.ev"
+hint 2 "cowsim: 'replya' is not a verb; did you mean 'replay'?" -- "$COWSIM" replya
+grep -q "Try 'cowsim --help'." "$T/err" || fail "unknown verb does not point to cowsim --help"
+hint 2 "'comapre' is not a verb; did you mean 'compare'?" -- "$COWSIM" comapre
+hint 2 "'frobnicate' is not a verb$" -- "$COWSIM" frobnicate
+hint 2 "'nosuch' is not a verb" -- "$COWSIM" help nosuch
+hint 2 "unknown option '--verison'; did you mean '--version'?" -- "$COWSIM" --verison
+hint 2 "cowsim replay: unknown option '--polcy'; did you mean '--policy'?" -- "$COWSIM" replay "$SCN" --polcy linux-6.12
+grep -q "^Try 'cowsim replay --help'.$" "$T/err" || fail "replay's hint does not name replay"
+hint 2 "cowsim compare: unknown option '--basline'; did you mean '--baseline'?" -- "$COWSIM" compare --basline x
+hint 2 "unknown option '--no-such-option'$" -- "$COWSIM" replay --no-such-option x
+hint 2 "cowsim replay: option '-D' needs a value" -- "$COWSIM" replay "$SCN" -D
+hint 2 "cowsim compare: option '--db' needs a value" -- "$COWSIM" compare --db
+hint 2 "option '--quiet' takes no value" -- "$COWSIM" replay "$SCN" --quiet=yes
+hint 2 "option '--p' is ambiguous; did you mean '--policy' or '--pid'?" -- "$COWSIM" replay "$SCN" --p x
+hint 2 "unknown option '-Z'" -- "$COWSIM" dump "$SCN" -Z
+hint 2 "cowsim replay: no TRACE to replay" -- "$COWSIM" replay
+hint 2 "cowsim check: no SCENARIO to check" -- "$COWSIM" check
+hint 2 "--format must be table, json or csv, not 'jsno'; did you mean 'json'?" -- "$COWSIM" replay "$SCN" --format jsno
+hint 2 "--format must be table, csv, json, markdown or md, not 'cvs'; did you mean 'csv'?" -- "$COWSIM" compare -f cvs
+# import's -p was --pid: now it says where the pid went
+hint 2 "cowsim import: unknown option '-p': .*--pid (-P)" -- "$COWSIM" import -p 5 "$R/cowknown.dat" -o "$T/i.ev"
+hint 2 "unknown option '-c': .*--comm" -- "$COWSIM" import -c make "$R/cowknown.dat" -o "$T/i.ev"
+hint 2 "cowsim synth: unknown option '-P': .*--procs" -- "$COWSIM" synth -n 10 -P 3 -o "$T/i.ev"
+hint 2 "cowsim synth: unknown option '-c': .*--cpus" -- "$COWSIM" synth -n 10 -c 3 -o "$T/i.ev"
+hint 2 "cowsim report: a report is a folder" -- "$COWSIM" report -o -
+[ -e "$T/i.ev" ] && fail "a usage error left an output file"
+
+# help VERB is VERB --help, word for word; help is --help; all on stdout
+"$COWSIM" --help >"$T/h1" 2>&1 || fail "cowsim --help"
+"$COWSIM" help >"$T/h2" 2>&1 || fail "cowsim help"
+cmp -s "$T/h1" "$T/h2" || fail "cowsim help differs from cowsim --help"
+for v in replay check policies synth dump import compare report; do
+	"$COWSIM" $v --help >"$T/h1" 2>"$T/e1" || fail "$v --help exited non-zero"
+	"$COWSIM" help $v >"$T/h2" 2>"$T/e2" || fail "help $v exited non-zero"
+	cmp -s "$T/h1" "$T/h2" || fail "cowsim help $v differs from cowsim $v --help"
+	[ -s "$T/e1" ] && fail "$v --help wrote to stderr"
+	grep -q "^usage: cowsim $v" "$T/h1" || fail "$v --help does not start with its usage"
+	# the new grammar in every help text: no letter means another thing
+	grep -qE -- "-p, --pid|-c, --comm|-P, --procs|-c, --cpus|-f, --input" "$T/h1" && fail "$v --help has an old letter"
+	# --version: for help2man, on stdout, exit 0
+	"$COWSIM" $v --version >"$T/v" 2>&1 || fail "$v --version exited non-zero"
+	grep -qx "cowsim [0-9][^ ]*" "$T/v" || fail "$v --version: $(cat "$T/v")"
+done
+for a in --version -V; do
+	"$COWSIM" $a >"$T/v" 2>"$T/e" || fail "cowsim $a exited non-zero"
+	grep -qx "cowsim [0-9][^ ]*" "$T/v" || fail "cowsim $a printed: $(cat "$T/v")"
+	[ -s "$T/e" ] && fail "cowsim $a wrote to stderr"
+done
+"$COWSIM" replay --help | grep -q -- "-I, --input-format" || fail "replay --help does not list --input-format"
+"$COWSIM" replay --help | grep -q -- "-D, --db" || fail "replay --help does not list -D"
+
+# the shared letters work in replay as in compare: -D, -p, -f, -q, -I, -P
+expect 0 "" -- "$COWSIM" replay "$SCN" -D "$T/d.db" -p linux-6.12 -f csv -q
+grep -q "^trace,format,policy" "$T/out" || fail "replay -f csv"
+"$COWSIM" compare -D "$T/d.db" -p linux-6.12 -f csv | grep -q linux-6.12 || fail "replay -D did not store in that database"
+expect 2 "--baseline linux-6.21: no stored run of that policy on these traces; did you mean 'linux-6.12'?" -- "$COWSIM" compare -D "$T/d.db" -b linux-6.21
+expect 0 "" -- "$COWSIM" replay "$T/s.txt" -I ftrace --no-db -q
+expect 2 "no input format 'ftrce'; did you mean 'ftrace'?" -- "$COWSIM" replay "$T/s.txt" -I ftrce --no-db
+expect 0 "exec" -- "$COWSIM" dump "$SCN" -n 3 -I scenario
+sel=$("$COWSIM" import "$R/cowknown.dat" -o "$T/k.ev" 2>&1 | sed -n 's/.*selection: *pid \([0-9]*\) .*/\1/p')
+[ -n "$sel" ] || fail "no pid in import's selection line"
+expect 0 "selection: *pid $sel" -- "$COWSIM" import "$R/cowknown.dat" -P "$sel" -o "$T/k2.ev"
+expect 0 "" -- "$COWSIM" import "$R/cowknown.dat" --pid "$sel" -o "$T/k2.ev"
+
+# did you mean: presets, INI keys and sections (with file:line), scenario
+# keywords (with file:line:col)
+expect 2 "no policy preset named 'linux-6.21'; did you mean 'linux-6.12'?" -- "$COWSIM" replay "$SCN" -p linux-6.21 --no-db
+expect 2 "no policy preset named 'linux-5.81'; did you mean 'linux-5.8' or 'linux-5.18'?" -- "$COWSIM" policies --show linux-5.81
+printf '[policy]\nname = t\n[switches]\nlru_bach = 7\n' >"$T/typo.ini"
+expect 2 "typo.ini:4: unknown key 'lru_bach' in \[switches\]; did you mean 'lru_batch'?" -- "$COWSIM" replay "$SCN" -c "$T/typo.ini" --no-db
+printf '[policy]\nname = t\n[swithces]\nlru_batch = 7\n' >"$T/typo2.ini"
+expect 2 "typo2.ini:4: unknown section \[swithces\]; did you mean 'switches'?" -- "$COWSIM" replay "$SCN" -c "$T/typo2.ini" --no-db
+printf '[policy]\nnmae = t\n' >"$T/typo3.ini"
+expect 2 "typo3.ini:2: unknown key 'nmae' in \[policy\]; did you mean 'name'?" -- "$COWSIM" replay "$SCN" -c "$T/typo3.ini" --no-db
+printf '[cost]\nlru_batch = 7\n' >"$T/typo4.ini"
+expect 2 "typo4.ini:2: 'lru_batch' belongs in \[switches\]" -- "$COWSIM" replay "$SCN" -c "$T/typo4.ini" --no-db
+printf 'process P\nmmap P m 1\nwirte P m\n' >"$T/typo.scn"
+expect 2 "typo.scn:3:1: unknown statement 'wirte'; did you mean 'write'?" -- "$COWSIM" check "$T/typo.scn"
+printf 'procss P\n' >"$T/typo2.scn"
+expect 2 "typo2.scn:1:1: unknown statement 'procss'; did you mean 'process'?" -- "$COWSIM" replay "$T/typo2.scn" --no-db
+printf 'process P\nexpect linux-5.81 pass\n' >"$T/typo3.scn"
+expect 2 "typo3.scn:2: no policy preset named 'linux-5.81'; did you mean 'linux-5.8' or 'linux-5.18'?" -- "$COWSIM" check "$T/typo3.scn"
+
+# import's summary: text on stderr (none with -q), or JSON on stdout
+expect 0 "" -- "$COWSIM" import "$R/cowknown.dat" -q -o "$T/k2.ev"
+[ -s "$T/out" ] || [ -s "$T/err" ] && fail "import -q still printed: $(head -c 300 "$T/err")"
+expect 0 "" -- "$COWSIM" import "$R/cowknown.dat" -f json -o "$T/k2.ev"
+head -c 1 "$T/out" | grep -q '{' || fail "import -f json: not a JSON object"
+for k in trace format output selection bytes seconds labels records events_out processes forks dropped_events skipped_by_kind trace_facts; do
+	grep -q "\"$k\": " "$T/out" || fail "import's JSON summary lacks $k"
+done
+[ -s "$T/err" ] && fail "import -f json wrote to stderr: $(head -c 300 "$T/err")"
+if command -v python3 >/dev/null 2>&1; then
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["events_out"] > 0' "$T/out" ||
+		fail "import's JSON summary does not parse"
+fi
+expect 2 "--format must be text or json, not 'jsn'; did you mean 'json'?" -- "$COWSIM" import "$R/cowknown.dat" -f jsn -o "$T/i.ev"
+expect 2 "disagree" -- "$COWSIM" import "$R/cowknown.dat" --format ftrace -I dat -o "$T/i.ev"
+
+# - as stdout: import and synth write the same file to a pipe, after a
+# complete write only, and never to a terminal
+"$COWSIM" import "$R/cowknown.dat" -o - 2>"$T/err" | cat >"$T/pipe.ev" || fail "import -o -"
+cmp -s "$T/k.ev" "$T/pipe.ev" || fail "import -o - differs from import -o FILE"
+grep -q "events out:.* -> -" "$T/err" || fail "import -o - summary not on stderr"
+[ -e "$T/-" ] && fail "import -o - wrote a file named -"
+"$COWSIM" import "$R/cowknown.dat" -o - -f json 2>"$T/err" >"$T/pipe2.ev" || fail "import -o - -f json"
+cmp -s "$T/k.ev" "$T/pipe2.ev" || fail "import -o - -f json mixed the summary into the events"
+grep -q '"events_out": ' "$T/err" || fail "import -o - -f json: the JSON summary is not on stderr"
+"$COWSIM" synth -n 20000 -s 3 -o - | cat >"$T/s2.ev" || fail "synth -o -"
+cmp -s "$T/s.ev" "$T/s2.ev" || fail "synth -o - differs from synth -o FILE"
+expect 0 "linux-6.12" -- "$COWSIM" replay "$T/s2.ev" -q --no-db
+script -qec "'$COWSIM' synth -n 100 -o -" /dev/null >"$T/tty" 2>&1
+[ $? = 2 ] || fail "synth -o - to a terminal did not exit 2"
+grep -q "refusing to write binary to a terminal" "$T/tty" || fail "synth -o - to a terminal: $(head -c 300 "$T/tty")"
+script -qec "'$COWSIM' import '$R/cowknown.dat' -o -" /dev/null >"$T/tty" 2>&1
+grep -q "refusing to write binary to a terminal" "$T/tty" || fail "import -o - to a terminal: $(head -c 300 "$T/tty")"
 
 if [ $fails -ne 0 ]; then
 	echo "$fails failure(s)"

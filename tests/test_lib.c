@@ -1,7 +1,8 @@
 /*
  * test_lib.c - unit tests of the ground floor: the hash map (lib/hmap.h) in
  * both flavours against a plain array model, the growth rule (lib/grow.h)
- * and the escaping of strings for JSON, CSV and HTML (lib/esc.h).
+ * the escaping of strings for JSON, CSV and HTML (lib/esc.h) and the
+ * "did you mean" of mistyped names (lib/suggest.h).
  *
  * The map tests follow SQLite's way with its own containers: long random
  * sequences of operations, several seeds, each result compared with a model
@@ -14,6 +15,7 @@
 #include "lib/grow.h"
 #include "lib/hmap.h"
 #include "lib/strtab.h"
+#include "lib/suggest.h"
 #include "tests/check.h"
 
 #include <stdlib.h>
@@ -471,6 +473,64 @@ static void test_esc(void)
 	CHECK_ESC(esc_html, "caf\xc3\xa9", "caf\xc3\xa9");
 }
 
+/* The closest of names[] to word, formatted as the CLI prints it. */
+static const char *suggest_of(const char *word, const char *const *names,
+                              char *buf, size_t len)
+{
+	struct suggest s;
+	suggest_init(&s, word);
+	for (size_t i = 0; names[i]; i++)
+		suggest_add(&s, names[i]);
+	return suggest_format(&s, NULL, buf, len);
+}
+
+static void test_suggest(void)
+{
+	static const char *const verbs[] = { "replay", "check", "policies",
+		"synth", "dump", "import", "compare", "report", NULL };
+	static const char *const keys[] = { "lru_batch", "pin_bias",
+		"wp_lru_drain", "swapin_lru_drain", "exit_drains_lru",
+		"munmap_drains_lru", NULL };
+	static const char *const opts[] = { "policy", "pid", "db", "trace",
+		"format", "input-format", "output", "quiet", NULL };
+	char buf[200];
+
+	CHECK_EQ(suggest_distance("", ""), 0);
+	CHECK_EQ(suggest_distance("abc", ""), 3);
+	CHECK_EQ(suggest_distance("replya", "replay"), 1);     /* swap */
+	CHECK_EQ(suggest_distance("polcy", "policy"), 1);      /* insertion */
+	CHECK_EQ(suggest_distance("policyy", "policy"), 1);    /* deletion */
+	CHECK_EQ(suggest_distance("lru_bitch", "lru_batch"), 1); /* substitution */
+	CHECK_EQ(suggest_distance("ca", "abc"), 3);            /* OSA, not DL's 2 */
+	CHECK_EQ(suggest_distance("kitten", "sitting"), 3);
+
+	CHECK(!strcmp(suggest_of("replya", verbs, buf, sizeof(buf)),
+	              "; did you mean 'replay'?"));
+	CHECK(!strcmp(suggest_of("comapre", verbs, buf, sizeof(buf)),
+	              "; did you mean 'compare'?"));
+	CHECK(!strcmp(suggest_of("lru_bach", keys, buf, sizeof(buf)),
+	              "; did you mean 'lru_batch'?"));
+	CHECK(!strcmp(suggest_of("polcy", opts, buf, sizeof(buf)),
+	              "; did you mean 'policy'?"));
+	/* Ties are all offered, in the order given. */
+	static const char *const two[] = { "linux-5.8", "linux-5.9", NULL };
+	CHECK(!strcmp(suggest_of("linux-5.0", two, buf, sizeof(buf)),
+	              "; did you mean 'linux-5.8' or 'linux-5.9'?"));
+	/* Too far for its length: nothing. */
+	CHECK(!strcmp(suggest_of("frobnicate", verbs, buf, sizeof(buf)), ""));
+	CHECK(!strcmp(suggest_of("xyz", verbs, buf, sizeof(buf)), ""));
+	CHECK(!strcmp(suggest_of("q", opts, buf, sizeof(buf)), ""));
+	CHECK(!strcmp(suggest_of("lru", keys, buf, sizeof(buf)), ""));
+	/* A prefix for each name, and a short buffer stays terminated. */
+	struct suggest s;
+	suggest_init(&s, "polcy");
+	for (size_t i = 0; opts[i]; i++)
+		suggest_add(&s, opts[i]);
+	CHECK(!strcmp(suggest_format(&s, "--", buf, sizeof(buf)),
+	              "; did you mean '--policy'?"));
+	CHECK(!strcmp(suggest_format(&s, "--", buf, 8), "; did y"));
+}
+
 int main(void)
 {
 	for (uint64_t seed = 1; seed <= 4; seed++) {
@@ -482,5 +542,6 @@ int main(void)
 	test_strtab();
 	test_grow();
 	test_esc();
+	test_suggest();
 	CHECK_DONE();
 }
