@@ -15,20 +15,28 @@
 
 static const char compare_usage[] =
 	"usage: cowsim compare [--db FILE] [--trace T]... [--policy P[,P...]]\n"
-	"                      [--baseline POLICY]\n"
+	"                      [--baseline POLICY] [--changed-only]\n"
 	"                      [--format table|csv|json|markdown]\n"
 	"\n"
 	"Show the policies side by side for each stored trace (or the traces\n"
 	"named by --trace: a name, a path, the trace file itself wherever it now\n"
 	"is, a stored id, or a hash prefix), from the results database --db\n"
 	"(default cowsim.db).  Each policy's latest run is shown.  --baseline\n"
-	"adds each policy's ratio to the baseline's value.  The table leaves out\n"
-	"metrics that are zero under every policy; csv and json give every\n"
-	"metric, one record per trace and policy.\n"
+	"adds, next to each other policy's value, its difference to the\n"
+	"baseline's (+1, -3,412) and its ratio (new where the baseline is 0).\n"
+	"--changed-only leaves out the metrics on which every policy agrees and\n"
+	"says how many it left out.  The table leaves out metrics that are zero\n"
+	"under every policy and shows counts with thousands separators, times\n"
+	"in ns/us/ms/s; markdown is the same table in a collapsible section per\n"
+	"trace, for a pull request; csv and json give every metric, exact, one\n"
+	"record per trace and policy (with --baseline, _ratio and _delta\n"
+	"columns).  `cowsim replay` takes the same --format, --baseline and\n"
+	"--changed-only.\n"
 	"\n"
 	"examples:\n"
 	"  cowsim compare\n"
 	"  cowsim compare --db results.db --trace cowknown.dat --baseline linux-6.12\n"
+	"  cowsim compare --baseline linux-6.12 --changed-only --format markdown\n"
 	"  cowsim compare --format csv > runs.csv\n";
 
 int cmd_compare(int argc, char **argv)
@@ -39,12 +47,13 @@ int cmd_compare(int argc, char **argv)
 		CLI_OPT_POLICY,
 		{ "baseline", required_argument, NULL, 'b' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "changed-only", no_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct cli_common co;
-	const char *baseline = NULL;
-	enum cmp_fmt fmt = CMP_TABLE;
+	struct cmp_opts o = { .fmt = CMP_TABLE };
+	char err[160];
 	struct store *s = NULL;
 	struct rep_data d = { 0 };
 	char *obuf = NULL;
@@ -60,17 +69,10 @@ int cmd_compare(int argc, char **argv)
 		if (taken)
 			continue;
 		switch (c) {
-		case 'b': baseline = optarg; break;
+		case 'b': o.baseline = optarg; break;
+		case 'X': o.changed_only = 1; break;
 		case 'f':
-			if (!strcmp(optarg, "table"))
-				fmt = CMP_TABLE;
-			else if (!strcmp(optarg, "csv"))
-				fmt = CMP_CSV;
-			else if (!strcmp(optarg, "json"))
-				fmt = CMP_JSON;
-			else if (!strcmp(optarg, "markdown") || !strcmp(optarg, "md"))
-				fmt = CMP_MARKDOWN;
-			else {
+			if (cmp_parse_format(optarg, &o.fmt)) {
 				rc = cli_die("--format must be table, csv, json or "
 				             "markdown");
 				goto done;
@@ -85,23 +87,28 @@ int cmd_compare(int argc, char **argv)
 		             "chosen with --trace)", argv[optind]);
 		goto done;
 	}
+	if (cmp_check(&o, err, sizeof(err))) {
+		rc = cli_die("%s", err);
+		goto done;
+	}
 	if ((rc = cli_open_store(co.dbpath, 0, &s)) ||
 	    (rc = cli_load_runs(&co, s, &d)))
 		goto done;
-	if (baseline) {
+	if (o.baseline) {
 		int found = 0;
 		for (size_t i = 0; i < d.ntraces; i++)
-			found |= rep_find_policy(&d.traces[i], baseline) >= 0;
+			found |= rep_find_policy(&d.traces[i], o.baseline) >= 0;
 		if (!found) {
 			rc = cli_die("--baseline %s: no stored run of that policy on "
 			             "these traces (see `cowsim compare` for the "
-			             "stored ones)", baseline);
+			             "stored ones)", o.baseline);
 			goto done;
 		}
 		for (size_t i = 0; i < d.ntraces; i++)
-			if (rep_find_policy(&d.traces[i], baseline) < 0)
-				fprintf(stderr, "cowsim: %s has no run of %s: no ratios "
-				        "for it\n", d.traces[i].name, baseline);
+			if (rep_find_policy(&d.traces[i], o.baseline) < 0)
+				fprintf(stderr, "cowsim: %s has no run of %s: no deltas "
+				        "or ratios for it\n", d.traces[i].name,
+				        o.baseline);
 	}
 
 	/* Built whole in memory, written only when complete. */
@@ -110,7 +117,7 @@ int cmd_compare(int argc, char **argv)
 		rc = cli_die("out of memory");
 		goto done;
 	}
-	if (cmp_write(out, &d, fmt, baseline))
+	if (cmp_write(out, &d, &o))
 		rc = cli_die("out of memory");
 	fclose(out);
 	if (!rc)

@@ -17,6 +17,8 @@
 
 #include "../importers/open.h"
 #include "../lib/readfile.h"
+#include "../reports/compare.h"
+#include "../reports/rep.h"
 #include "../reports/store.h"
 #include "cli.h"
 #include "../sim/config.h"
@@ -140,10 +142,20 @@ static void note_stored(const char *db, const char *trace,
 		        "this replay instead)\n", trace, db, res->skipped_names);
 }
 
+/* Is one of r's policies named name? */
+static int find_run(const struct replay *r, const char *name)
+{
+	for (size_t i = 0; i < r->nruns; i++)
+		if (!strcmp(r->runs[i].cfg.name, name))
+			return 1;
+	return 0;
+}
+
 static const char replay_usage[] =
 	"usage: cowsim replay TRACE... [--policy NAME[,NAME...]|all]\n"
 	"                     [--config FILE.ini]... [--cost NAME|FILE]\n"
-	"                     [--format table|json|csv] [--quiet]\n"
+	"                     [--format table|csv|json|markdown] [--quiet]\n"
+	"                     [--baseline POLICY] [--changed-only]\n"
 	"                     [--db FILE | --no-db] [--faults] [--replace]\n"
 	"                     [--check-invariants] [--pid N | --comm NAME]\n"
 	"\n"
@@ -155,6 +167,9 @@ static const char replay_usage[] =
 	"or a file with a [cost] section).  A progress line is shown on a\n"
 	"terminal unless --quiet.  --check-invariants verifies every engine\n"
 	"invariant after every event (slow; for debugging models).\n"
+	"The table and markdown are `cowsim compare`'s, with its --baseline\n"
+	"(deltas and ratios to that policy) and --changed-only (only metrics\n"
+	"on which the policies differ); csv and json give every value, exact.\n"
 	"A real trace (trace.dat, ftrace or perf text, plain or .zst) is imported\n"
 	"on the fly (see `cowsim import --help`); --pid/--comm select its tree.\n"
 	"\n"
@@ -179,6 +194,8 @@ int cmd_replay(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "cost", required_argument, NULL, 'C' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "baseline", required_argument, NULL, 'b' },
+		{ "changed-only", no_argument, NULL, 'X' },
 		{ "input-format", required_argument, NULL, 'I' },
 		CLI_OPT_QUIET,
 		{ "check-invariants", no_argument, NULL, 'K' },
@@ -198,7 +215,9 @@ int cmd_replay(int argc, char **argv)
 	struct store *db = NULL;
 	const char **configs = NULL;
 	size_t nconfigs = 0;
-	enum replay_fmt fmt = REPLAY_TABLE;
+	struct cmp_opts o = { .fmt = CMP_TABLE };
+	struct rep_data shown = { 0 };
+	char err[1024];
 	int c, taken, rc = 0;
 
 	cli_common_init(&co);
@@ -217,17 +236,14 @@ int cmd_replay(int argc, char **argv)
 		case 'C': cost = optarg; break;
 		case 'I': infmt = optarg; break;
 		case 'f':
-			if (!strcmp(optarg, "table"))
-				fmt = REPLAY_TABLE;
-			else if (!strcmp(optarg, "json"))
-				fmt = REPLAY_JSON;
-			else if (!strcmp(optarg, "csv"))
-				fmt = REPLAY_CSV;
-			else {
-				rc = cli_die("--format must be table, json or csv");
+			if (cmp_parse_format(optarg, &o.fmt)) {
+				rc = cli_die("--format must be table, csv, json or "
+				             "markdown");
 				goto done;
 			}
 			break;
+		case 'b': o.baseline = optarg; break;
+		case 'X': o.changed_only = 1; break;
 		case 'K': invariants = 1; break;
 		case 'N': no_db = 1; break;
 		case 'F': faults = 1; break;
@@ -253,6 +269,20 @@ int cmd_replay(int argc, char **argv)
 		             "database: drop --no-db");
 		goto done;
 	}
+	if (cmp_check(&o, err, sizeof(err))) {
+		rc = cli_die("%s", err);
+		goto done;
+	}
+	/* replay's csv and json are its own records (every run's values as
+	 * the engine has them, read by scripts and bench/snapshot.sh), with
+	 * no room for a baseline's columns: those come from compare. */
+	if (o.baseline && (o.fmt == CMP_CSV || o.fmt == CMP_JSON)) {
+		rc = cli_die("--baseline is for --format table and markdown here; "
+		             "for deltas and ratios in csv or json, `cowsim compare "
+		             "--format %s --baseline %s` reads the stored runs",
+		             o.fmt == CMP_CSV ? "csv" : "json", o.baseline);
+		goto done;
+	}
 	if (!no_db && (rc = cli_open_store(co.dbpath, STORE_CREATE, &db)))
 		goto done;
 	char *obuf = NULL;
@@ -271,12 +301,15 @@ int cmd_replay(int argc, char **argv)
 		                          .progress = !co.quiet && isatty(2) };
 		struct store_rec *rec = NULL;
 		struct store_result res;
-		char err[1024] = "";
 
+		err[0] = 0;
 		replay_init(&r);
 		r.progress = !co.quiet && isatty(2);
 		r.invariants = invariants;
 		rc = load_policies(&r, co.policy, configs, nconfigs, cost);
+		if (!rc && o.baseline && !find_run(&r, o.baseline))
+			rc = cli_die("--baseline %s: not one of the policies replayed "
+			             "(--policy, --config)", o.baseline);
 		if (!rc && evsrc_open(argv[i], &so, &src, err, sizeof(err)))
 			rc = cli_die("%s", err);
 		if (!rc && db && store_rec_begin(db, &r, argv[i], &sto, &rec, err,
@@ -290,17 +323,25 @@ int cmd_replay(int argc, char **argv)
 			else if (!co.quiet)
 				note_stored(co.dbpath, argv[i], &res);
 		}
-		if (!rc)
-			replay_print(&r, fmt, out, i == optind, i == argc - 1);
+		if (!rc && (o.fmt == CMP_TABLE || o.fmt == CMP_MARKDOWN) &&
+		    rep_add_replay(&shown, &r))
+			rc = cli_die("out of memory");
+		else if (!rc && o.fmt != CMP_TABLE && o.fmt != CMP_MARKDOWN)
+			replay_print(&r, o.fmt == CMP_CSV ? REPLAY_CSV : REPLAY_JSON,
+			             out, i == optind, i == argc - 1);
 		store_rec_free(rec);
 		evsrc_close(src);
 		replay_free(&r);
 	}
+	if (!rc && (o.fmt == CMP_TABLE || o.fmt == CMP_MARKDOWN) &&
+	    cmp_write(out, &shown, &o))
+		rc = cli_die("out of memory");
 	fclose(out);
 	if (!rc)
 		fwrite(obuf, 1, olen, stdout);
 	free(obuf);
 done:
+	rep_free(&shown);
 	store_close(db);
 	free(configs);
 	cli_common_free(&co);

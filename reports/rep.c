@@ -89,19 +89,23 @@ static void run_free(struct rep_run *r)
 	free(r->m_null);
 }
 
+void rep_trace_free(struct rep_trace *t)
+{
+	for (size_t k = 0; k < t->nruns; k++)
+		run_free(&t->runs[k]);
+	free(t->runs);
+	free(t->name);
+	free(t->label);
+	free(t->path);
+	free(t->hash);
+	free(t->format);
+	memset(t, 0, sizeof(*t));
+}
+
 void rep_free(struct rep_data *d)
 {
-	for (size_t i = 0; i < d->ntraces; i++) {
-		struct rep_trace *t = &d->traces[i];
-		for (size_t k = 0; k < t->nruns; k++)
-			run_free(&t->runs[k]);
-		free(t->runs);
-		free(t->name);
-		free(t->label);
-		free(t->path);
-		free(t->hash);
-		free(t->format);
-	}
+	for (size_t i = 0; i < d->ntraces; i++)
+		rep_trace_free(&d->traces[i]);
 	free(d->traces);
 	memset(d, 0, sizeof(*d));
 }
@@ -267,12 +271,7 @@ int rep_load(sqlite3 *db, const char *const *sel, size_t nsel,
 		if (out->traces[i].nruns) {
 			out->traces[w++] = out->traces[i];
 		} else {
-			struct rep_trace *t = &out->traces[i];
-			free(t->runs);
-			free(t->name);
-			free(t->path);
-			free(t->hash);
-			free(t->format);
+			rep_trace_free(&out->traces[i]);
 		}
 	}
 	out->ntraces = w;
@@ -478,9 +477,16 @@ int rep_ratio(const struct rep_cell *c, const struct rep_cell *base,
 
 void rep_trace_summary(const struct rep_trace *t, char *buf, size_t len)
 {
-	size_t l = (size_t)snprintf(buf, len, "%s, %" PRId64 " events, %" PRId64
-	                            " processes, %" PRId64 " forks", t->format,
-	                            t->events, t->processes, t->forks);
+	size_t l = (size_t)snprintf(buf, len, "%s", t->format);
+	if (t->events >= 0 && l < len)
+		l += (size_t)snprintf(buf + l, len - l, ", %" PRId64 " events",
+		                      t->events);
+	if (t->processes >= 0 && l < len)
+		l += (size_t)snprintf(buf + l, len - l, ", %" PRId64 " processes",
+		                      t->processes);
+	if (t->forks >= 0 && l < len)
+		l += (size_t)snprintf(buf + l, len - l, ", %" PRId64 " forks",
+		                      t->forks);
 	if (t->dur >= 0 && l < len)
 		l += (size_t)snprintf(buf + l, len - l, ", %.3f s of trace",
 		                      (double)t->dur / 1e9);
@@ -490,6 +496,6 @@ void rep_trace_summary(const struct rep_trace *t, char *buf, size_t len)
 	if (t->dropped > 0 && l < len)
 		l += (size_t)snprintf(buf + l, len - l, ", %" PRId64 " events DROPPED",
 		                      t->dropped);
-	if (l < len)
+	if (t->hash[0] && l < len)
 		snprintf(buf + l, len - l, ", hash %.12s", t->hash);
 }

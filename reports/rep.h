@@ -64,6 +64,17 @@ int rep_load(sqlite3 *db, const char *const *sel, size_t nsel,
              const char *policies, struct rep_data *out, char *err,
              size_t errlen);
 void rep_free(struct rep_data *d);
+/* Free what one trace holds (rep_free() does it for each). */
+void rep_trace_free(struct rep_trace *t);
+
+struct replay;
+/*
+ * Append the runs of a replay just done (sim/replay.h) to d as one more
+ * trace, so that `cowsim replay` prints them with the formatter `cowsim
+ * compare` uses (compare.h).  What only the store knows is left unknown:
+ * ids and counts -1, hash "".  Returns 0 or -ENOMEM (d unchanged).
+ */
+int rep_add_replay(struct rep_data *d, const struct replay *r);
 
 /* Index of the named run in t, or -1. */
 int rep_find_policy(const struct rep_trace *t, const char *policy);
@@ -108,7 +119,8 @@ const char *rep_cell_str(const struct rep_cell *c, char *buf, size_t len);
 int rep_ratio(const struct rep_cell *c, const struct rep_cell *base,
               double *r);
 
-/* A human-readable one-line summary of a trace ("dat, 12836 events, ..."). */
+/* A human-readable one-line summary of a trace ("dat, 12836 events, ...");
+ * what is unknown (-1, "") is left out. */
 void rep_trace_summary(const struct rep_trace *t, char *buf, size_t len);
 
 #endif

@@ -217,40 +217,5 @@ void replay_print(const struct replay *r, enum replay_fmt fmt, FILE *out,
 			        sim_peak_memory_bytes(run->e));
 		}
 		break;
-	case REPLAY_TABLE: {
-		fprintf(out, "%s (%s): %" PRIu64 " events, %.3f s\n", r->trace,
-		        r->format, r->events, r->wall_seconds);
-		int w = 28;
-		int cw = 12;
-		for (size_t i = 0; i < r->nruns; i++) {
-			int l = (int)strlen(r->runs[i].cfg.name) + 1;
-			if (l > cw)
-				cw = l;
-		}
-		fprintf(out, "%-*s", w, "");
-		for (size_t i = 0; i < r->nruns; i++)
-			fprintf(out, "%*s", cw, r->runs[i].cfg.name);
-		fputc('\n', out);
-		for (size_t c = 0; c < NCOLS; c++) {
-			/* Skip rows that are zero under every policy: they say
-			 * nothing about this trace. */
-			int any = 0;
-			for (size_t i = 0; i < r->nruns; i++)
-				any |= colval(r->runs[i].e, c) != 0;
-			if (!any && strcmp(cols[c].name, "leaks") &&
-			    strcmp(cols[c].name, "lost_pins"))
-				continue;
-			fprintf(out, "%-*s", w, cols[c].name);
-			for (size_t i = 0; i < r->nruns; i++)
-				fprintf(out, "%*" PRIu64, cw, colval(r->runs[i].e, c));
-			fputc('\n', out);
-		}
-		fprintf(out, "%-*s", w, "replay_seconds");
-		for (size_t i = 0; i < r->nruns; i++)
-			fprintf(out, "%*.3f", cw, r->runs[i].seconds);
-		fputc('\n', out);
-		fputc('\n', out);
-		break;
-	}
 	}
 }

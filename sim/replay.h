@@ -65,10 +65,11 @@ int replay_add(struct replay *r, struct sim_config *cfg);
 int replay_run(struct replay *r, struct ev_source *src, char *err,
                size_t errlen);
 
-enum replay_fmt { REPLAY_TABLE, REPLAY_JSON, REPLAY_CSV };
+enum replay_fmt { REPLAY_JSON, REPLAY_CSV };
 
-/* Print results.  For JSON, first/last bracket the array across traces:
- * call with first=1 for the first trace and last=1 for the last. */
+/* Print results as records for programs (the tables for people are
+ * reports/compare.h's).  For JSON, first/last bracket the array across
+ * traces: call with first=1 for the first trace and last=1 for the last. */
 void replay_print(const struct replay *r, enum replay_fmt fmt, FILE *out,
                   int first, int last);
 
