@@ -167,9 +167,10 @@ static const char replay_usage[] =
 	"or a file with a [cost] section).  A progress line is shown on a\n"
 	"terminal unless --quiet.  --check-invariants verifies every engine\n"
 	"invariant after every event (slow; for debugging models).\n"
-	"The table and markdown are `cowsim compare`'s, with its --baseline\n"
-	"(deltas and ratios to that policy) and --changed-only (only metrics\n"
-	"on which the policies differ); csv and json give every value, exact.\n"
+	"The output is `cowsim compare`'s, with its --baseline (deltas and\n"
+	"ratios to that policy) and --changed-only (only the metrics on which\n"
+	"the policies differ), but for csv and json, which are replay's own\n"
+	"records: every metric as the engine has it, exact, one per run.\n"
 	"A real trace (trace.dat, ftrace or perf text, plain or .zst) is imported\n"
 	"on the fly (see `cowsim import --help`); --pid/--comm select its tree.\n"
 	"\n"
@@ -215,7 +216,7 @@ int cmd_replay(int argc, char **argv)
 	struct store *db = NULL;
 	const char **configs = NULL;
 	size_t nconfigs = 0;
-	struct cmp_opts o = { .fmt = CMP_TABLE };
+	struct cmp_opts o = { .fmt = CMP_TABLE, .replay_records = 1 };
 	struct rep_data shown = { 0 };
 	char err[1024];
 	int c, taken, rc = 0;
@@ -273,16 +274,6 @@ int cmd_replay(int argc, char **argv)
 		rc = cli_die("%s", err);
 		goto done;
 	}
-	/* replay's csv and json are its own records (every run's values as
-	 * the engine has them, read by scripts and bench/snapshot.sh), with
-	 * no room for a baseline's columns: those come from compare. */
-	if (o.baseline && (o.fmt == CMP_CSV || o.fmt == CMP_JSON)) {
-		rc = cli_die("--baseline is for --format table and markdown here; "
-		             "for deltas and ratios in csv or json, `cowsim compare "
-		             "--format %s --baseline %s` reads the stored runs",
-		             o.fmt == CMP_CSV ? "csv" : "json", o.baseline);
-		goto done;
-	}
 	if (!no_db && (rc = cli_open_store(co.dbpath, STORE_CREATE, &db)))
 		goto done;
 	char *obuf = NULL;
@@ -323,18 +314,13 @@ int cmd_replay(int argc, char **argv)
 			else if (!co.quiet)
 				note_stored(co.dbpath, argv[i], &res);
 		}
-		if (!rc && (o.fmt == CMP_TABLE || o.fmt == CMP_MARKDOWN) &&
-		    rep_add_replay(&shown, &r))
+		if (!rc && rep_add_replay(&shown, &r))
 			rc = cli_die("out of memory");
-		else if (!rc && o.fmt != CMP_TABLE && o.fmt != CMP_MARKDOWN)
-			replay_print(&r, o.fmt == CMP_CSV ? REPLAY_CSV : REPLAY_JSON,
-			             out, i == optind, i == argc - 1);
 		store_rec_free(rec);
 		evsrc_close(src);
 		replay_free(&r);
 	}
-	if (!rc && (o.fmt == CMP_TABLE || o.fmt == CMP_MARKDOWN) &&
-	    cmp_write(out, &shown, &o))
+	if (!rc && cmp_write(out, &shown, &o))
 		rc = cli_die("out of memory");
 	fclose(out);
 	if (!rc)

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "../lib/esc.h"
+#include "../sim/sim.h"
 #include "compare.h"
 #include "rep.h"
 
@@ -429,19 +430,16 @@ static void num_str(const struct rep_cell *c, char *buf, size_t len)
 		snprintf(buf, len, "%.6g", c->d);
 }
 
-/* The ratio (kind 'r') or delta ('d') of cell (k, c) to the baseline's
- * as a number in buf; returns -1 when it has none. */
-static int versus(const struct rep_table *tb, size_t k, size_t c, int base,
+/* The ratio (kind 'r') or delta ('d') of x to the baseline's b (NULL:
+ * none) as a number in buf; returns -1 when it has none. */
+static int versus(const struct rep_cell *x, const struct rep_cell *b,
                   char kind, char *buf, size_t len)
 {
-	const struct rep_cell *x, *b;
 	struct rep_cell dl;
 	double r;
 
-	if (base < 0)
+	if (!b)
 		return -1;
-	x = rep_cell(tb, k, c);
-	b = rep_cell(tb, k, (size_t)base);
 	if (kind == 'd') {
 		if (cell_delta(x, b, &dl))
 			return -1;
@@ -452,6 +450,13 @@ static int versus(const struct rep_table *tb, size_t k, size_t c, int base,
 		snprintf(buf, len, "%.6g", r);
 	}
 	return 0;
+}
+
+/* Row k's baseline cell in tb, or NULL when there is no baseline. */
+static const struct rep_cell *base_cell(const struct rep_table *tb, size_t k,
+                                        int base)
+{
+	return base < 0 ? NULL : rep_cell(tb, k, (size_t)base);
 }
 
 /* With a baseline, every row has the ratio and delta columns (empty when
@@ -494,7 +499,8 @@ static void print_csv(FILE *out, const struct rep_trace *t,
 			for (int s = 0; s < 2; s++)
 				for (size_t k = 0; k < tb->nrows; k++)
 					fprintf(out, ",%s",
-					        versus(tb, k, c, base, "rd"[s], v,
+					        versus(rep_cell(tb, k, c),
+					               base_cell(tb, k, base), "rd"[s], v,
 					               sizeof(v)) ? "" : v);
 		}
 		fputc('\n', out);
@@ -536,8 +542,9 @@ static void print_json(FILE *out, const struct rep_trace *t,
 				for (size_t k = 0; k < tb->nrows; k++)
 					fprintf(out, "%s\"%s\": %s", k ? ", " : "",
 					        tb->rows[k].name,
-					        versus(tb, k, c, base, "rd"[s], v, sizeof(v))
-					                ? "null" : v);
+					        versus(rep_cell(tb, k, c),
+					               base_cell(tb, k, base), "rd"[s], v,
+					               sizeof(v)) ? "null" : v);
 				fputc('}', out);
 			}
 		}
@@ -545,9 +552,140 @@ static void print_json(FILE *out, const struct rep_trace *t,
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* replay's records                                                    */
+
+/*
+ * What `cowsim replay --format csv|json` has always printed, which scripts
+ * (and bench/snapshot.sh, byte for byte) read: per run the trace as given,
+ * every metric of the engine, replay_seconds to the microsecond and the
+ * engine's memory_peak_bytes; none of compare's store ids or derived rows.
+ * With a baseline, its ratios and deltas follow, as in compare's records.
+ */
+#define REC_EXTRA 2          /* replay_seconds, memory_peak_bytes */
+
+static const char *rec_name(size_t k)
+{
+	size_t nm = sim_nmetrics();
+	return k < nm ? sim_metric_name(k, NULL)
+	              : k == nm ? "replay_seconds" : "memory_peak_bytes";
+}
+
+static struct rep_cell rec_cell(const struct rep_run *r, size_t k)
+{
+	size_t nm = sim_nmetrics();
+	if (k == nm)
+		return (struct rep_cell){ .kind = REP_REAL, .d = r->replay_seconds };
+	return (struct rep_cell){ .kind = REP_INT,
+	                          .i = k < nm ? r->m[k] : r->memory_peak_bytes };
+}
+
+static void rec_str(const struct rep_cell *c, char *buf, size_t len)
+{
+	if (c->kind == REP_REAL)
+		snprintf(buf, len, "%.6f", c->d);
+	else
+		num_str(c, buf, len);
+}
+
+/* versus() for record k of run c against the baseline run's */
+static int rec_versus(const struct rep_trace *t, size_t k, size_t c, int base,
+                      char kind, char *buf, size_t len)
+{
+	struct rep_cell x = rec_cell(&t->runs[c], k), b;
+	if (base < 0)
+		return -1;
+	b = rec_cell(&t->runs[base], k);
+	return versus(&x, &b, kind, buf, len);
+}
+
+static void print_records_csv(FILE *out, const struct rep_trace *t, int base,
+                              int ratios, int header)
+{
+	static const char *const suffix[] = { "_ratio", "_delta" };
+	size_t n = sim_nmetrics() + REC_EXTRA;
+	char v[64];
+
+	if (header) {
+		fputs("trace,format,policy,model", out);
+		for (size_t k = 0; k < n; k++)
+			fprintf(out, ",%s", rec_name(k));
+		if (ratios) {
+			fputs(",baseline", out);
+			for (int s = 0; s < 2; s++)
+				for (size_t k = 0; k < n; k++)
+					fprintf(out, ",%s%s", rec_name(k), suffix[s]);
+		}
+		fputc('\n', out);
+	}
+	for (size_t c = 0; c < t->nruns; c++) {
+		esc_csv(out, t->name);
+		fputc(',', out);
+		esc_csv(out, t->format);
+		fputc(',', out);
+		esc_csv(out, t->runs[c].policy);
+		fputc(',', out);
+		esc_csv(out, t->runs[c].model);
+		for (size_t k = 0; k < n; k++) {
+			struct rep_cell x = rec_cell(&t->runs[c], k);
+			rec_str(&x, v, sizeof(v));
+			fprintf(out, ",%s", v);
+		}
+		if (ratios) {
+			fputc(',', out);
+			if (base >= 0)
+				esc_csv(out, t->runs[base].policy);
+			for (int s = 0; s < 2; s++)
+				for (size_t k = 0; k < n; k++)
+					fprintf(out, ",%s", rec_versus(t, k, c, base, "rd"[s], v,
+					                               sizeof(v)) ? "" : v);
+		}
+		fputc('\n', out);
+	}
+}
+
+/* One object a line, as replay has always written them. */
+static void print_records_json(FILE *out, const struct rep_trace *t, int base,
+                               int last)
+{
+	static const char *const key[] = { "ratios", "deltas" };
+	size_t n = sim_nmetrics() + REC_EXTRA;
+	char v[64];
+
+	for (size_t c = 0; c < t->nruns; c++) {
+		fputs("  {\"trace\": ", out);
+		esc_json(out, t->name);
+		fputs(", \"format\": ", out);
+		esc_json(out, t->format);
+		fputs(", \"policy\": ", out);
+		esc_json(out, t->runs[c].policy);
+		fputs(", \"model\": ", out);
+		esc_json(out, t->runs[c].model);
+		for (size_t k = 0; k < n; k++) {
+			struct rep_cell x = rec_cell(&t->runs[c], k);
+			rec_str(&x, v, sizeof(v));
+			fprintf(out, ", \"%s\": %s", rec_name(k), v);
+		}
+		if (base >= 0) {
+			fputs(", \"baseline\": ", out);
+			esc_json(out, t->runs[base].policy);
+			for (int s = 0; s < 2; s++) {
+				fprintf(out, ", \"%s\": {", key[s]);
+				for (size_t k = 0; k < n; k++)
+					fprintf(out, "%s\"%s\": %s", k ? ", " : "", rec_name(k),
+					        rec_versus(t, k, c, base, "rd"[s], v, sizeof(v))
+					                ? "null" : v);
+				fputc('}', out);
+			}
+		}
+		fprintf(out, "}%s\n", last && c + 1 == t->nruns ? "" : ",");
+	}
+}
+
 int cmp_write(FILE *out, const struct rep_data *d, const struct cmp_opts *o)
 {
 	char err[160];
+	int human = o->fmt == CMP_TABLE || o->fmt == CMP_MARKDOWN;
 	int first = 1, rc = 0;
 
 	if (cmp_check(o, err, sizeof(err)))
@@ -556,10 +694,17 @@ int cmp_write(FILE *out, const struct rep_data *d, const struct cmp_opts *o)
 		fputs("[\n", out);
 	for (size_t i = 0; i < d->ntraces && !rc; i++) {
 		const struct rep_trace *t = &d->traces[i];
-		int human = o->fmt == CMP_TABLE || o->fmt == CMP_MARKDOWN;
 		int base = o->baseline ? rep_find_policy(t, o->baseline) : -1;
+		int last = i + 1 == d->ntraces;
 		struct rep_table tb;
 		struct grid g;
+		if (!human && o->replay_records) {
+			if (o->fmt == CMP_CSV)
+				print_records_csv(out, t, base, o->baseline != NULL, i == 0);
+			else
+				print_records_json(out, t, base, last);
+			continue;
+		}
 		if (rep_table_build(t, human, &tb))
 			return -ENOMEM;
 		if (human && !(rc = grid_build(t, &tb, base, o->changed_only, &g))) {
@@ -576,6 +721,6 @@ int cmp_write(FILE *out, const struct rep_data *d, const struct cmp_opts *o)
 		rep_table_free(&tb);
 	}
 	if (o->fmt == CMP_JSON)
-		fputs("\n]\n", out);
+		fputs(o->replay_records ? "]\n" : "\n]\n", out);
 	return rc;
 }

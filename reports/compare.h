@@ -10,7 +10,8 @@
  * markdown is the same table for a pull request or a mailing-list post, one
  * collapsible <details> section per trace; csv and json are for programs
  * (one record per trace and policy, every metric, exact values, the same
- * columns for every trace).
+ * columns for every trace; `replay` keeps its own record layout, see
+ * cmp_opts.replay_records).
  *
  * With a baseline, each other policy's value is followed by its absolute
  * delta to the baseline policy's value on the same trace (+1, -3,412) and
@@ -37,6 +38,10 @@ struct cmp_opts {
 	const char *baseline;    /* policy name, or NULL: no deltas/ratios */
 	int changed_only;        /* table/markdown: leave out unchanged rows
 	                            and say how many were left out */
+	int replay_records;      /* csv/json as replay's own records (trace as
+	                            given, every engine metric, replay_seconds,
+	                            memory_peak_bytes) instead of compare's
+	                            (store ids, derived rows) */
 };
 
 /* fmt from its name (table, csv, json, markdown or md).  Returns 0, or

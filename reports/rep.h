@@ -34,6 +34,8 @@ struct rep_run {
 	int faults_logged;
 	int64_t *m;              /* sim_nmetrics() values */
 	unsigned char *m_null;   /* 1: NULL (not measured by that cowsim) */
+	int64_t memory_peak_bytes;   /* the engine's, from rep_add_replay();
+	                                0 from rep_load(): not stored */
 };
 
 struct rep_trace {

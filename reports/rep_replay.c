@@ -24,6 +24,7 @@ static int fill_run(struct rep_run *o, const struct replay_run *run)
 	o->model = strdup(cfg_model_name(run->cfg.model));
 	o->kernel = strdup(run->cfg.kernel);
 	o->replay_seconds = run->seconds;
+	o->memory_peak_bytes = (int64_t)sim_peak_memory_bytes(run->e);
 	o->m = calloc(nm ? nm : 1, sizeof(*o->m));
 	o->m_null = calloc(nm ? nm : 1, 1);
 	if (!o->policy || !o->model || !o->kernel || !o->m || !o->m_null)

@@ -5,7 +5,7 @@
 # times are in human units, --changed-only hides exactly the rows on which
 # every policy agrees and says how many, markdown has one <details> per
 # trace with rows of one width and names escaped, and replay prints the
-# same table as compare for the same runs.
+# same table as compare for the same runs (and its csv the same deltas).
 # usage: compare.sh COWSIM SOURCE_DIR
 set -u
 COWSIM=$1
@@ -180,12 +180,31 @@ grep -v ' events' replay-changed.txt >r.txt
 grep -v ' events' changed.txt >c.txt
 cmp -s r.txt c.txt || fail "replay and compare tables differ: $(diff r.txt c.txt | head -6)"
 
+# replay's csv keeps its own columns and, with --baseline, has the same
+# deltas and ratios as compare's csv of the same runs
+expect 0 "" -- "$COWSIM" replay "$R/cowknown.dat" "$R/build.dat" --policy $POL \
+	--config odd.ini --no-db -q --baseline linux-5.9 --format csv
+head -1 out | grep -q '^trace,format,policy,model,events,.*,replay_seconds,memory_peak_bytes,baseline,events_ratio,' ||
+	fail "replay csv header: $(head -c 300 out)"
+awk -F, '
+FNR == 1 { for (i = 1; i <= NF; i++) col[FILENAME, $i] = i; hdr[FILENAME] = $0; next }
+{ t = $1; sub(/.*\//, "", t); key = t SUBSEP $col[FILENAME, "policy"] }
+NR == FNR { for (i = 1; i <= NF; i++) v[key, i] = $i; next }
+{
+	for (k in col) {
+		split(k, f, SUBSEP); if (f[1] != FILENAME || f[2] !~ /_(delta|ratio)$/ || f[2] ~ /^replay_seconds/) continue
+		r = col["c.csv", f[2]]; if (!r) continue
+		if (v[key, r] != $col[k]) { print "replay " key " " f[2] " " $col[k] " vs compare " v[key, r]; bad = 1 }
+		n++
+	}
+}
+END { if (n < 200) { print "only " n " compared"; bad = 1 } exit bad }' c.csv out >join ||
+	fail "replay csv deltas differ from compare's: $(head -3 join)"
+
 # ---- refusals -------------------------------------------------------------
 expect 2 "--changed-only is for" -- "$COWSIM" compare --db c.db --format csv --changed-only
 expect 2 "--changed-only is for" -- "$COWSIM" replay "$R/cowknown.dat" --no-db -q \
 	--format json --changed-only
-expect 2 "compare --format csv --baseline" -- "$COWSIM" replay "$R/cowknown.dat" \
-	--no-db -q --format csv --baseline linux-5.9
 expect 2 "not one of the policies replayed" -- "$COWSIM" replay "$R/cowknown.dat" \
 	--no-db -q --policy linux-5.9 --baseline linux-6.12
 expect 2 "format" -- "$COWSIM" replay "$R/cowknown.dat" --no-db -q --format xml
