@@ -197,7 +197,7 @@ static int row_changed(const struct rep_table *tb, size_t r, size_t ref)
 struct grid {
 	char **cell;             /* nrows x ncols */
 	size_t nrows, ncols;
-	size_t changed, total;   /* rows of the table, and those that differ */
+	size_t changed, total;   /* rows that differ, of all the table's */
 	int base;                /* baseline column of the rep_table, or -1;
 	                            shown in column 1 */
 };
