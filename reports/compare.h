@@ -20,8 +20,9 @@
  * none).
  *
  * A row is "changed" when some policy's value differs from the baseline's
- * (without a baseline: from the first policy's).  replay_seconds, a timing
- * of the machine that ran the replay, never counts as a change.
+ * (without a baseline: from the first policy's).  replay_seconds and
+ * memory_peak_bytes, what the replay cost the machine that ran it, never
+ * count as a change.
  */
 #ifndef COWSIM_COMPARE_H
 #define COWSIM_COMPARE_H

@@ -122,7 +122,8 @@ static int load_runs(sqlite3 *db, struct rep_trace *t, const char *policies,
 	if (!sql)
 		goto oom;
 	size_t len = (size_t)snprintf(sql, cap, "SELECT r.id, r.policy, r.model, "
-	                              "r.kernel, r.replay_seconds, r.faults_logged");
+	                              "r.kernel, r.replay_seconds, r.faults_logged, "
+	                              "r.memory_peak_bytes");
 	for (size_t i = 0; i < nm; i++)
 		len += (size_t)snprintf(sql + len, cap - len, ", r.%s",
 		                        sim_metric_name(i, NULL));
@@ -149,13 +150,14 @@ static int load_runs(sqlite3 *db, struct rep_trace *t, const char *policies,
 		r->kernel = dup_col(st, 3);
 		r->replay_seconds = sqlite3_column_double(st, 4);
 		r->faults_logged = sqlite3_column_int(st, 5);
+		r->memory_peak_bytes = int_or(st, 6, -1);
 		r->m = calloc(nm, sizeof(*r->m));
 		r->m_null = calloc(nm, 1);
 		if (!r->policy || !r->model || !r->kernel || !r->m || !r->m_null)
 			goto oom;
 		for (size_t i = 0; i < nm; i++) {
-			r->m_null[i] = sqlite3_column_type(st, 6 + (int)i) == SQLITE_NULL;
-			r->m[i] = sqlite3_column_int64(st, 6 + (int)i);
+			r->m_null[i] = sqlite3_column_type(st, 7 + (int)i) == SQLITE_NULL;
+			r->m[i] = sqlite3_column_int64(st, 7 + (int)i);
 		}
 	}
 	if (rc != SQLITE_DONE)
@@ -384,7 +386,7 @@ static struct rep_cell derived_cell(const struct rep_run *r, size_t k)
 int rep_table_build(const struct rep_trace *t, int brief,
                     struct rep_table *out)
 {
-	size_t nm = sim_nmetrics(), max = NDERIVED + nm + 1, nr = 0;
+	size_t nm = sim_nmetrics(), max = NDERIVED + nm + 2, nr = 0;
 	size_t nc = t->nruns;
 
 	memset(out, 0, sizeof(*out));
@@ -406,18 +408,27 @@ int rep_table_build(const struct rep_trace *t, int brief,
 				size_t i = k - NDERIVED;
 				*cell = (struct rep_cell){
 					.kind = r->m_null[i] ? REP_NULL : REP_INT, .i = r->m[i] };
-			} else {
+			} else if (k == NDERIVED + nm) {
 				*cell = (struct rep_cell){ .kind = REP_REAL,
 				                           .d = r->replay_seconds };
+			} else {
+				*cell = (struct rep_cell){
+					.kind = r->memory_peak_bytes < 0 ? REP_NULL : REP_INT,
+					.i = r->memory_peak_bytes };
 			}
 		}
 		if (k < NDERIVED)
 			row = derived[k];
 		else if (k < NDERIVED + nm)
 			row.name = sim_metric_name(k - NDERIVED, &row.doc);
-		else
+		else if (k == NDERIVED + nm)
 			row = (struct rep_row){ "replay_seconds",
 			                        "time the engine spent on this run" };
+		else
+			row = (struct rep_row){ "memory_peak_bytes",
+			                        "memory the engine itself took at its "
+			                        "peak (the simulator's, not the "
+			                        "modeled kernel's)" };
 		if (brief && strcmp(row.name, "leaks") && strcmp(row.name, "lost_pins")) {
 			int any = 0;
 			for (size_t c = 0; c < nc; c++) {

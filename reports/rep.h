@@ -11,7 +11,8 @@
  *
  * A table (rep_table) is metric rows x policy columns: first the derived
  * headline rows (all copies, unnecessary copies, agreement with the
- * kernel), then every metric of the engine, then replay_seconds.  Cells
+ * kernel), then every metric of the engine, then replay_seconds and
+ * memory_peak_bytes (what the replay cost, not what it found).  Cells
  * can be empty (a metric an older cowsim did not measure, an agreement
  * without labels).
  *
@@ -34,8 +35,7 @@ struct rep_run {
 	int faults_logged;
 	int64_t *m;              /* sim_nmetrics() values */
 	unsigned char *m_null;   /* 1: NULL (not measured by that cowsim) */
-	int64_t memory_peak_bytes;   /* the engine's, from rep_add_replay();
-	                                0 from rep_load(): not stored */
+	int64_t memory_peak_bytes;   /* the engine's own; -1: unknown */
 };
 
 struct rep_trace {

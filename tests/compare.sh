@@ -83,7 +83,7 @@ NR == FNR {
 	n = split(s, c, / \| /)
 	for (i = 1; i <= n; i++) { c[i] = trim(c[i]); sub(/^\| /, "", c[i]); sub(/ \|$/, "", c[i]) }
 	m = c[1]; gsub(/`/, "", m)
-	if (m ~ /_ns|_seconds|_pct/) next
+	if (m ~ /_ns|_seconds|_pct|_bytes/) next
 	bv = val[tr, base, m]
 	if (c[2] != commas(bv)) printf "%s %s %s: shows %s, csv %s\n", tr, base, m, c[2], bv > out
 	for (i = 3; i + 2 <= n; i += 3) {
@@ -127,6 +127,16 @@ awk -v ns="$ns" -v s="$shown" 'BEGIN {
 	exit !(ns > 0 && (p[1] * f - ns) ^ 2 <= (ns / 100) ^ 2)
 }' || fail "fork_latency_ns_p50: '$shown' is not the csv's $ns ns"
 
+# ... and a size in bytes in KiB/MiB/GiB
+by=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "memory_peak_bytes") c = i }
+              $1 == "build.dat" && $5 == "linux-5.9" { print $c }' c.csv)
+shown=$(awk '/<summary>build.dat / { on = 1 } on && /^\| `memory_peak_bytes` \|/ { print; exit }' full.md |
+	awk -F' [|] ' '{ print $2 }')
+awk -v b="$by" -v s="$shown" 'BEGIN {
+	split(s, p, " "); f = p[2] == "KiB" ? 1024 : p[2] == "MiB" ? 1048576 : p[2] == "GiB" ? 1073741824 : 0
+	exit !(f && b > 0 && (p[1] * f - b) ^ 2 <= (b / 100) ^ 2)
+}' || fail "memory_peak_bytes: '$shown' is not the csv's $by bytes in KiB/MiB/GiB"
+
 # ---- markdown: one <details> per trace, rows of one width, escaping -------
 [ "$(grep -c '^<details><summary>' full.md)" = 2 ] || fail "not one <details> per trace"
 [ "$(grep -c '^</details>' full.md)" = 2 ] || fail "<details> not closed"
@@ -140,7 +150,8 @@ awk '/^<details>/ { w = 0 }
 
 # ---- --changed-only: exactly the rows where a delta is not "=" -----------
 # From the full markdown: per trace, the rows with a delta other than "="
-# (replay_seconds, a timing, never counts), and how many rows there were.
+# (replay_seconds and memory_peak_bytes, costs of the replay, never count),
+# and how many rows there were.
 rows() {
 	awk -v only="$2" '
 	/^<details><summary>/ { tr = $0; sub(/^<details><summary>/, "", tr); sub(/ — .*/, "", tr) }
@@ -148,7 +159,7 @@ rows() {
 		s = $0; gsub(/\\\|/, "", s); n = split(s, c, / \| /)
 		m = c[1]; gsub(/[|` ]/, "", m); changed = 0
 		for (i = 4; i <= n; i += 3) { d = c[i]; gsub(/ /, "", d); if (d != "=" && d != "") changed = 1 }
-		if (m == "replay_seconds") changed = 0
+		if (m == "replay_seconds" || m == "memory_peak_bytes") changed = 0
 		if (!only || changed) print tr, m
 	}' "$1"
 }
@@ -168,6 +179,7 @@ for tr in cowknown.dat build.dat; do
 done
 grep -q '^(.* unchanged rows hidden)$' changed.txt || fail "table does not say how many rows it hid"
 grep -q '^replay_seconds ' changed.txt && fail "--changed-only kept replay_seconds"
+grep -q '^memory_peak_bytes ' changed.txt && fail "--changed-only kept memory_peak_bytes"
 
 # ---- replay prints compare's table for the same runs ---------------------
 # Only the heading of each trace differs: replay names the file as given
