@@ -17,6 +17,8 @@
 
 #include "../importers/open.h"
 #include "../lib/readfile.h"
+#include "../reports/compare.h"
+#include "../reports/rep.h"
 #include "../reports/store.h"
 #include "cli.h"
 #include "../sim/config.h"
@@ -138,22 +140,37 @@ static void note_stored(const char *db, const char *trace,
 		        "this replay instead)\n", trace, db, res->skipped_names);
 }
 
+/* Is one of r's policies named name? */
+static int find_run(const struct replay *r, const char *name)
+{
+	for (size_t i = 0; i < r->nruns; i++)
+		if (!strcmp(r->runs[i].cfg.name, name))
+			return 1;
+	return 0;
+}
+
 static const char replay_usage[] =
 	"usage: cowsim replay TRACE... [-p NAME[,NAME...]|all] [-c FILE.ini]...\n"
-	"                     [-C NAME|FILE] [-f table|json|csv] [-I FORMAT]\n"
+	"                     [-C NAME|FILE] [-f table|csv|json|markdown]\n"
+	"                     [-b POLICY] [--changed-only] [-I FORMAT]\n"
 	"                     [-q] [-D FILE | --no-db] [--faults] [--replace]\n"
 	"                     [--check-invariants] [-P N | --comm NAME]\n"
 	"\n"
 	"Replay each TRACE (a cowsim event file, a scenario, or a trace the\n"
 	"importers read) through the policies, all in one pass, and print their\n"
-	"metrics side by side.\n"
+	"metrics side by side.  The table and markdown are `cowsim compare`'s;\n"
+	"csv and json are one record per run, every metric exact.\n"
 	"\n"
 	"  -p, --policy NAME,...   preset names (`cowsim policies`) or `all` (the\n"
 	"                          default)\n"
 	"  -c, --config FILE.ini   add a policy from an INI file (repeatable)\n"
 	"  -C, --cost NAME|FILE    replace every policy's cost parameters: preset\n"
 	"                          x86-64 or vm, or a file with a [cost] section\n"
-	"  -f, --format FMT        what is written: table (default), json, csv\n"
+	"  -f, --format FMT        what is written: table (default), csv, json,\n"
+	"                          markdown (or md)\n"
+	"  -b, --baseline POLICY   deltas and ratios of each policy to this one\n"
+	"      --changed-only      (table, markdown) only the metrics on which the\n"
+	"                          policies differ\n"
 	"  -I, --input-format FMT  what is read: events, scenario, dat, ftrace,\n"
 	"                          perf (default: detected from the content)\n"
 	"  -q, --quiet             no progress line, no notes on stderr\n"
@@ -182,6 +199,7 @@ static const char replay_usage[] =
 	"examples:\n"
 	"  cowsim replay traces/scenarios/cow-03-vmsplice-unmap-child.scn\n"
 	"  cowsim replay big.ev -p linux-5.9,linux-6.12 -f json\n"
+	"  cowsim replay t.dat -b linux-6.12 --changed-only -f markdown\n"
 	"  cowsim replay traces/real/cowknown.dat -D results.db --faults\n"
 	"  cowsim replay capture.txt -I ftrace --comm redis-server\n";
 
@@ -190,6 +208,7 @@ enum {
 	OPT_NO_DB,
 	OPT_FAULTS,
 	OPT_REPLACE,
+	OPT_CHANGED_ONLY,
 };
 
 static const struct option replay_opts[] = {
@@ -197,6 +216,8 @@ static const struct option replay_opts[] = {
 	CLI_OPT_CONFIG,
 	CLI_OPT_COST,
 	CLI_OPT_FORMAT,
+	{ "baseline", required_argument, NULL, 'b' },
+	{ "changed-only", no_argument, NULL, OPT_CHANGED_ONLY },
 	CLI_OPT_INPUT_FORMAT,
 	CLI_OPT_QUIET,
 	{ "check-invariants", no_argument, NULL, OPT_INVARIANTS },
@@ -215,16 +236,19 @@ static const struct cli_verb replay_verb = {
 
 int cmd_replay(int argc, char **argv)
 {
-	static const char *const formats[] = { "table", "json", "csv", NULL };
-	static const enum replay_fmt fmt_of[] = { REPLAY_TABLE, REPLAY_JSON,
-	                                          REPLAY_CSV };
+	static const char *const formats[] = { "table", "csv", "json",
+	                                       "markdown", "md", NULL };
+	static const enum cmp_fmt fmt_of[] = { CMP_TABLE, CMP_CSV, CMP_JSON,
+	                                       CMP_MARKDOWN, CMP_MARKDOWN };
 	struct cli_common co;
 	const char *cost = NULL;
 	int invariants = 0, no_db = 0, faults = 0, replace = 0;
 	struct store *db = NULL;
 	const char **configs = NULL;
 	size_t nconfigs = 0;
-	enum replay_fmt fmt = REPLAY_TABLE;
+	struct cmp_opts o = { .fmt = CMP_TABLE, .replay_records = 1 };
+	struct rep_data shown = { 0 };
+	char err[1024];
 	int c, rc = 0;
 
 	cli_common_init(&co);
@@ -239,6 +263,8 @@ int cmd_replay(int argc, char **argv)
 		case OPT_NO_DB: no_db = 1; break;
 		case OPT_FAULTS: faults = 1; break;
 		case OPT_REPLACE: replace = 1; break;
+		case 'b': o.baseline = optarg; break;
+		case OPT_CHANGED_ONLY: o.changed_only = 1; break;
 		}
 	}
 	if (c != CLI_END) {
@@ -250,7 +276,7 @@ int cmd_replay(int argc, char **argv)
 		rc = 2;
 		goto done;
 	}
-	fmt = fmt_of[k];
+	o.fmt = fmt_of[k];
 	if (optind >= argc) {
 		rc = cli_usage_error(&replay_verb, "no TRACE to replay");
 		goto done;
@@ -258,6 +284,10 @@ int cmd_replay(int argc, char **argv)
 	if (no_db && (faults || replace)) {
 		rc = cli_die("--faults and --replace are about the results "
 		             "database: drop --no-db");
+		goto done;
+	}
+	if (cmp_check(&o, err, sizeof(err))) {
+		rc = cli_usage_error(&replay_verb, "%s", err);
 		goto done;
 	}
 	if (!no_db && (rc = cli_open_store(co.dbpath, STORE_CREATE, &db)))
@@ -278,12 +308,15 @@ int cmd_replay(int argc, char **argv)
 		                          .progress = !co.quiet && isatty(2) };
 		struct store_rec *rec = NULL;
 		struct store_result res;
-		char err[1024] = "";
 
+		err[0] = 0;
 		replay_init(&r);
 		r.progress = !co.quiet && isatty(2);
 		r.invariants = invariants;
 		rc = load_policies(&r, co.policy, configs, nconfigs, cost);
+		if (!rc && o.baseline && !find_run(&r, o.baseline))
+			rc = cli_die("--baseline %s: not one of the policies replayed "
+			             "(--policy, --config)", o.baseline);
 		if (!rc && evsrc_open(argv[i], &so, &src, err, sizeof(err)))
 			rc = cli_die("%s", err);
 		if (!rc && db && store_rec_begin(db, &r, argv[i], &sto, &rec, err,
@@ -297,17 +330,20 @@ int cmd_replay(int argc, char **argv)
 			else if (!co.quiet)
 				note_stored(co.dbpath, argv[i], &res);
 		}
-		if (!rc)
-			replay_print(&r, fmt, out, i == optind, i == argc - 1);
+		if (!rc && rep_add_replay(&shown, &r))
+			rc = cli_die("out of memory");
 		store_rec_free(rec);
 		evsrc_close(src);
 		replay_free(&r);
 	}
+	if (!rc && cmp_write(out, &shown, &o))
+		rc = cli_die("out of memory");
 	fclose(out);
 	if (!rc)
 		fwrite(obuf, 1, olen, stdout);
 	free(obuf);
 done:
+	rep_free(&shown);
 	store_close(db);
 	free(configs);
 	cli_common_free(&co);

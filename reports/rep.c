@@ -89,19 +89,23 @@ static void run_free(struct rep_run *r)
 	free(r->m_null);
 }
 
+void rep_trace_free(struct rep_trace *t)
+{
+	for (size_t k = 0; k < t->nruns; k++)
+		run_free(&t->runs[k]);
+	free(t->runs);
+	free(t->name);
+	free(t->label);
+	free(t->path);
+	free(t->hash);
+	free(t->format);
+	memset(t, 0, sizeof(*t));
+}
+
 void rep_free(struct rep_data *d)
 {
-	for (size_t i = 0; i < d->ntraces; i++) {
-		struct rep_trace *t = &d->traces[i];
-		for (size_t k = 0; k < t->nruns; k++)
-			run_free(&t->runs[k]);
-		free(t->runs);
-		free(t->name);
-		free(t->label);
-		free(t->path);
-		free(t->hash);
-		free(t->format);
-	}
+	for (size_t i = 0; i < d->ntraces; i++)
+		rep_trace_free(&d->traces[i]);
 	free(d->traces);
 	memset(d, 0, sizeof(*d));
 }
@@ -118,7 +122,8 @@ static int load_runs(sqlite3 *db, struct rep_trace *t, const char *policies,
 	if (!sql)
 		goto oom;
 	size_t len = (size_t)snprintf(sql, cap, "SELECT r.id, r.policy, r.model, "
-	                              "r.kernel, r.replay_seconds, r.faults_logged");
+	                              "r.kernel, r.replay_seconds, r.faults_logged, "
+	                              "r.memory_peak_bytes");
 	for (size_t i = 0; i < nm; i++)
 		len += (size_t)snprintf(sql + len, cap - len, ", r.%s",
 		                        sim_metric_name(i, NULL));
@@ -145,13 +150,14 @@ static int load_runs(sqlite3 *db, struct rep_trace *t, const char *policies,
 		r->kernel = dup_col(st, 3);
 		r->replay_seconds = sqlite3_column_double(st, 4);
 		r->faults_logged = sqlite3_column_int(st, 5);
+		r->memory_peak_bytes = int_or(st, 6, -1);
 		r->m = calloc(nm, sizeof(*r->m));
 		r->m_null = calloc(nm, 1);
 		if (!r->policy || !r->model || !r->kernel || !r->m || !r->m_null)
 			goto oom;
 		for (size_t i = 0; i < nm; i++) {
-			r->m_null[i] = sqlite3_column_type(st, 6 + (int)i) == SQLITE_NULL;
-			r->m[i] = sqlite3_column_int64(st, 6 + (int)i);
+			r->m_null[i] = sqlite3_column_type(st, 7 + (int)i) == SQLITE_NULL;
+			r->m[i] = sqlite3_column_int64(st, 7 + (int)i);
 		}
 	}
 	if (rc != SQLITE_DONE)
@@ -267,12 +273,7 @@ int rep_load(sqlite3 *db, const char *const *sel, size_t nsel,
 		if (out->traces[i].nruns) {
 			out->traces[w++] = out->traces[i];
 		} else {
-			struct rep_trace *t = &out->traces[i];
-			free(t->runs);
-			free(t->name);
-			free(t->path);
-			free(t->hash);
-			free(t->format);
+			rep_trace_free(&out->traces[i]);
 		}
 	}
 	out->ntraces = w;
@@ -385,7 +386,7 @@ static struct rep_cell derived_cell(const struct rep_run *r, size_t k)
 int rep_table_build(const struct rep_trace *t, int brief,
                     struct rep_table *out)
 {
-	size_t nm = sim_nmetrics(), max = NDERIVED + nm + 1, nr = 0;
+	size_t nm = sim_nmetrics(), max = NDERIVED + nm + 2, nr = 0;
 	size_t nc = t->nruns;
 
 	memset(out, 0, sizeof(*out));
@@ -407,18 +408,27 @@ int rep_table_build(const struct rep_trace *t, int brief,
 				size_t i = k - NDERIVED;
 				*cell = (struct rep_cell){
 					.kind = r->m_null[i] ? REP_NULL : REP_INT, .i = r->m[i] };
-			} else {
+			} else if (k == NDERIVED + nm) {
 				*cell = (struct rep_cell){ .kind = REP_REAL,
 				                           .d = r->replay_seconds };
+			} else {
+				*cell = (struct rep_cell){
+					.kind = r->memory_peak_bytes < 0 ? REP_NULL : REP_INT,
+					.i = r->memory_peak_bytes };
 			}
 		}
 		if (k < NDERIVED)
 			row = derived[k];
 		else if (k < NDERIVED + nm)
 			row.name = sim_metric_name(k - NDERIVED, &row.doc);
-		else
+		else if (k == NDERIVED + nm)
 			row = (struct rep_row){ "replay_seconds",
 			                        "time the engine spent on this run" };
+		else
+			row = (struct rep_row){ "memory_peak_bytes",
+			                        "memory the engine itself took at its "
+			                        "peak (the simulator's, not the "
+			                        "modeled kernel's)" };
 		if (brief && strcmp(row.name, "leaks") && strcmp(row.name, "lost_pins")) {
 			int any = 0;
 			for (size_t c = 0; c < nc; c++) {
@@ -478,9 +488,16 @@ int rep_ratio(const struct rep_cell *c, const struct rep_cell *base,
 
 void rep_trace_summary(const struct rep_trace *t, char *buf, size_t len)
 {
-	size_t l = (size_t)snprintf(buf, len, "%s, %" PRId64 " events, %" PRId64
-	                            " processes, %" PRId64 " forks", t->format,
-	                            t->events, t->processes, t->forks);
+	size_t l = (size_t)snprintf(buf, len, "%s", t->format);
+	if (t->events >= 0 && l < len)
+		l += (size_t)snprintf(buf + l, len - l, ", %" PRId64 " events",
+		                      t->events);
+	if (t->processes >= 0 && l < len)
+		l += (size_t)snprintf(buf + l, len - l, ", %" PRId64 " processes",
+		                      t->processes);
+	if (t->forks >= 0 && l < len)
+		l += (size_t)snprintf(buf + l, len - l, ", %" PRId64 " forks",
+		                      t->forks);
 	if (t->dur >= 0 && l < len)
 		l += (size_t)snprintf(buf + l, len - l, ", %.3f s of trace",
 		                      (double)t->dur / 1e9);
@@ -490,6 +507,6 @@ void rep_trace_summary(const struct rep_trace *t, char *buf, size_t len)
 	if (t->dropped > 0 && l < len)
 		l += (size_t)snprintf(buf + l, len - l, ", %" PRId64 " events DROPPED",
 		                      t->dropped);
-	if (l < len)
+	if (t->hash[0] && l < len)
 		snprintf(buf + l, len - l, ", hash %.12s", t->hash);
 }

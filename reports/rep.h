@@ -11,7 +11,8 @@
  *
  * A table (rep_table) is metric rows x policy columns: first the derived
  * headline rows (all copies, unnecessary copies, agreement with the
- * kernel), then every metric of the engine, then replay_seconds.  Cells
+ * kernel), then every metric of the engine, then replay_seconds and
+ * memory_peak_bytes (what the replay cost, not what it found).  Cells
  * can be empty (a metric an older cowsim did not measure, an agreement
  * without labels).
  *
@@ -34,6 +35,7 @@ struct rep_run {
 	int faults_logged;
 	int64_t *m;              /* sim_nmetrics() values */
 	unsigned char *m_null;   /* 1: NULL (not measured by that cowsim) */
+	int64_t memory_peak_bytes;   /* the engine's own; -1: unknown */
 };
 
 struct rep_trace {
@@ -64,6 +66,17 @@ int rep_load(sqlite3 *db, const char *const *sel, size_t nsel,
              const char *policies, struct rep_data *out, char *err,
              size_t errlen);
 void rep_free(struct rep_data *d);
+/* Free what one trace holds (rep_free() does it for each). */
+void rep_trace_free(struct rep_trace *t);
+
+struct replay;
+/*
+ * Append the runs of a replay just done (sim/replay.h) to d as one more
+ * trace, so that `cowsim replay` prints them with the formatter `cowsim
+ * compare` uses (compare.h).  What only the store knows is left unknown:
+ * ids and counts -1, hash "".  Returns 0 or -ENOMEM (d unchanged).
+ */
+int rep_add_replay(struct rep_data *d, const struct replay *r);
 
 /* Index of the named run in t, or -1. */
 int rep_find_policy(const struct rep_trace *t, const char *policy);
@@ -108,7 +121,8 @@ const char *rep_cell_str(const struct rep_cell *c, char *buf, size_t len);
 int rep_ratio(const struct rep_cell *c, const struct rep_cell *base,
               double *r);
 
-/* A human-readable one-line summary of a trace ("dat, 12836 events, ..."). */
+/* A human-readable one-line summary of a trace ("dat, 12836 events, ...");
+ * what is unknown (-1, "") is left out. */
 void rep_trace_summary(const struct rep_trace *t, char *buf, size_t len);
 
 #endif

@@ -1,8 +1,8 @@
 /*
- * replay.c - the multi-policy replay loop and its output (see replay.h).
+ * replay.c - the multi-policy replay loop (see replay.h; what it prints is
+ * reports/compare.c's).
  */
 #include "replay.h"
-#include "../lib/esc.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -151,106 +151,3 @@ out:
 	return rc;
 }
 
-/* ------------------------------------------------------------------ */
-/* output                                                              */
-
-struct col {
-	const char *name;
-	const char *doc;
-	size_t off;
-};
-
-static const struct col cols[] = {
-#define C(n, d) { #n, d, offsetof(struct sim_metrics, n) },
-	SIM_COUNTERS(C)
-	SIM_GAUGES(C)
-#undef C
-};
-#define NCOLS (sizeof(cols) / sizeof(cols[0]))
-
-static uint64_t colval(const struct sim_engine *e, size_t c)
-{
-	return *(const uint64_t *)((const char *)sim_metrics(e) + cols[c].off);
-}
-
-void replay_print(const struct replay *r, enum replay_fmt fmt, FILE *out,
-                  int first, int last)
-{
-	switch (fmt) {
-	case REPLAY_JSON:
-		if (first)
-			fputs("[\n", out);
-		for (size_t i = 0; i < r->nruns; i++) {
-			const struct replay_run *run = &r->runs[i];
-			fputs("  {\"trace\": ", out);
-			esc_json(out, r->trace);
-			fputs(", \"format\": ", out);
-			esc_json(out, r->format);
-			fputs(", \"policy\": ", out);
-			esc_json(out, run->cfg.name);
-			fprintf(out, ", \"model\": \"%s\"", cfg_model_name(run->cfg.model));
-			for (size_t c = 0; c < NCOLS; c++)
-				fprintf(out, ", \"%s\": %" PRIu64, cols[c].name, colval(run->e, c));
-			fprintf(out, ", \"replay_seconds\": %.6f, \"memory_peak_bytes\": %" PRIu64
-			        "}%s\n", run->seconds, sim_peak_memory_bytes(run->e),
-			        (last && i + 1 == r->nruns) ? "" : ",");
-		}
-		if (last)
-			fputs("]\n", out);
-		break;
-	case REPLAY_CSV:
-		if (first) {
-			fputs("trace,format,policy,model", out);
-			for (size_t c = 0; c < NCOLS; c++)
-				fprintf(out, ",%s", cols[c].name);
-			fputs(",replay_seconds,memory_peak_bytes\n", out);
-		}
-		for (size_t i = 0; i < r->nruns; i++) {
-			const struct replay_run *run = &r->runs[i];
-			esc_csv(out, r->trace);
-			fprintf(out, ",%s,", r->format);
-			esc_csv(out, run->cfg.name);
-			fprintf(out, ",%s", cfg_model_name(run->cfg.model));
-			for (size_t c = 0; c < NCOLS; c++)
-				fprintf(out, ",%" PRIu64, colval(run->e, c));
-			fprintf(out, ",%.6f,%" PRIu64 "\n", run->seconds,
-			        sim_peak_memory_bytes(run->e));
-		}
-		break;
-	case REPLAY_TABLE: {
-		fprintf(out, "%s (%s): %" PRIu64 " events, %.3f s\n", r->trace,
-		        r->format, r->events, r->wall_seconds);
-		int w = 28;
-		int cw = 12;
-		for (size_t i = 0; i < r->nruns; i++) {
-			int l = (int)strlen(r->runs[i].cfg.name) + 1;
-			if (l > cw)
-				cw = l;
-		}
-		fprintf(out, "%-*s", w, "");
-		for (size_t i = 0; i < r->nruns; i++)
-			fprintf(out, "%*s", cw, r->runs[i].cfg.name);
-		fputc('\n', out);
-		for (size_t c = 0; c < NCOLS; c++) {
-			/* Skip rows that are zero under every policy: they say
-			 * nothing about this trace. */
-			int any = 0;
-			for (size_t i = 0; i < r->nruns; i++)
-				any |= colval(r->runs[i].e, c) != 0;
-			if (!any && strcmp(cols[c].name, "leaks") &&
-			    strcmp(cols[c].name, "lost_pins"))
-				continue;
-			fprintf(out, "%-*s", w, cols[c].name);
-			for (size_t i = 0; i < r->nruns; i++)
-				fprintf(out, "%*" PRIu64, cw, colval(r->runs[i].e, c));
-			fputc('\n', out);
-		}
-		fprintf(out, "%-*s", w, "replay_seconds");
-		for (size_t i = 0; i < r->nruns; i++)
-			fprintf(out, "%*.3f", cw, r->runs[i].seconds);
-		fputc('\n', out);
-		fputc('\n', out);
-		break;
-	}
-	}
-}

@@ -1,6 +1,6 @@
 /*
  * replay.h - run one event source through several policies in one pass,
- * and print what they concluded side by side.
+ * side by side.
  *
  * The driver reads the source in blocks of REPLAY_BLOCK events and hands
  * each block to every engine in turn: each engine's working set (its page
@@ -9,7 +9,8 @@
  * many policies there are.
  *
  * Lifecycle: replay_init(), replay_add() per policy, replay_run() once,
- * then read r->runs[i], replay_print(), replay_free().
+ * then read r->runs[i] (reports/rep.h's rep_add_replay() takes them for
+ * printing), replay_free().
  *
  * Errors: replay_run() returns 0, -EINVAL (the source failed: its message is
  * in err, naming file and line/record) or -ENOMEM.  A failed replay has no
@@ -64,13 +65,6 @@ int replay_add(struct replay *r, struct sim_config *cfg);
 
 int replay_run(struct replay *r, struct ev_source *src, char *err,
                size_t errlen);
-
-enum replay_fmt { REPLAY_TABLE, REPLAY_JSON, REPLAY_CSV };
-
-/* Print results.  For JSON, first/last bracket the array across traces:
- * call with first=1 for the first trace and last=1 for the last. */
-void replay_print(const struct replay *r, enum replay_fmt fmt, FILE *out,
-                  int first, int last);
 
 void replay_free(struct replay *r);
 

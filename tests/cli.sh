@@ -223,7 +223,7 @@ hint 2 "option '--p' is ambiguous; did you mean '--policy' or '--pid'?" -- "$COW
 hint 2 "unknown option '-Z'" -- "$COWSIM" dump "$SCN" -Z
 hint 2 "cowsim replay: no TRACE to replay" -- "$COWSIM" replay
 hint 2 "cowsim check: no SCENARIO to check" -- "$COWSIM" check
-hint 2 "--format must be table, json or csv, not 'jsno'; did you mean 'json'?" -- "$COWSIM" replay "$SCN" --format jsno
+hint 2 "--format must be table, csv, json, markdown or md, not 'jsno'; did you mean 'json'?" -- "$COWSIM" replay "$SCN" --format jsno
 hint 2 "--format must be table, csv, json, markdown or md, not 'cvs'; did you mean 'csv'?" -- "$COWSIM" compare -f cvs
 # import's -p was --pid: now it says where the pid went
 hint 2 "cowsim import: unknown option '-p': .*--pid (-P)" -- "$COWSIM" import -p 5 "$R/cowknown.dat" -o "$T/i.ev"

@@ -176,7 +176,7 @@ wait $ps2; s2=$?
 # ---- compare --------------------------------------------------------------
 expect 0 "linux-6.12" -- "$COWSIM" compare --db kv.db
 grep -q "^copies " "$T/out" || fail "compare table lacks the copies row"
-expect 0 "(\* baseline)" -- "$COWSIM" compare --db kv.db --baseline linux-5.7
+expect 0 "each policy against linux-5.7 (\*)" -- "$COWSIM" compare --db kv.db --baseline linux-5.7
 expect 0 "" -- "$COWSIM" compare --db c.db --format csv
 [ "$(wc -l <"$T/out")" = 19 ] || fail "compare csv: not a header + 18 rows"
 head -1 "$T/out" | grep -q "^trace,trace_id,trace_hash,format,policy,run_id,model,copies," ||
