@@ -15,13 +15,17 @@
 
 static const char report_usage[] =
 	"usage: cowsim report [--db FILE] -o DIR [--trace T]... [--policy P,...]\n"
-	"                     [--quiet]\n"
+	"                     [--baseline POLICY] [--quiet]\n"
 	"\n"
 	"Write DIR/index.html and its plots from the results database --db\n"
-	"(default cowsim.db): per trace, COW copies per policy split by cause,\n"
-	"the fork latency CDF with the kernel's observed latency beside it,\n"
-	"cumulative copies and allocated frames over trace time; agreement with\n"
-	"the kernel per policy; the side-by-side tables.  Plots are PNG and SVG\n"
+	"(default cowsim.db).  The page opens with a summary, a row per trace\n"
+	"and policy: copies against the --baseline policy (default: the first\n"
+	"stored), agreement with the kernel, modeled and observed fork p50.\n"
+	"Then per trace a grid of plots: COW copies by cause, zero-fills,\n"
+	"copies against the baseline, agreement and the disagreements, the fork\n"
+	"latency CDF, copies and frames over trace time with the workload's\n"
+	"phases.  Policies with the same results are drawn once, labelled with\n"
+	"all their names (\"5.7 = 5.8 = piggin-2009\").  Plots are PNG and SVG\n"
 	"drawn by gnuplot (Debian: gnuplot-nox); each one's gnuplot script and\n"
 	"data file are kept beside it, to edit and run again.  The page needs\n"
 	"no network.  DIR is replaced only if it holds an earlier report.\n"
@@ -29,7 +33,8 @@ static const char report_usage[] =
 	"\n"
 	"examples:\n"
 	"  cowsim report -o report && xdg-open report/index.html\n"
-	"  cowsim report --db results.db -o /tmp/r --trace cowknown.dat\n";
+	"  cowsim report --db results.db -o /tmp/r --trace cowknown.dat\n"
+	"  cowsim report -o report --baseline linux-6.12\n";
 
 int cmd_report(int argc, char **argv)
 {
@@ -39,11 +44,12 @@ int cmd_report(int argc, char **argv)
 		CLI_OPT_TRACE,
 		CLI_OPT_POLICY,
 		CLI_OPT_QUIET,
+		{ "baseline", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct cli_common co;
-	const char *out = NULL;
+	const char *out = NULL, *baseline = NULL;
 	struct report_dest dest;
 	struct store *s = NULL;
 	struct rep_data d = { 0 };
@@ -62,6 +68,7 @@ int cmd_report(int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'o': out = optarg; break;
+		case 'b': baseline = optarg; break;
 		case 'h': fputs(report_usage, stdout); goto done;
 		default: fputs(report_usage, stderr); rc = 2; goto done;
 		}
@@ -84,7 +91,18 @@ int cmd_report(int argc, char **argv)
 	if ((rc = cli_open_store(co.dbpath, 0, &s)) ||
 	    (rc = cli_load_runs(&co, s, &d)))
 		goto done;
-	if (report_write(&dest, store_db(s), co.dbpath, &d,
+	if (baseline) {
+		int found = 0;
+		for (size_t i = 0; i < d.ntraces; i++)
+			found |= rep_find_policy(&d.traces[i], baseline) >= 0;
+		if (!found) {
+			rc = cli_die("report: --baseline %s: no stored run of that "
+			             "policy on the traces selected (`cowsim compare` "
+			             "lists the stored ones)", baseline);
+			goto done;
+		}
+	}
+	if (report_write(&dest, store_db(s), co.dbpath, &d, baseline,
 	                 !co.quiet && isatty(2), &nplots, err, sizeof(err))) {
 		rc = cli_die("%s", err);
 		goto done;
