@@ -237,7 +237,8 @@ static unsigned grp_colour(const struct rpt *r, const struct rep_trace *t,
 /* bars                                                                */
 
 /* One bar per group, in the group's colour: vals[j] high, text[j] written
- * above it, on the y axis [ylo:yhi]. */
+ * beyond its end (above, or below a negative one), on the y axis
+ * [ylo:yhi]. */
 static int bars_plot(struct rpt *r, const struct rep_trace *t,
                      const char *name, const char *title, const char *ylabel,
                      const struct grp *g, size_t ng, const double *vals,
@@ -268,9 +269,10 @@ static int bars_plot(struct rpt *r, const struct rep_trace *t,
 	        "%s"
 	        "unset key\n"
 	        "plot '%s.dat' using 0:2:3:xtic(1) with boxes lc rgb variable, \\\n"
-	        "     '' using 0:2:4 with labels offset 0,0.7\n",
+	        "     '' using 0:($2 >= 0 ? $2 + %.6g : $2 - %.6g):4 with labels\n",
 	        ylabel, ylo, yhi, ng - 1,
-	        ng > 2 ? "set xtics rotate by -20 font ',8'\n" : "", name);
+	        ng > 2 ? "set xtics rotate by -20 font ',8'\n" : "", name,
+	        (yhi - ylo) * 0.05, (yhi - ylo) * 0.05);
 	gp_tail(f, name);
 	return rpt_finish(r, f, "a gnuplot script");
 }
@@ -610,10 +612,16 @@ static int plot_disagree(struct rpt *r, const struct rep_trace *t)
 			for (k = 0; k < ncat; k++)
 				if (!strcmp(cat[k], c))
 					break;
-			if (k == ncat && ncat < MAXCAT)
+			/* Past MAXCAT - 1 kinds, the rest are "other": counted,
+			 * not lost. */
+			if (k == ncat && ncat >= MAXCAT - 1)
+				snprintf(c, sizeof(c), "other");
+			for (k = 0; k < ncat; k++)
+				if (!strcmp(cat[k], c))
+					break;
+			if (k == ncat)
 				snprintf(cat[ncat++], sizeof(cat[0]), "%s", c);
-			if (k < ncat)
-				cnt[i][k] += sqlite3_column_int64(st, 2);
+			cnt[i][k] += sqlite3_column_int64(st, 2);
 		}
 		if (rc != SQLITE_DONE)
 			goto fail;
@@ -622,13 +630,13 @@ static int plot_disagree(struct rpt *r, const struct rep_trace *t)
 	}
 	rc = -ENOMEM;
 	for (size_t i = 0; i < t->nruns; i++) {
-		char *k = strf("%s", "");
-		for (size_t c = 0; k && c < MAXCAT; c++) {
-			char *n = strf("%s %" PRId64, k, cnt[i][c]);
-			free(k);
-			k = n;
-		}
-		if (!(keys[i] = k))
+		size_t len;
+		FILE *k = open_memstream(&keys[i], &len);
+		if (!k)
+			goto out;
+		for (size_t c = 0; c < ncat; c++)
+			fprintf(k, " %" PRId64, cnt[i][c]);
+		if (fclose(k))
 			goto out;
 	}
 	rc = 0;
