@@ -236,6 +236,11 @@ static unsigned grp_colour(const struct rpt *r, const struct rep_trace *t,
 /* ------------------------------------------------------------------ */
 /* bars                                                                */
 
+/* Every function that writes a plot's files below returns 0, or -EIO (a
+ * file or the store failed) or -ENOMEM, with r->err set.  Each plot_X()
+ * first adds its plot to r, so that the page knows of it even when it has
+ * only a sentence. */
+
 /* One bar per group, in the group's colour: vals[j] high, text[j] written
  * beyond its end (above, or below a negative one), on the y axis
  * [ylo:yhi]. */
@@ -277,7 +282,8 @@ static int bars_plot(struct rpt *r, const struct rep_trace *t,
 	return rpt_finish(r, f, "a gnuplot script");
 }
 
-/* A y range from lo..hi that holds 0 and leaves room for the labels. */
+/* A y range from lo..hi that holds 0 and leaves room for the labels, in
+ * *ylo, *yhi. */
 static void pad_range(double lo, double hi, double *ylo, double *yhi)
 {
 	lo = lo < 0 ? lo : 0;
@@ -372,9 +378,11 @@ out:
 	return rc;
 }
 
-/* The bars of one integer per run (zero-fills, or copies against the
- * baseline), the runs with the same value joined.  Returns the number of
- * groups in *ng (1: every run alike, nothing drawn yet). */
+/* The bars of one integer per run, v[i] (zero-fills, or copies against
+ * the baseline, base: the baseline's run, its bar labelled so; -1: none),
+ * the runs with the same keys[i] joined.  The number of bars goes to *ngp;
+ * a single one is drawn only with draw_one (all presets at the baseline
+ * is said in a sentence instead). */
 static int int_bars(struct rpt *r, const struct rep_trace *t,
                     const char *name, const char *title, const char *ylabel,
                     const int64_t *v, char *const *keys, int draw_one,
