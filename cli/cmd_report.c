@@ -91,16 +91,11 @@ int cmd_report(int argc, char **argv)
 	if ((rc = cli_open_store(co.dbpath, 0, &s)) ||
 	    (rc = cli_load_runs(&co, s, &d)))
 		goto done;
-	if (baseline) {
-		int found = 0;
-		for (size_t i = 0; i < d.ntraces; i++)
-			found |= rep_find_policy(&d.traces[i], baseline) >= 0;
-		if (!found) {
-			rc = cli_die("report: --baseline %s: no stored run of that "
-			             "policy on the traces selected (`cowsim compare` "
-			             "lists the stored ones)", baseline);
-			goto done;
-		}
+	if (baseline && !rep_has_policy(&d, baseline)) {
+		rc = cli_die("report: --baseline %s: no stored run of that policy "
+		             "on the traces selected (`cowsim compare` lists the "
+		             "stored ones)", baseline);
+		goto done;
 	}
 	if (report_write(&dest, store_db(s), co.dbpath, &d, baseline,
 	                 !co.quiet && isatty(2), &nplots, err, sizeof(err))) {

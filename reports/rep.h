@@ -67,6 +67,8 @@ void rep_free(struct rep_data *d);
 
 /* Index of the named run in t, or -1. */
 int rep_find_policy(const struct rep_trace *t, const char *policy);
+/* 1 if any trace of d has a run of policy (a --baseline to accept), else 0. */
+int rep_has_policy(const struct rep_data *d, const char *policy);
 
 enum rep_kind { REP_NULL = 0, REP_INT, REP_REAL };
 
