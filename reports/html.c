@@ -1,10 +1,15 @@
 /*
- * html.c - the report's index.html: the traces, the plots (or why there is
- * none), the fork latency and agreement tables the store's views give, and
- * each trace's side-by-side table.  It uses no network resource (inline
- * CSS, relative image links) and ends with a small script that records, in
- * the body's data-images attribute, how many pictures loaded: the browser
- * test (tests/report-browser.sh) reads it.
+ * html.c - the report's index.html.  It leads with the cross-trace
+ * summary, one screen: a row per trace and preset with its copies against
+ * the baseline preset, its agreement with the kernel and its modeled and
+ * observed median fork latency.  Then the traces, and per trace a grid of
+ * the small plots plots.c draws (or why there is none) with its tables
+ * folded below, so that a section is about a screen high however many
+ * traces there are.  It uses no network resource (inline CSS, relative
+ * image links) and ends with a small script that records on the body what
+ * the browser test (tests/report-browser.sh) checks: how many pictures
+ * loaded (data-images), where the summary ends (data-summary-bottom) and
+ * the tallest trace section (data-section-max), in CSS pixels.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,58 +17,83 @@
 #include <time.h>
 
 #include "../lib/esc.h"
+#include "../sim/sim.h"
 #include "rep.h"
 #include "rpt.h"
 
-static const char css[] =
-	"body{font-family:sans-serif;margin:1.5em auto;max-width:1200px;"
-	"color:#222;padding:0 1em}\n"
-	"h1{font-size:1.5em}h2{font-size:1.25em;border-bottom:1px solid #ccc;"
-	"padding-bottom:.2em;margin-top:2em}h3{font-size:1.05em}\n"
-	"table{border-collapse:collapse;font-size:.85em;margin:.5em 0 1em}\n"
-	"th,td{border:1px solid #ddd;padding:.15em .5em}td.n{text-align:right;"
-	"font-variant-numeric:tabular-nums}th{background:#f4f4f4}\n"
-	"tr:hover td{background:#fafae8}\n"
-	"figure{margin:1em 0}img{max-width:100%;border:1px solid #eee}\n"
-	"figcaption{font-size:.8em;color:#555}\n"
-	".nodata{color:#8a5a00;background:#fff8e6;border:1px solid #f0d9a0;"
-	"padding:.5em .8em;display:inline-block}\n"
-	".meta{color:#555;font-size:.9em}code{background:#f4f4f4;padding:0 .2em}\n";
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
-/* Show the images that loaded: the test reads data-images. */
+static const char css[] =
+	"body{font-family:sans-serif;margin:1em auto;max-width:1420px;"
+	"color:#222;padding:0 1em}\n"
+	"h1{font-size:1.4em;margin:.2em 0}h2{font-size:1.2em;border-bottom:1px "
+	"solid #ccc;padding-bottom:.2em;margin:1.2em 0 .4em}\n"
+	"table{border-collapse:collapse;font-size:.85em;margin:.4em 0 .8em}\n"
+	"th,td{border:1px solid #ddd;padding:.1em .5em}td.n{text-align:right;"
+	"font-variant-numeric:tabular-nums}th{background:#f4f4f4}\n"
+	"tr:hover td{background:#eef4fa}\n"
+	"#summary tbody{border-top:2px solid #999}\n"
+	"#summary td.d{font-weight:bold;color:#0b4f8a}\n"
+	"#summary tr.base td{background:#f6f6f6}\n"
+	".grid{display:grid;grid-template-columns:repeat(auto-fill,"
+	"minmax(" STR(PLOT_W) "px,1fr));gap:.6em;align-items:start}\n"
+	"figure{margin:0}img{display:block;border:1px solid #eee}\n"
+	"figcaption{font-size:.75em;color:#555}\n"
+	".nodata{color:#6b4a00;background:#fff6e0;border:1px solid #e8d3a0;"
+	"padding:.3em .8em .3em 2em;margin:.5em 0;font-size:.85em}\n"
+	".meta{color:#555;font-size:.85em;margin:.2em 0}"
+	"code{background:#f4f4f4;padding:0 .2em}\n"
+	"details{margin:.5em 0}summary{cursor:pointer;color:#0b4f8a}\n";
+
+/* Record what the browser test checks; say which pictures did not load. */
 static const char img_script[] =
 	"<script>\n"
 	"window.addEventListener('load', function () {\n"
-	"  var imgs = document.images, ok = 0;\n"
+	"  var imgs = document.images, ok = 0, b = document.body;\n"
 	"  for (var i = 0; i < imgs.length; i++)\n"
 	"    if (imgs[i].complete && imgs[i].naturalWidth > 0) ok++;\n"
 	"    else imgs[i].insertAdjacentHTML('afterend',\n"
 	"      '<p class=\"nodata\">This picture did not load: ' +\n"
 	"      imgs[i].getAttribute('src') + '</p>');\n"
-	"  document.body.setAttribute('data-images', ok + '/' + imgs.length);\n"
+	"  b.setAttribute('data-images', ok + '/' + imgs.length);\n"
+	"  var s = document.getElementById('summary');\n"
+	"  b.setAttribute('data-summary-bottom',\n"
+	"    Math.round(s.getBoundingClientRect().bottom + window.scrollY));\n"
+	"  var secs = document.querySelectorAll('section.trace'), max = 0;\n"
+	"  for (var k = 0; k < secs.length; k++)\n"
+	"    max = Math.max(max, secs[k].offsetHeight);\n"
+	"  b.setAttribute('data-section-max', max);\n"
 	"});\n"
 	"</script>\n";
 
-static void html_figure(FILE *f, const struct rpt *r, const char *name,
-                        const char *caption)
+/* The figure of plot name, or when it has none, nothing: the grid stays
+ * dense, and html_nodata() says below it why a panel is missing. */
+static void html_figure(FILE *f, const struct rpt *r, const char *name)
 {
 	const struct plot *p = plot_find(r, name);
-	if (!p)
+	if (!p || p->nodata[0])
 		return;
-	if (p->nodata[0]) {
-		fputs("<p class=\"nodata\">", f);
-		esc_html(f, p->nodata);
-		fputs("</p>\n", f);
+	fprintf(f, "<figure id=\"%s\"%s><a href=\"%s.svg\"><img src=\"%s.png\" "
+	        "alt=\"%s\" width=\"%d\" height=\"%d\"></a>\n<figcaption><a "
+	        "href=\"%s.svg\">SVG</a> &middot; <a href=\"%s.gp\">gnuplot "
+	        "script</a> &middot; <a href=\"%s.dat\">data</a></figcaption>"
+	        "</figure>\n", name, p->attr, name, name, name, PLOT_W, PLOT_H,
+	        name, name, name);
+}
+
+static void html_nodata(FILE *f, const struct rpt *r, const char *name,
+                        int *open)
+{
+	const struct plot *p = plot_find(r, name);
+	if (!p || !p->nodata[0])
 		return;
-	}
-	fprintf(f, "<figure><a href=\"%s.svg\"><img src=\"%s.png\" alt=\"",
-	        name, name);
-	esc_html(f, caption);
-	fprintf(f, "\" width=\"900\" height=\"480\"></a>\n<figcaption>");
-	esc_html(f, caption);
-	fprintf(f, " &middot; <a href=\"%s.svg\">SVG</a> &middot; "
-	        "<a href=\"%s.gp\">gnuplot script</a></figcaption></figure>\n",
-	        name, name);
+	if (!*open)
+		fputs("<ul class=\"nodata\">\n", f);
+	*open = 1;
+	fputs("<li>", f);
+	esc_html(f, p->nodata);
+	fputs("</li>\n", f);
 }
 
 static void html_compare(FILE *f, const struct rep_trace *t,
@@ -185,33 +215,131 @@ fail:
 	return -EIO;
 }
 
-int html_write_index(struct rpt *r)
+static int64_t metric(const struct rep_run *run, const char *name)
 {
-	FILE *f = rpt_create(r, "index.html");
-	char sum[512], when[64];
-	time_t now = time(NULL);
-	struct tm tm;
-	int rc = 0;
+	int i = sim_metric_find(name);
+	return i < 0 || run->m_null[i] ? 0 : run->m[i];
+}
 
-	if (!f)
+static int64_t copies(const struct rep_run *run)
+{
+	return metric(run, "copies_fault") + metric(run, "copies_file") +
+	       metric(run, "copies_fork");
+}
+
+/* A latency in ns from column c as us, or an empty cell. */
+static void us_cell(FILE *f, sqlite3_stmt *st, int c, int rows)
+{
+	fprintf(f, "<td class=\"n\"%s", rows > 1 ? "" : ">");
+	if (rows > 1)
+		fprintf(f, " rowspan=\"%d\">", rows);
+	if (st && sqlite3_column_type(st, c) != SQLITE_NULL)
+		fprintf(f, "%.1f", sqlite3_column_double(st, c) / 1e3);
+	fputs("</td>", f);
+}
+
+/*
+ * The summary: a row per trace and preset, the trace's rows in one tbody.
+ * Copies are shown against the baseline's on the same trace ("=", or the
+ * ratio and the difference in pages), bold where they differ, as is an
+ * agreement that differs from the baseline's; the
+ * observed fork latency is the trace's, one cell for all its rows.
+ */
+static int html_summary(struct rpt *r, FILE *f)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(r->db, "SELECT dur_p50, observed_p50 FROM "
+	                       "fork_latency WHERE run_id = ?", -1, &st,
+	                       NULL) != SQLITE_OK) {
+		rpt_err(r, "%s: reading fork latencies: %s", r->dbpath,
+		        sqlite3_errmsg(r->db));
 		return -EIO;
-	gmtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
-	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-	      "<meta name=\"generator\" content=\"cowsim report\">\n"
-	      "<title>cowsim report</title>\n<style>\n", f);
-	fputs(css, f);
-	fputs("</style></head>\n<body>\n<h1>cowsim report</h1>\n<p class=\"meta\">"
-	      "From <code>", f);
-	esc_html(f, r->dbpath);
-	fprintf(f, "</code>, %s. Each policy's latest run on each trace. Plots "
-	        "link to their SVG; each has its gnuplot script and data file "
-	        "beside it in this folder.</p>\n", when);
+	}
+	fputs("<table id=\"summary\"><thead><tr><th rowspan=\"2\">trace</th>"
+	      "<th rowspan=\"2\">preset</th><th colspan=\"3\">COW copies (pages)"
+	      "</th><th rowspan=\"2\">agreement<br>with kernel</th><th colspan="
+	      "\"2\">fork p50 (us)</th></tr>\n<tr><th>all</th><th>vs ", f);
+	esc_html(f, r->baseline ? r->baseline : "baseline");
+	fputs("</th><th>unnecessary</th><th>modeled</th><th>observed</th></tr>"
+	      "</thead>\n", f);
+	for (size_t i = 0; i < r->d->ntraces; i++) {
+		const struct rep_trace *t = &r->d->traces[i];
+		int b = r->baseline ? rep_find_policy(t, r->baseline) : -1;
+		int64_t base = b >= 0 ? copies(&t->runs[b]) : 0;
+		fputs("<tbody>\n", f);
+		for (size_t k = 0; k < t->nruns; k++) {
+			const struct rep_run *run = &t->runs[k];
+			int64_t c = copies(run), l = metric(run, "labelled");
+			int have = 0;
+			sqlite3_bind_int64(st, 1, run->id);
+			int rc = sqlite3_step(st);
+			if (rc == SQLITE_ROW)
+				have = 1;
+			else if (rc != SQLITE_DONE)
+				goto fail;
+			fprintf(f, "<tr class=\"sumrow%s\" data-trace=\"",
+			        (int)k == b ? " base" : "");
+			esc_html(f, t->label);
+			fputs("\" data-preset=\"", f);
+			esc_html(f, run->policy);
+			fputs("\">", f);
+			if (!k) {
+				fprintf(f, "<td rowspan=\"%zu\"><a href=\"#t%" PRId64 "\">",
+				        t->nruns, t->id);
+				esc_html(f, t->label);
+				fputs("</a></td>", f);
+			}
+			fputs("<td>", f);
+			esc_html(f, run->policy);
+			fprintf(f, "</td><td class=\"n\">%" PRId64 "</td>", c);
+			if (b < 0)
+				fputs("<td class=\"n\" title=\"no run of the baseline on "
+				      "this trace\"></td>", f);
+			else if ((int)k == b)
+				fputs("<td class=\"n\">baseline</td>", f);
+			else if (c == base)
+				fputs("<td class=\"n\">=</td>", f);
+			else if (base)
+				fprintf(f, "<td class=\"n d\">&times;%.3f (%+" PRId64 ")</td>",
+				        (double)c / (double)base, c - base);
+			else
+				fprintf(f, "<td class=\"n d\">%+" PRId64 "</td>", c - base);
+			fprintf(f, "<td class=\"n\">%" PRId64 "</td>",
+			        metric(run, "unnecessary_copies") +
+			        metric(run, "unnecessary_fork_copies"));
+			if (l > 0)
+				fprintf(f, "<td class=\"n%s\">%.2f%%</td>",
+				        b >= 0 && (int)k != b &&
+				        metric(run, "agree") * metric(&t->runs[b], "labelled")
+				        != metric(&t->runs[b], "agree") * l ? " d" : "",
+				        100.0 * (double)metric(run, "agree") / (double)l);
+			else
+				fputs("<td class=\"n\" title=\"no kernel-observed outcomes in "
+				      "this trace\"></td>", f);
+			us_cell(f, have ? st : NULL, 0, 1);
+			if (!k)
+				us_cell(f, have ? st : NULL, 1, (int)t->nruns);
+			fputs("</tr>\n", f);
+			sqlite3_reset(st);
+		}
+		fputs("</tbody>\n", f);
+	}
+	fputs("</table>\n", f);
+	sqlite3_finalize(st);
+	return 0;
+fail:
+	rpt_err(r, "%s: reading fork latencies: %s", r->dbpath,
+	        sqlite3_errmsg(r->db));
+	sqlite3_finalize(st);
+	return -EIO;
+}
 
-	fputs("<h2>Traces</h2>\n<table><tr><th>#</th><th>trace</th><th>format"
-	      "</th><th>events</th><th>processes</th><th>forks</th><th>write "
-	      "faults</th><th>labelled</th><th>duration (s)</th><th>dropped</th>"
-	      "<th>policies</th><th>hash</th></tr>\n", f);
+static void html_traces(const struct rpt *r, FILE *f)
+{
+	fputs("<table><tr><th>#</th><th>trace</th><th>format</th><th>events</th>"
+	      "<th>processes</th><th>forks</th><th>write faults</th><th>labelled"
+	      "</th><th>duration (s)</th><th>dropped</th><th>presets</th><th>hash"
+	      "</th></tr>\n", f);
 	for (size_t i = 0; i < r->d->ntraces; i++) {
 		const struct rep_trace *t = &r->d->traces[i];
 		fprintf(f, "<tr><td class=\"n\">%" PRId64 "</td><td><a href=\"#t%"
@@ -236,50 +364,91 @@ int html_write_index(struct rpt *r)
 		        t->nruns, t->hash);
 	}
 	fputs("</table>\n", f);
+}
 
-	fputs("<h2>Agreement with the kernel</h2>\n<p>Of the write faults whose "
-	      "outcome the kernel's own trace shows (copy, reuse, zero-fill), the "
-	      "share each policy predicted.</p>\n", f);
-	html_figure(f, r, "agreement", "agreement with the kernel per policy");
+/* A trace's section: its grid of plots, its tables folded below. */
+static int html_trace(struct rpt *r, FILE *f, const struct rep_trace *t)
+{
+	static const char *const panels[] = {
+		"copies", "zerofill", "delta", "agree", "disagree", "forklat",
+		"cumcopies", "frames",
+	};
+	char sum[512], name[64];
+	struct rep_table tb;
+	int rc, open = 0;
+
+	fprintf(f, "<section class=\"trace\" id=\"t%" PRId64 "\"><h2>", t->id);
+	esc_html(f, t->label);
+	fputs("</h2>\n<p class=\"meta\">", f);
+	rep_trace_summary(t, sum, sizeof(sum));
+	esc_html(f, sum);
+	fputs(" &middot; <code>", f);
+	esc_html(f, t->path);
+	fputs("</code></p>\n<div class=\"grid\">\n", f);
+	for (size_t k = 0; k < sizeof(panels) / sizeof(panels[0]); k++) {
+		snprintf(name, sizeof(name), "%s-t%" PRId64, panels[k], t->id);
+		html_figure(f, r, name);
+	}
+	fputs("</div>\n", f);
+	for (size_t k = 0; k < sizeof(panels) / sizeof(panels[0]); k++) {
+		snprintf(name, sizeof(name), "%s-t%" PRId64, panels[k], t->id);
+		html_nodata(f, r, name, &open);
+	}
+	fputs(open ? "</ul>\n<details>" : "<details>", f);
+	fputs("<summary>Fork latency percentiles and every "
+	      "metric, side by side</summary>\n", f);
+	if (t->forks > 0 && (rc = html_fork_table(r, f, t)))
+		return rc;
+	fputs("<p class=\"meta\">Rows that are zero under every preset are left "
+	      "out; hover a metric for what it counts. <code>cowsim compare</code> "
+	      "prints the same.</p>\n", f);
+	if (rep_table_build(t, 1, &tb)) {
+		rpt_err(r, "out of memory");
+		return -ENOMEM;
+	}
+	html_compare(f, t, &tb);
+	rep_table_free(&tb);
+	fputs("</details></section>\n", f);
+	return 0;
+}
+
+int html_write_index(struct rpt *r)
+{
+	FILE *f = rpt_create(r, "index.html");
+	char when[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	int rc = 0;
+
+	if (!f)
+		return -EIO;
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+	      "<meta name=\"generator\" content=\"cowsim report\">\n"
+	      "<title>cowsim report</title>\n<style>\n", f);
+	fputs(css, f);
+	fputs("</style></head>\n<body>\n<h1>cowsim report</h1>\n<p class=\"meta\">"
+	      "From <code>", f);
+	esc_html(f, r->dbpath);
+	fprintf(f, "</code>, %s: each preset's latest run on each trace, "
+	        "measured against <b>", when);
+	esc_html(f, r->baseline ? r->baseline : "(none)");
+	fputs("</b> (<code>--baseline</code> chooses). Agreement: the share of "
+	      "the write faults whose outcome the kernel's trace shows (copy, "
+	      "reuse, zero-fill) that the preset predicted.</p>\n", f);
+	if ((rc = html_summary(r, f)))
+		goto out;
+	fputs("<h2>Traces</h2>\n", f);
+	html_traces(r, f);
+	fputs("<details><summary>Agreement with the kernel per preset, over all "
+	      "labelled traces</summary>\n", f);
 	if ((rc = html_agreement_table(r, f)))
 		goto out;
-
-	for (size_t i = 0; i < r->d->ntraces; i++) {
-		const struct rep_trace *t = &r->d->traces[i];
-		struct rep_table tb;
-		char name[64];
-		fprintf(f, "<h2 id=\"t%" PRId64 "\">", t->id);
-		esc_html(f, t->label);
-		fputs("</h2>\n<p class=\"meta\">", f);
-		rep_trace_summary(t, sum, sizeof(sum));
-		esc_html(f, sum);
-		fputs("<br><code>", f);
-		esc_html(f, t->path);
-		fputs("</code></p>\n", f);
-		snprintf(name, sizeof(name), "copies-t%" PRId64, t->id);
-		html_figure(f, r, name, "COW copies per policy, by cause");
-		fputs("<h3>Fork latency</h3>\n", f);
-		snprintf(name, sizeof(name), "forklat-t%" PRId64, t->id);
-		html_figure(f, r, name, "fork latency CDF per policy, with the "
-		            "kernel's observed latency");
-		if (t->forks > 0 && (rc = html_fork_table(r, f, t)))
+	fputs("</details>\n", f);
+	for (size_t i = 0; i < r->d->ntraces; i++)
+		if ((rc = html_trace(r, f, &r->d->traces[i])))
 			goto out;
-		fputs("<h3>Over trace time</h3>\n", f);
-		snprintf(name, sizeof(name), "cumcopies-t%" PRId64, t->id);
-		html_figure(f, r, name, "cumulative COW copies over trace time");
-		snprintf(name, sizeof(name), "frames-t%" PRId64, t->id);
-		html_figure(f, r, name, "allocated frames over trace time");
-		fputs("<h3>All metrics</h3>\n<p class=\"meta\">Rows that are zero "
-		      "under every policy are left out; hover a metric for what it "
-		      "counts. <code>cowsim compare</code> prints the same.</p>\n", f);
-		if (rep_table_build(t, 1, &tb)) {
-			rpt_err(r, "out of memory");
-			rc = -ENOMEM;
-			goto out;
-		}
-		html_compare(f, t, &tb);
-		rep_table_free(&tb);
-	}
 	fputs(img_script, f);
 	fputs("</body></html>\n", f);
 out:

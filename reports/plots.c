@@ -2,12 +2,22 @@
  * plots.c - the report's pictures: for each one a data file (NAME.dat) and
  * a gnuplot script (NAME.gp) that writes NAME.png and NAME.svg, both kept
  * in the folder so that a user can edit a script and run `gnuplot NAME.gp`
- * there again.  Per trace: COW copies per policy split by cause, the fork
- * latency CDF with the kernel's observed latency beside it, cumulative
- * copies and allocated frames over trace time; for the whole database:
- * agreement with the kernel per policy.  Where there is nothing to draw (no
- * forks, no labels, runs stored without a time series) the plot gets the
- * sentence the page shows instead of an empty picture.
+ * there again.  Per trace, small panels meant to sit side by side: COW
+ * copies by cause, zero-fills apart (stacked on the copies they would
+ * dwarf them), copies against the baseline preset, agreement with the
+ * kernel on an axis zoomed to the values and what the disagreements were,
+ * the fork latency CDF with the kernel's observed latency, cumulative
+ * copies and allocated frames over trace time with the workload's phases.
+ * Where there is nothing to draw (no forks, no labels, runs stored without
+ * a time series) the plot gets the sentence the page shows instead of an
+ * empty picture.
+ *
+ * Presets that give the same series are one bar or one line, labelled
+ * with all their names ("5.7 = 5.8 = piggin-2009"): drawn apart, identical
+ * lines hide each other and identical bars say nothing.  Each preset keeps
+ * one colour in every panel, from a colour-blind-safe palette with no
+ * yellow (unreadable on white); the scripts set gnuplot's line types to it,
+ * so that no default colour is left.
  *
  * gnuplot runs as a subprocess once per script (plot_draw()), so that a
  * failure names its script and the caller can count plots as they go.
@@ -16,6 +26,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +37,19 @@
 #include "../sim/sim.h"
 #include "rep.h"
 #include "rpt.h"
+
+/* Okabe & Ito's colour-blind-safe set without its yellow (#f0e442) and
+ * the orange next to it (#e69f00), with Tol's wine and indigo for more;
+ * black is kept for the kernel's own values. */
+static const unsigned palette[] = {
+	0x0072b2, 0xd55e00, 0x009e73, 0xcc79a7, 0x56b4e9, 0x882255, 0x332288,
+};
+#define NPAL (sizeof(palette) / sizeof(palette[0]))
+/* What a copy was: the same colours in every trace. */
+#define C_FAULT 0x0072b2
+#define C_FORK 0xd55e00
+#define C_UNNEC 0xcc79a7
+#define C_ZERO 0x009e73
 
 static struct plot *plot_add(struct rpt *r, const char *name)
 {
@@ -66,7 +90,7 @@ static void gp_str(FILE *f, const char *s)
 	fputc('\'', f);
 }
 
-/* A data-file string: double quotes, no quotes or blanks inside. */
+/* A data-file string: double quotes, no quotes or control bytes inside. */
 static void dat_str(FILE *f, const char *s)
 {
 	fputc('"', f);
@@ -75,28 +99,58 @@ static void dat_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-/* The start of every script: the same look, PNG first. */
-static void gp_head(FILE *f, const char *name, const char *title, int w,
-                    int h)
+/* A malloc'd formatted string, or NULL (out of memory). */
+static char *strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *strf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	char *s = n < 0 ? NULL : malloc((size_t)n + 1);
+	if (s) {
+		va_start(ap, fmt);
+		vsnprintf(s, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	return s;
+}
+
+static void keys_free(char **k, size_t n)
+{
+	for (size_t i = 0; k && i < n; i++)
+		free(k[i]);
+	free(k);
+}
+
+/* The start of every script: the same look and palette, PNG first, drawn
+ * at the size the page shows it so that its text stays sharp. */
+static void gp_head(FILE *f, const char *name, const char *title)
 {
 	fprintf(f, "# Written by `cowsim report`; edit and run `gnuplot %s.gp`\n"
 	        "# in this folder to redraw %s.png and %s.svg.\n"
 	        "reset\n"
-	        "set terminal pngcairo size %d,%d font 'sans,10' noenhanced\n"
+	        "set terminal pngcairo size %d,%d font 'sans,9' noenhanced\n"
 	        "set output '%s.png'\n"
-	        "set title ", name, name, name, w, h, name);
+	        "# the palette (colour-blind safe, no yellow)\n",
+	        name, name, name, PLOT_W, PLOT_H, name);
+	for (size_t i = 0; i < NPAL; i++)
+		fprintf(f, "set linetype %zu lc rgb '#%06x' lw 2\n", i + 1,
+		        palette[i]);
+	fprintf(f, "set linetype cycle %zu\nset title ", NPAL);
 	gp_str(f, title);
 	fputs("\nset grid ytics lc rgb '#dddddd'\nset border 3\n"
 	      "set format y '%.10g'\n"
-	      "set tics nomirror\nset key noenhanced\n", f);
+	      "set tics nomirror\nset key noenhanced font ',8'\n", f);
 }
 
 /* ... and its end: the same plot again as SVG. */
-static void gp_tail(FILE *f, const char *name, int w, int h)
+static void gp_tail(FILE *f, const char *name)
 {
-	fprintf(f, "set terminal svg size %d,%d dynamic font 'sans,10' "
+	fprintf(f, "set terminal svg size %d,%d dynamic font 'sans,9' "
 	        "noenhanced background rgb 'white'\n"
-	        "set output '%s.svg'\nreplot\nunset output\n", w, h, name);
+	        "set output '%s.svg'\nreplot\nunset output\n", PLOT_W, PLOT_H,
+	        name);
 }
 
 static int64_t metric(const struct rep_run *run, const char *name)
@@ -105,75 +159,634 @@ static int64_t metric(const struct rep_run *run, const char *name)
 	return i < 0 || run->m_null[i] ? 0 : run->m[i];
 }
 
-/* ------------------------------------------------------------------ */
-/* the plots                                                           */
+/* A preset's colour: by its place among every preset loaded, so that it
+ * is the same in every trace's panels. */
+static unsigned pol_colour(const struct rep_data *d, const char *policy)
+{
+	const char *seen[64];
+	size_t n = 0;
+	for (size_t i = 0; i < d->ntraces; i++)
+		for (size_t k = 0; k < d->traces[i].nruns; k++) {
+			const char *p = d->traces[i].runs[k].policy;
+			size_t j;
+			for (j = 0; j < n; j++)
+				if (!strcmp(seen[j], p))
+					break;
+			if (j < n)
+				continue;
+			if (!strcmp(p, policy))
+				return palette[n % NPAL];
+			if (n < sizeof(seen) / sizeof(seen[0]))
+				seen[n++] = p;
+		}
+	return palette[0];
+}
 
+/* ------------------------------------------------------------------ */
+/* presets that draw the same                                          */
+
+/* Runs drawn as one: those whose keys (their series as text) are equal. */
+struct grp {
+	size_t first;            /* its first run, whose colour it takes */
+	size_t n;
+	char label[256];         /* "linux-5.9", or "5.7 = 5.8 = piggin-2009" */
+};
+
+/* "5.7" for "linux-5.7": the short form for joined labels. */
+static const char *short_name(const char *p)
+{
+	return strncmp(p, "linux-", 6) ? p : p + 6;
+}
+
+/* Group t's runs by keys[i] (one per run), in run order, into g (room for
+ * t->nruns).  Returns the number of groups. */
+static size_t group_runs(const struct rep_trace *t, char *const *keys,
+                         struct grp *g)
+{
+	size_t ng = 0;
+	for (size_t i = 0; i < t->nruns; i++) {
+		size_t j;
+		for (j = 0; j < ng; j++)
+			if (!strcmp(keys[g[j].first], keys[i]))
+				break;
+		if (j == ng)
+			g[ng++] = (struct grp){ .first = i };
+		g[j].n++;
+	}
+	for (size_t j = 0; j < ng; j++) {
+		size_t l = 0, cap = sizeof(g[j].label);
+		for (size_t i = g[j].first; i < t->nruns && l < cap; i++) {
+			if (strcmp(keys[i], keys[g[j].first]))
+				continue;
+			const char *nm = t->runs[i].policy;
+			l += (size_t)snprintf(g[j].label + l, cap - l, "%s%s",
+			                      l ? " = " : "",
+			                      g[j].n > 1 ? short_name(nm) : nm);
+		}
+	}
+	return ng;
+}
+
+static unsigned grp_colour(const struct rpt *r, const struct rep_trace *t,
+                           const struct grp *g)
+{
+	return pol_colour(r->d, t->runs[g->first].policy);
+}
+
+/* ------------------------------------------------------------------ */
+/* bars                                                                */
+
+/* Every function that writes a plot's files below returns 0, or -EIO (a
+ * file or the store failed) or -ENOMEM, with r->err set.  Each plot_X()
+ * first adds its plot to r, so that the page knows of it even when it has
+ * only a sentence. */
+
+/* One bar per group, in the group's colour: vals[j] high, text[j] written
+ * beyond its end (above, or below a negative one), on the y axis
+ * [ylo:yhi]. */
+static int bars_plot(struct rpt *r, const struct rep_trace *t,
+                     const char *name, const char *title, const char *ylabel,
+                     const struct grp *g, size_t ng, const double *vals,
+                     char (*text)[48], double ylo, double yhi)
+{
+	FILE *f = rpt_create(r, "%s.dat", name);
+	if (!f)
+		return -EIO;
+	fputs("# presets (those with the same value joined by '=')  value  "
+	      "colour  text\n", f);
+	for (size_t j = 0; j < ng; j++) {
+		dat_str(f, g[j].label);
+		fprintf(f, " %.6g %u ", vals[j], grp_colour(r, t, &g[j]));
+		dat_str(f, text[j]);
+		fputc('\n', f);
+	}
+	if (rpt_finish(r, f, "a data file"))
+		return -EIO;
+	if (!(f = rpt_create(r, "%s.gp", name)))
+		return -EIO;
+	gp_head(f, name, title);
+	fprintf(f, "set style fill solid 0.85 border rgb '#555555'\n"
+	        "set boxwidth 0.6\n"
+	        "set ylabel '%s'\n"
+	        "set yrange [%.6g:%.6g]\n"
+	        "set xrange [-0.6:%zu.4]\n"
+	        "set xzeroaxis lt -1\n"
+	        "%s"
+	        "unset key\n"
+	        "plot '%s.dat' using 0:2:3:xtic(1) with boxes lc rgb variable, \\\n"
+	        "     '' using 0:($2 >= 0 ? $2 + %.6g : $2 - %.6g):4 with labels\n",
+	        ylabel, ylo, yhi, ng - 1,
+	        ng > 2 ? "set xtics rotate by -20 font ',8'\n" : "", name,
+	        (yhi - ylo) * 0.05, (yhi - ylo) * 0.05);
+	gp_tail(f, name);
+	return rpt_finish(r, f, "a gnuplot script");
+}
+
+/* A y range from lo..hi that holds 0 and leaves room for the labels, in
+ * *ylo, *yhi. */
+static void pad_range(double lo, double hi, double *ylo, double *yhi)
+{
+	lo = lo < 0 ? lo : 0;
+	hi = hi > 0 ? hi : 0;
+	double pad = (hi - lo) * 0.15;
+	if (pad == 0)
+		pad = 1;
+	*ylo = lo < 0 ? lo - pad : 0;
+	*yhi = hi + pad;
+}
+
+/* Fault copies, fork copies and unnecessary copies, stacked; zero-fills
+ * are not copies and get a panel of their own (plot_zero_fills()). */
 static int plot_copies(struct rpt *r, const struct rep_trace *t)
 {
-	char name[64];
+	char name[64], title[512];
 	snprintf(name, sizeof(name), "copies-t%" PRId64, t->id);
 	struct plot *p = plot_add(r, name);
 	if (!p)
 		return -ENOMEM;
+	char **keys = calloc(t->nruns, sizeof(*keys));
+	struct grp *g = calloc(t->nruns, sizeof(*g));
+	int64_t (*v)[3] = calloc(t->nruns, sizeof(*v));
 	int64_t total = 0;
-	for (size_t i = 0; i < t->nruns; i++)
-		total += metric(&t->runs[i], "copies_fault") +
-		         metric(&t->runs[i], "copies_file") +
-		         metric(&t->runs[i], "copies_fork") +
-		         metric(&t->runs[i], "zero_fills");
-	if (!total) {
-		snprintf(p->nodata, sizeof(p->nodata), "No data: no page was copied "
-		         "or zero-filled under any policy in this trace.");
-		return 0;
-	}
-	FILE *f = rpt_create(r, "%s.dat", name);
-	if (!f)
-		return -EIO;
-	fputs("# policy  fault_copy  fork_copy  zero_fill  unnecessary\n"
-	      "# fault_copy = copies_fault + copies_file - unnecessary_copies;\n"
-	      "# fork_copy = copies_fork - unnecessary_fork_copies;\n"
-	      "# unnecessary = unnecessary_copies + unnecessary_fork_copies\n", f);
+	int rc = -ENOMEM;
+	if (!keys || !g || !v)
+		goto out;
 	for (size_t i = 0; i < t->nruns; i++) {
 		const struct rep_run *run = &t->runs[i];
 		int64_t un = metric(run, "unnecessary_copies"),
 		        unf = metric(run, "unnecessary_fork_copies");
-		int64_t fc = metric(run, "copies_fault") + metric(run, "copies_file") - un;
+		int64_t fc = metric(run, "copies_fault") +
+		             metric(run, "copies_file") - un;
 		int64_t kc = metric(run, "copies_fork") - unf;
-		dat_str(f, run->policy);
-		fprintf(f, " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 "\n",
-		        fc > 0 ? fc : 0, kc > 0 ? kc : 0, metric(run, "zero_fills"),
-		        un + unf);
+		v[i][0] = fc > 0 ? fc : 0;
+		v[i][1] = kc > 0 ? kc : 0;
+		v[i][2] = un + unf;
+		total += v[i][0] + v[i][1] + v[i][2];
+		if (!(keys[i] = strf("%" PRId64 " %" PRId64 " %" PRId64, v[i][0],
+		                     v[i][1], v[i][2])))
+			goto out;
+	}
+	rc = 0;
+	if (!total) {
+		snprintf(p->nodata, sizeof(p->nodata), "No copies: no page was "
+		         "copied under any preset in this trace.");
+		goto out;
+	}
+	size_t ng = group_runs(t, keys, g);
+	rc = -EIO;
+	FILE *f = rpt_create(r, "%s.dat", name);
+	if (!f)
+		goto out;
+	fputs("# presets  fault_copy  fork_copy  unnecessary\n"
+	      "# fault_copy = copies_fault + copies_file - unnecessary_copies;\n"
+	      "# fork_copy = copies_fork - unnecessary_fork_copies;\n"
+	      "# unnecessary = unnecessary_copies + unnecessary_fork_copies\n", f);
+	for (size_t j = 0; j < ng; j++) {
+		const int64_t *x = v[g[j].first];
+		dat_str(f, g[j].label);
+		fprintf(f, " %" PRId64 " %" PRId64 " %" PRId64 "\n", x[0], x[1],
+		        x[2]);
 	}
 	if (rpt_finish(r, f, "a data file"))
-		return -EIO;
-	char title[512];
+		goto out;
 	snprintf(title, sizeof(title), "COW copies by cause - %s", t->label);
 	if (!(f = rpt_create(r, "%s.gp", name)))
-		return -EIO;
-	gp_head(f, name, title, 900, 480);
+		goto out;
+	gp_head(f, name, title);
 	fprintf(f, "set style data histograms\n"
 	        "set style histogram rowstacked\n"
 	        "set style fill solid 0.85 border rgb '#555555'\n"
-	        "set boxwidth 0.7\n"
-	        "set ylabel 'pages (4 KiB)'\n"
+	        "set boxwidth 0.6\n"
+	        "set ylabel 'pages copied (4 KiB)'\n"
 	        "set yrange [0:*]\n"
-	        "set key outside right top\n"
-	        "set xtics rotate by -25\n"
-	        "plot '%s.dat' using 2:xtic(1) title 'fault copy' lc rgb '#4e79a7', \\\n"
-	        "     '' using 3 title 'fork copy' lc rgb '#f28e2b', \\\n"
-	        "     '' using 4 title 'zero fill' lc rgb '#76b7b2', \\\n"
-	        "     '' using 5 title 'unnecessary copy' lc rgb '#e15759'\n",
-	        name);
-	gp_tail(f, name, 900, 480);
-	return rpt_finish(r, f, "a gnuplot script");
+	        "set key top left horizontal\n"
+	        "set offsets 0, 0, graph 0.15, 0\n"
+	        "%s"
+	        "plot '%s.dat' using 2:xtic(1) title 'fault copy' lc rgb '#%06x', \\\n"
+	        "     '' using 3 title 'fork copy' lc rgb '#%06x', \\\n"
+	        "     '' using 4 title 'unnecessary copy' lc rgb '#%06x'\n",
+	        ng > 2 ? "set xtics rotate by -20 font ',8'\n" : "", name,
+	        C_FAULT, C_FORK, C_UNNEC);
+	gp_tail(f, name);
+	rc = rpt_finish(r, f, "a gnuplot script");
+out:
+	if (rc == -ENOMEM)
+		rpt_err(r, "out of memory");
+	keys_free(keys, t->nruns);
+	free(g);
+	free(v);
+	return rc;
 }
 
-/* Write one CDF block: sorted values (ns) -> fraction <= value. */
-static int cdf_block(struct rpt *r, FILE *f, const char *sql, int64_t id,
+/* The bars of one integer per run, v[i] (zero-fills, or copies against
+ * the baseline, base: the baseline's run, its bar labelled so; -1: none),
+ * the runs with the same keys[i] joined.  The number of bars goes to *ngp;
+ * a single one is drawn only with draw_one (all presets at the baseline
+ * is said in a sentence instead). */
+static int int_bars(struct rpt *r, const struct rep_trace *t,
+                    const char *name, const char *title, const char *ylabel,
+                    const int64_t *v, char *const *keys, int draw_one,
+                    int base, size_t *ngp)
+{
+	struct grp *g = calloc(t->nruns, sizeof(*g));
+	double *vals = calloc(t->nruns, sizeof(*vals));
+	char (*text)[48] = calloc(t->nruns, sizeof(*text));
+	int rc = -ENOMEM;
+	if (!g || !vals || !text) {
+		rpt_err(r, "out of memory");
+		goto out;
+	}
+	size_t ng = group_runs(t, keys, g);
+	double lo = 0, hi = 0;
+	for (size_t j = 0; j < ng; j++) {
+		int64_t x = v[g[j].first];
+		vals[j] = (double)x;
+		lo = vals[j] < lo ? vals[j] : lo;
+		hi = vals[j] > hi ? vals[j] : hi;
+		if (base >= 0 && !strcmp(keys[g[j].first], keys[base]))
+			snprintf(text[j], sizeof(text[j]), "0 (baseline)");
+		else
+			snprintf(text[j], sizeof(text[j]), base >= 0 ? "%+" PRId64 :
+			         "%" PRId64, x);
+	}
+	*ngp = ng;
+	rc = 0;
+	if (ng > 1 || draw_one) {
+		double ylo, yhi;
+		pad_range(lo, hi, &ylo, &yhi);
+		rc = bars_plot(r, t, name, title, ylabel, g, ng, vals, text, ylo,
+		               yhi);
+	}
+out:
+	free(g);
+	free(vals);
+	free(text);
+	return rc;
+}
+
+static int plot_zero_fills(struct rpt *r, const struct rep_trace *t)
+{
+	char name[64], title[512];
+	snprintf(name, sizeof(name), "zerofill-t%" PRId64, t->id);
+	struct plot *p = plot_add(r, name);
+	if (!p)
+		return -ENOMEM;
+	char **keys = calloc(t->nruns, sizeof(*keys));
+	int64_t *v = calloc(t->nruns, sizeof(*v)), total = 0;
+	int rc = -ENOMEM;
+	size_t ng;
+	if (!keys || !v)
+		goto out;
+	for (size_t i = 0; i < t->nruns; i++) {
+		v[i] = metric(&t->runs[i], "zero_fills");
+		total += v[i];
+		if (!(keys[i] = strf("%" PRId64, v[i])))
+			goto out;
+	}
+	rc = 0;
+	if (!total) {
+		snprintf(p->nodata, sizeof(p->nodata), "No zero-fills: no write "
+		         "fault got a fresh zeroed page under any preset.");
+		goto out;
+	}
+	snprintf(title, sizeof(title), "zero-filled pages - %s", t->label);
+	rc = int_bars(r, t, name, title, "pages zero-filled (4 KiB)", v, keys,
+	              1, -1, &ng);
+out:
+	if (rc == -ENOMEM)
+		rpt_err(r, "out of memory");
+	keys_free(keys, t->nruns);
+	free(v);
+	return rc;
+}
+
+/* Each preset's copies minus the baseline's, as counts. */
+static int plot_delta(struct rpt *r, const struct rep_trace *t)
+{
+	char name[64], title[512];
+	snprintf(name, sizeof(name), "delta-t%" PRId64, t->id);
+	struct plot *p = plot_add(r, name);
+	if (!p)
+		return -ENOMEM;
+	int b = r->baseline ? rep_find_policy(t, r->baseline) : -1;
+	if (b < 0) {
+		snprintf(p->nodata, sizeof(p->nodata), "No baseline: %s was not "
+		         "replayed on this trace, so there is nothing to subtract.",
+		         r->baseline ? r->baseline : "(none)");
+		return 0;
+	}
+	char **keys = calloc(t->nruns, sizeof(*keys));
+	int64_t *v = calloc(t->nruns, sizeof(*v));
+	int rc = -ENOMEM;
+	size_t ng;
+	if (!keys || !v)
+		goto out;
+	int64_t base[4];
+	static const char *const what[] = { "copies_fault", "copies_file",
+	                                     "copies_fork", "unnecessary_copies" };
+	for (int k = 0; k < 4; k++)
+		base[k] = metric(&t->runs[b], what[k]);
+	for (size_t i = 0; i < t->nruns; i++) {
+		int64_t d[4];
+		for (int k = 0; k < 4; k++)
+			d[k] = metric(&t->runs[i], what[k]) - base[k];
+		v[i] = d[0] + d[1] + d[2];
+		/* Joined only when every cause moved alike. */
+		if (!(keys[i] = strf("%" PRId64 " %" PRId64 " %" PRId64 " %" PRId64,
+		                     d[0], d[1], d[2], d[3])))
+			goto out;
+	}
+	snprintf(title, sizeof(title), "copies minus %s's - %s", r->baseline,
+	         t->label);
+	rc = int_bars(r, t, name, title, "pages (4 KiB)", v, keys, 0, b, &ng);
+	if (!rc && ng == 1)
+		snprintf(p->nodata, sizeof(p->nodata), "No differences: every preset "
+		         "copies exactly the pages the baseline, %s, copies (%" PRId64
+		         ").", r->baseline, base[0] + base[1] + base[2]);
+out:
+	if (rc == -ENOMEM)
+		rpt_err(r, "out of memory");
+	keys_free(keys, t->nruns);
+	free(v);
+	return rc;
+}
+
+/* Agreement per preset, on an axis that starts near the lowest value: the
+ * differences between presets are a few points out of a hundred. */
+static int plot_agree(struct rpt *r, const struct rep_trace *t)
+{
+	char name[64], title[512];
+	snprintf(name, sizeof(name), "agree-t%" PRId64, t->id);
+	struct plot *p = plot_add(r, name);
+	if (!p)
+		return -ENOMEM;
+	char **keys = calloc(t->nruns, sizeof(*keys));
+	struct grp *g = calloc(t->nruns, sizeof(*g));
+	double *vals = calloc(t->nruns, sizeof(*vals));
+	char (*text)[48] = calloc(t->nruns, sizeof(*text));
+	int rc = -ENOMEM;
+	if (!keys || !g || !vals || !text)
+		goto out;
+	size_t with = 0;
+	for (size_t i = 0; i < t->nruns; i++) {
+		int64_t l = metric(&t->runs[i], "labelled");
+		with += l > 0;
+		if (!(keys[i] = strf("%" PRId64 "/%" PRId64,
+		                     metric(&t->runs[i], "agree"), l)))
+			goto out;
+	}
+	rc = 0;
+	if (!with) {
+		snprintf(p->nodata, sizeof(p->nodata), "No agreement to show: this "
+		         "trace has no kernel-observed fault outcomes (labels); "
+		         "captures with kmem:mm_page_alloc have them "
+		         "(docs/trace-markers.md).");
+		goto out;
+	}
+	size_t ng = group_runs(t, keys, g);
+	double lo = 100;
+	for (size_t j = 0; j < ng; j++) {
+		const struct rep_run *run = &t->runs[g[j].first];
+		int64_t l = metric(run, "labelled");
+		vals[j] = l > 0 ? 100.0 * (double)metric(run, "agree") / (double)l
+		                : 0;
+		lo = vals[j] < lo ? vals[j] : lo;
+		snprintf(text[j], sizeof(text[j]), "%.2f%%", vals[j]);
+	}
+	/* From a round number below the lowest bar: 92..100 is drawn on
+	 * 90..100, not 0..100, where it would look like no difference. */
+	double ymin = lo >= 100 ? 95 : (double)((int)((lo - 1) / 5) * 5);
+	ymin = ymin < 0 ? 0 : ymin;
+	snprintf(p->attr, sizeof(p->attr), " data-ymin=\"%g\" data-vmin=\"%.2f\"",
+	         ymin, lo);
+	snprintf(title, sizeof(title), "agreement with the kernel - %s",
+	         t->label);
+	rc = bars_plot(r, t, name, title, "% of labelled write faults", g, ng,
+	               vals, text, ymin, 100 + (100 - ymin) * 0.12);
+out:
+	if (rc == -ENOMEM)
+		rpt_err(r, "out of memory");
+	keys_free(keys, t->nruns);
+	free(g);
+	free(vals);
+	free(text);
+	return rc;
+}
+
+/* The kernel's observed outcome and the model's, where they disagree.  The
+ * store keeps per fault what the kernel did and what the model decided
+ * (fault_confusion), not why: this pair is the finest cause it has.  What
+ * agrees is sim/memory.c's outcome_agrees(). */
+static const char disagree_sql[] =
+	"SELECT observed, outcome, faults FROM fault_confusion WHERE run_id = ?1"
+	" AND NOT ((observed = 'copy' AND outcome IN ('copy', 'copy-file'))"
+	"       OR (observed IN ('zero', 'new') AND outcome IN ('zero-fill', 'new'))"
+	"       OR (observed = 'reuse' AND outcome IN ('reuse', 'none', 'mkwrite',"
+	"                                              'swapin')))"
+	" ORDER BY observed, outcome";
+
+#define MAXCAT 16
+
+static int plot_disagree(struct rpt *r, const struct rep_trace *t)
+{
+	char name[64], title[512];
+	snprintf(name, sizeof(name), "disagree-t%" PRId64, t->id);
+	struct plot *p = plot_add(r, name);
+	if (!p)
+		return -ENOMEM;
+	if (t->labels <= 0) {
+		snprintf(p->nodata, sizeof(p->nodata), "No disagreements to break "
+		         "down: this trace has no kernel-observed outcomes.");
+		return 0;
+	}
+	char cat[MAXCAT][64];
+	size_t ncat = 0, decided = 0;
+	int64_t (*cnt)[MAXCAT] = calloc(t->nruns, sizeof(*cnt));
+	char **keys = calloc(t->nruns, sizeof(*keys));
+	struct grp *g = calloc(t->nruns, sizeof(*g));
+	sqlite3_stmt *st = NULL;
+	int rc = -ENOMEM;
+	if (!cnt || !keys || !g)
+		goto out;
+	if (sqlite3_prepare_v2(r->db, disagree_sql, -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	for (size_t i = 0; i < t->nruns; i++) {
+		sqlite3_bind_int64(st, 1, t->runs[i].id);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			char c[64];
+			snprintf(c, sizeof(c), "kernel %s, model %s",
+			         sqlite3_column_text(st, 0), sqlite3_column_text(st, 1));
+			size_t k;
+			for (k = 0; k < ncat; k++)
+				if (!strcmp(cat[k], c))
+					break;
+			/* Past MAXCAT - 1 kinds, the rest are "other": counted,
+			 * not lost. */
+			if (k == ncat && ncat >= MAXCAT - 1)
+				snprintf(c, sizeof(c), "other");
+			for (k = 0; k < ncat; k++)
+				if (!strcmp(cat[k], c))
+					break;
+			if (k == ncat)
+				snprintf(cat[ncat++], sizeof(cat[0]), "%s", c);
+			cnt[i][k] += sqlite3_column_int64(st, 2);
+		}
+		if (rc != SQLITE_DONE)
+			goto fail;
+		sqlite3_reset(st);
+		decided += t->runs[i].faults_logged > 0;
+	}
+	rc = -ENOMEM;
+	for (size_t i = 0; i < t->nruns; i++) {
+		size_t len;
+		FILE *k = open_memstream(&keys[i], &len);
+		if (!k)
+			goto out;
+		for (size_t c = 0; c < ncat; c++)
+			fprintf(k, " %" PRId64, cnt[i][c]);
+		if (fclose(k))
+			goto out;
+	}
+	rc = 0;
+	if (!decided) {
+		snprintf(p->nodata, sizeof(p->nodata), "No breakdown: these runs were "
+		         "stored without per-fault decisions; replay with --faults "
+		         "to see which outcomes the model got wrong.");
+		goto out;
+	}
+	if (!ncat) {
+		snprintf(p->nodata, sizeof(p->nodata), "No disagreements: every "
+		         "labelled write fault's outcome was predicted right by "
+		         "every preset.");
+		goto out;
+	}
+	size_t ng = group_runs(t, keys, g);
+	rc = -EIO;
+	FILE *f = rpt_create(r, "%s.dat", name);
+	if (!f)
+		goto out;
+	fputs("# presets, then the faults of each kind of disagreement:", f);
+	for (size_t c = 0; c < ncat; c++)
+		fprintf(f, "  [%zu] %s", c + 2, cat[c]);
+	fputc('\n', f);
+	for (size_t j = 0; j < ng; j++) {
+		dat_str(f, g[j].label);
+		for (size_t c = 0; c < ncat; c++)
+			fprintf(f, " %" PRId64, cnt[g[j].first][c]);
+		fputc('\n', f);
+	}
+	if (rpt_finish(r, f, "a data file"))
+		goto out;
+	snprintf(title, sizeof(title), "disagreements: kernel vs model - %s",
+	         t->label);
+	if (!(f = rpt_create(r, "%s.gp", name)))
+		goto out;
+	gp_head(f, name, title);
+	fprintf(f, "set style data histograms\n"
+	        "set style histogram rowstacked\n"
+	        "set style fill solid 0.85 border rgb '#555555'\n"
+	        "set boxwidth 0.6\n"
+	        "set ylabel 'labelled write faults'\n"
+	        "set yrange [0:*]\n"
+	        "set offsets 0, 0, graph 0.%zu, 0\n"
+	        "set key top left Left reverse\n"
+	        "%s"
+	        "plot ", ncat > 3 ? (size_t)45 : (size_t)25,
+	        ng > 2 ? "set xtics rotate by -20 font ',8'\n" : "");
+	for (size_t c = 0; c < ncat; c++) {
+		fprintf(f, "%s'%s.dat' using %zu%s title ", c ? ", \\\n     " : "",
+		        name, c + 2, c ? "" : ":xtic(1)");
+		gp_str(f, cat[c]);
+		fprintf(f, " lc rgb '#%06x'", palette[c % NPAL]);
+	}
+	fputc('\n', f);
+	gp_tail(f, name);
+	rc = rpt_finish(r, f, "a gnuplot script");
+	goto out;
+fail:
+	rpt_err(r, "%s: reading fault outcomes: %s", r->dbpath,
+	        sqlite3_errmsg(r->db));
+	rc = -EIO;
+out:
+	if (rc == -ENOMEM)
+		rpt_err(r, "out of memory");
+	sqlite3_finalize(st);
+	keys_free(keys, t->nruns);
+	free(cnt);
+	free(g);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* lines                                                               */
+
+/*
+ * One line per group of runs with the same series (blocks[i]: run i's data
+ * lines, "" for none), styled `with`; then, when extra is not NULL, that
+ * block in black, titled extra_title.  setup: gnuplot lines before `plot`.
+ */
+static int lines_plot(struct rpt *r, const struct rep_trace *t,
+                      const char *name, const char *title, char **blocks,
+                      const char *with, const char *setup, const char *extra,
+                      const char *extra_title)
+{
+	struct grp *g = calloc(t->nruns, sizeof(*g));
+	if (!g) {
+		rpt_err(r, "out of memory");
+		return -ENOMEM;
+	}
+	size_t ng = group_runs(t, blocks, g);
+	int rc = -EIO;
+	FILE *f = rpt_create(r, "%s.dat", name);
+	if (!f)
+		goto out;
+	fputs("# One block per group of presets with the same series (gnuplot\n"
+	      "# index 0, 1, ...), named in the comment above it\n", f);
+	for (size_t j = 0; j < ng; j++) {
+		fprintf(f, "# %s\n%s", g[j].label, blocks[g[j].first]);
+		/* An empty block would shift gnuplot's index numbering. */
+		fputs(blocks[g[j].first][0] ? "\n\n" : "nan nan\n\n\n", f);
+	}
+	if (extra)
+		fprintf(f, "# %s\n%s", extra_title, extra);
+	if (rpt_finish(r, f, "a data file"))
+		goto out;
+	if (!(f = rpt_create(r, "%s.gp", name)))
+		goto out;
+	gp_head(f, name, title);
+	fprintf(f, "%splot ", setup);
+	for (size_t j = 0; j < ng; j++) {
+		fprintf(f, "%s'%s.dat' index %zu using 1:2 with %s lw 2 dt %zu "
+		        "lc rgb '#%06x' title ", j ? ", \\\n     " : "", name, j,
+		        with, j % 4 + 1, grp_colour(r, t, &g[j]));
+		gp_str(f, g[j].label);
+	}
+	if (extra) {
+		fprintf(f, ", \\\n     '%s.dat' index %zu using 1:2 with %s lw 3 "
+		        "lc rgb '#000000' title ", name, ng, with);
+		gp_str(f, extra_title);
+	}
+	fputc('\n', f);
+	gp_tail(f, name);
+	rc = rpt_finish(r, f, "a gnuplot script");
+out:
+	free(g);
+	return rc;
+}
+
+/* One CDF block, as text in *out: sorted values (ns) -> fraction <= value.
+ * Returns 0, or -EIO (SQLite) / -ENOMEM with r->err set. */
+static int cdf_block(struct rpt *r, const char *sql, int64_t id, char **out,
                      int64_t *n_out)
 {
 	sqlite3_stmt *st;
 	int64_t n = 0, k = 0;
+	size_t len;
+	FILE *f = open_memstream(out, &len);
+	if (!f) {
+		rpt_err(r, "out of memory");
+		return -ENOMEM;
+	}
 	int rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		goto fail;
@@ -195,11 +808,16 @@ static int cdf_block(struct rpt *r, FILE *f, const char *sql, int64_t id,
 		goto fail;
 	sqlite3_finalize(st);
 	*n_out = n;
+	if (fclose(f)) {
+		rpt_err(r, "out of memory");
+		return -ENOMEM;
+	}
 	return 0;
 fail:
 	rpt_err(r, "%s: reading forks: %s", r->dbpath,
 	        sqlite3_errmsg(r->db));
 	sqlite3_finalize(st);
+	fclose(f);
 	return -EIO;
 }
 
@@ -211,69 +829,88 @@ static int plot_fork_latency(struct rpt *r, const struct rep_trace *t)
 	if (!p)
 		return -ENOMEM;
 	if (t->forks <= 0) {
-		snprintf(p->nodata, sizeof(p->nodata), "No data: this trace has no "
-		         "forks, so there is no fork latency to show.");
+		snprintf(p->nodata, sizeof(p->nodata), "No fork latency: this trace "
+		         "has no forks.");
 		return 0;
 	}
-	FILE *f = rpt_create(r, "%s.dat", name);
-	if (!f)
-		return -EIO;
-	fputs("# One block per policy (gnuplot index 0, 1, ...), the kernel's\n"
-	      "# observed latency last if the trace has it: latency_us  "
-	      "fraction_of_forks_at_or_below\n", f);
+	char **blocks = calloc(t->nruns, sizeof(*blocks)), *obs = NULL;
 	int64_t n = 0, nobs = 0;
-	size_t blocks = 0;
-	for (size_t i = 0; i < t->nruns; i++) {
-		fprintf(f, "# %s\n", t->runs[i].policy);
-		if (cdf_block(r, f, "SELECT dur, count(*) OVER () FROM forks WHERE "
-		              "run_id = ? ORDER BY dur", t->runs[i].id, &n)) {
-			fclose(f);
-			return -EIO;
-		}
-		fputs("\n\n", f);
-		blocks++;
+	int rc = -ENOMEM;
+	if (!blocks) {
+		rpt_err(r, "out of memory");
+		return rc;
 	}
+	for (size_t i = 0; i < t->nruns; i++)
+		if ((rc = cdf_block(r, "SELECT dur, count(*) OVER () FROM forks "
+		                    "WHERE run_id = ? ORDER BY dur", t->runs[i].id,
+		                    &blocks[i], &n)))
+			goto out;
 	/* Observed latencies are the trace's: the same in every run. */
-	fputs("# observed (kernel)\n", f);
-	if (cdf_block(r, f, "SELECT observed_dur, count(*) OVER () FROM forks "
-	              "WHERE run_id = ? AND observed_dur IS NOT NULL ORDER BY "
-	              "observed_dur", t->runs[0].id, &nobs)) {
-		fclose(f);
-		return -EIO;
-	}
-	if (rpt_finish(r, f, "a data file"))
-		return -EIO;
+	if ((rc = cdf_block(r, "SELECT observed_dur, count(*) OVER () FROM forks "
+	                    "WHERE run_id = ? AND observed_dur IS NOT NULL ORDER "
+	                    "BY observed_dur", t->runs[0].id, &obs, &nobs)))
+		goto out;
 	snprintf(title, sizeof(title), "fork latency - %s (%" PRId64 " forks%s)",
-	         t->label, n, nobs ? "" : "; no kernel-observed latency in this "
-	         "trace");
-	if (!(f = rpt_create(r, "%s.gp", name)))
-		return -EIO;
-	gp_head(f, name, title, 900, 480);
-	fputs("set logscale x 10\n"
-	      "set format y '%.1f'\nset format x '%g'\n"
-	      "set xlabel 'fork() latency (us, log scale)'\n"
-	      "set ylabel 'fraction of forks at or below'\n"
-	      "set yrange [0:1.02]\n"
-	      "set key outside right top\n"
-	      "plot ", f);
-	for (size_t i = 0; i < blocks; i++) {
-		fprintf(f, "%s'%s.dat' index %zu using 1:2 with lines lw 2 dt %zu "
-		        "title ", i ? ", \\\n     " : "", name, i, i % 5 + 1);
-		gp_str(f, t->runs[i].policy);
-	}
-	if (nobs)
-		fprintf(f, ", \\\n     '%s.dat' index %zu using 1:2 with lines lw 3 "
-		        "lc rgb 'black' title 'observed (kernel)'", name, blocks);
-	fputc('\n', f);
-	gp_tail(f, name, 900, 480);
-	return rpt_finish(r, f, "a gnuplot script");
+	         t->label, n, nobs ? "" : "; none kernel-observed");
+	rc = lines_plot(r, t, name, title, blocks, "lines",
+	                "set logscale x 10\n"
+	                "set format y '%.1f'\nset format x '%g'\n"
+	                "set xlabel 'fork() latency (us, log scale)'\n"
+	                "set ylabel 'fraction of forks at or below'\n"
+	                "set yrange [0:1.02]\n"
+	                "set key bottom right opaque\n",
+	                nobs ? obs : NULL, "observed (kernel)");
+out:
+	keys_free(blocks, t->nruns);
+	free(obs);
+	return rc;
 }
 
-/* Cumulative copies and frames over trace time: one data file, two plots. */
+/* The workload's phases (markers "phase NAME ...", as docs/trace-markers.md
+ * writes them, with or without the "cowsim: " prefix) as gnuplot commands
+ * in *out: a dotted line each, and its name where it does not crowd the
+ * one named before it.  Returns 0 or -ENOMEM. */
+static int phase_lines(struct rpt *r, const struct rep_trace *t, int64_t t0,
+                       double span, char **out)
+{
+	size_t len;
+	FILE *ph = open_memstream(out, &len);
+	sqlite3_stmt *st;
+	if (!ph)
+		return -ENOMEM;
+	if (sqlite3_prepare_v2(r->db, "SELECT ts, text FROM markers WHERE "
+	                       "trace_id = ?1 AND (text LIKE 'phase %' OR text "
+	                       "LIKE 'cowsim: phase %') ORDER BY seq LIMIT 500",
+	                       -1, &st, NULL) == SQLITE_OK) {
+		int n = 0;
+		double last = -1e300;
+		sqlite3_bind_int64(st, 1, t->id);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			double x = (double)(sqlite3_column_int64(st, 0) - t0) / 1e9;
+			const char *txt = (const char *)sqlite3_column_text(st, 1);
+			const char *nm = strstr(txt ? txt : "", "phase ");
+			char name[14] = "";
+			sscanf(nm ? nm + 6 : "", "%13s", name);
+			fprintf(ph, "set arrow from %.9f, graph 0 to %.9f, graph 1 "
+			        "nohead lc rgb '#999999' dt 3\n", x, x);
+			/* A rotated label is about a fortieth of the panel wide. */
+			if (name[0] && x - last >= span / 40) {
+				fprintf(ph, "set label %d ", ++n + 10);
+				gp_str(ph, name);
+				fprintf(ph, " at %.9f, graph 1 rotate by 90 left "
+				        "font ',7' tc rgb '#555555' offset 0.3,0.3\n", x);
+				last = x;
+			}
+		}
+		sqlite3_finalize(st);
+	}
+	return fclose(ph) ? -ENOMEM : 0;
+}
+
+/* Cumulative copies and frames over trace time: two plots. */
 static int plot_timelines(struct rpt *r, const struct rep_trace *t)
 {
-	char data[64], cname[64], fname[64], title[512];
-	snprintf(data, sizeof(data), "timeline-t%" PRId64, t->id);
+	char cname[64], fname[64], title[512];
 	snprintf(cname, sizeof(cname), "cumcopies-t%" PRId64, t->id);
 	snprintf(fname, sizeof(fname), "frames-t%" PRId64, t->id);
 	struct plot *pc = plot_add(r, cname);
@@ -282,255 +919,119 @@ static int plot_timelines(struct rpt *r, const struct rep_trace *t)
 		return -ENOMEM;
 	pc = &r->plots[r->nplots - 2];
 
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(r->db, "SELECT ts, events, copies, frames "
-	                            "FROM samples WHERE run_id = ? ORDER BY events",
-	                            -1, &st, NULL);
-	if (rc != SQLITE_OK)
+	char **cb = calloc(t->nruns, sizeof(*cb)),
+	     **fb = calloc(t->nruns, sizeof(*fb)), *phases = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc = -ENOMEM;
+	if (!cb || !fb)
+		goto out;
+	if (sqlite3_prepare_v2(r->db, "SELECT ts, copies, frames FROM samples "
+	                       "WHERE run_id = ? ORDER BY events", -1, &st,
+	                       NULL) != SQLITE_OK)
 		goto fail;
-	FILE *f = rpt_create(r, "%s.dat", data);
-	if (!f) {
-		sqlite3_finalize(st);
-		return -EIO;
-	}
-	fputs("# One block per policy (gnuplot index 0, 1, ...):\n"
-	      "# seconds_since_trace_start  events  cumulative_copies  frames\n", f);
-	int64_t t0 = t->start_ts;
+	int64_t t0 = t->start_ts, tmax = 0;
 	size_t with = 0;
 	for (size_t i = 0; i < t->nruns; i++) {
-		size_t rows = 0;
-		fprintf(f, "# %s\n", t->runs[i].policy);
+		size_t rows = 0, cl, fl;
+		FILE *c = open_memstream(&cb[i], &cl),
+		     *f = c ? open_memstream(&fb[i], &fl) : NULL;
+		if (!f) {
+			if (c)
+				fclose(c);
+			goto out;
+		}
 		sqlite3_bind_int64(st, 1, t->runs[i].id);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			int64_t ts = sqlite3_column_int64(st, 0);
 			if (t0 < 0)
 				t0 = ts;
-			fprintf(f, "%.9f %" PRId64 " %" PRId64 " %" PRId64 "\n",
-			        (double)(ts - t0) / 1e9,
-			        (int64_t)sqlite3_column_int64(st, 1),
-			        (int64_t)sqlite3_column_int64(st, 2),
-			        (int64_t)sqlite3_column_int64(st, 3));
+			tmax = ts - t0 > tmax ? ts - t0 : tmax;
+			double x = (double)(ts - t0) / 1e9;
+			fprintf(c, "%.9f %" PRId64 "\n", x,
+			        (int64_t)sqlite3_column_int64(st, 1));
+			fprintf(f, "%.9f %" PRId64 "\n", x,
+			        (int64_t)sqlite3_column_int64(st, 2));
 			rows++;
 		}
 		sqlite3_reset(st);
-		if (rc != SQLITE_DONE) {
-			fclose(f);
-			goto fail;
+		if ((fclose(c) | fclose(f)) != 0) {
+			rc = -ENOMEM;
+			goto out;
 		}
-		/* An empty block would shift gnuplot's index numbering. */
-		fputs(rows ? "\n\n" : "nan nan nan nan\n\n\n", f);
+		if (rc != SQLITE_DONE)
+			goto fail;
 		with += rows > 0;
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if (rpt_finish(r, f, "a data file"))
-		return -EIO;
+	rc = 0;
 	if (!with) {
-		snprintf(pc->nodata, sizeof(pc->nodata), "No data: these runs were "
-		         "stored without a time series (by a cowsim older than "
-		         "schema version 2); replay with --replace to get one.");
+		snprintf(pc->nodata, sizeof(pc->nodata), "No time series: these "
+		         "runs were stored by a cowsim older than schema version 2; "
+		         "replay with --replace to get one.");
 		snprintf(pf->nodata, sizeof(pf->nodata), "%s", pc->nodata);
-		return 0;
+		goto out;
 	}
+	double span = (double)(t->dur > 0 ? t->dur : tmax) / 1e9;
+	if ((rc = phase_lines(r, t, t0, span, &phases)))
+		goto out;
 	/* Samples are taken every so many events: between two of them the
 	 * values held, or moved by what those events did, so they are drawn
-	 * as steps, not interpolated across a quiet stretch of the trace.
-	 *
-	 * Workload phases (markers "phase NAME ..." as docs/trace-markers.md
-	 * writes them, with or without the "cowsim: " prefix) as vertical
-	 * lines, named when there are few enough to read. */
-	char *phases = NULL;
-	size_t plen = 0;
-	FILE *ph = open_memstream(&phases, &plen);
-	if (!ph)
-		return -ENOMEM;
-	rc = sqlite3_prepare_v2(r->db, "SELECT ts, text FROM markers WHERE "
-	                        "trace_id = ?1 AND (text LIKE 'phase %' OR text "
-	                        "LIKE 'cowsim: phase %') ORDER BY seq LIMIT 200",
-	                        -1, &st, NULL);
-	if (rc == SQLITE_OK) {
-		int n = 0, total = 0;
-		sqlite3_bind_int64(st, 1, t->id);
-		while (sqlite3_step(st) == SQLITE_ROW)
-			total++;
-		sqlite3_reset(st);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			double x = (double)(sqlite3_column_int64(st, 0) - t0) / 1e9;
-			const char *txt = (const char *)sqlite3_column_text(st, 1);
-			const char *nm = strstr(txt ? txt : "", "phase ");
-			char name[48];
-			sscanf(nm ? nm + 6 : "", "%47s", name);
-			fprintf(ph, "set arrow from %.9f, graph 0 to %.9f, graph 1 nohead "
-			        "lc rgb '#bbbbbb' dt 3\n", x, x);
-			if (total <= 12 && nm) {
-				fprintf(ph, "set label %d ", ++n + 10);
-				gp_str(ph, name);
-				fprintf(ph, " at %.9f, graph 0.98 rotate by 90 right "
-				        "font ',8' tc rgb '#888888' offset -0.6,0\n", x);
-			}
-		}
-		sqlite3_finalize(st);
-		st = NULL;
-	}
-	if (fclose(ph)) {
-		free(phases);
-		return -ENOMEM;
-	}
-
+	 * as steps, not interpolated across a quiet stretch of the trace. */
 	static const struct {
 		const char *what, *ylabel;
-		int col;
 	} kinds[] = {
-		{ "cumulative COW copies", "pages copied so far (fault + fork)", 3 },
-		{ "allocated frames", "frames (4 KiB pages: anonymous + page cache)", 4 },
+		{ "cumulative COW copies", "pages copied so far (4 KiB)" },
+		{ "allocated frames", "frames, anon + page cache (4 KiB)" },
 	};
-	for (int k = 0; k < 2; k++) {
-		const char *name = k ? fname : cname;
-		snprintf(title, sizeof(title), "%s over trace time - %s",
-		         kinds[k].what, t->label);
-		if (!(f = rpt_create(r, "%s.gp", name))) {
-			free(phases);
-			return -EIO;
+	for (int k = 0; k < 2 && !rc; k++) {
+		/* Phase names go above the plot, in a margin of their own;
+		 * the key sits in the top left, clear of rising lines. */
+		char *setup = strf("# workload phases (markers)\n%s%s"
+		                   "set xlabel 'trace time (s)'\nset ylabel '%s'\n"
+		                   "set xrange [0:%.9g]\nset yrange [0:*]\n"
+		                   "set offsets 0, 0, graph 0.3, 0\n"
+		                   "set key top left opaque\n", phases,
+		                   strstr(phases, "set label") ?
+		                   "set tmargin 8\nset title offset 0,5.5\n" : "",
+		                   kinds[k].ylabel, span);
+		if (!setup) {
+			rc = -ENOMEM;
+			break;
 		}
-		gp_head(f, name, title, 900, 480);
-		if (plen)
-			fprintf(f, "# workload phases (markers)\n%s", phases);
-		fprintf(f, "set xlabel 'trace time (s)'\nset ylabel '%s'\n"
-		        "set yrange [0:*]\nset key outside right top\nplot ",
-		        kinds[k].ylabel);
-		for (size_t i = 0; i < t->nruns; i++) {
-			fprintf(f, "%s'%s.dat' index %zu using 1:%d with steps lw 2 "
-			        "title ", i ? ", \\\n     " : "", data, i, kinds[k].col);
-			gp_str(f, t->runs[i].policy);
-		}
-		fputc('\n', f);
-		gp_tail(f, name, 900, 480);
-		if (rpt_finish(r, f, "a gnuplot script")) {
-			free(phases);
-			return -EIO;
-		}
+		snprintf(title, sizeof(title), "%s - %s", kinds[k].what, t->label);
+		rc = lines_plot(r, t, k ? fname : cname, title, k ? fb : cb,
+		                "steps", setup, NULL, NULL);
+		free(setup);
 	}
-	free(phases);
-	return 0;
+	goto out;
 fail:
 	rpt_err(r, "%s: reading samples: %s", r->dbpath,
 	        sqlite3_errmsg(r->db));
+	rc = -EIO;
+out:
+	if (rc == -ENOMEM)
+		rpt_err(r, "out of memory");
 	sqlite3_finalize(st);
-	return -EIO;
-}
-
-/* Agreement per policy: one cluster per policy, one bar per labelled
- * trace (and all labelled traces together when there are several). */
-static int plot_agreement(struct rpt *r)
-{
-	struct plot *p = plot_add(r, "agreement");
-	if (!p)
-		return -ENOMEM;
-	const struct rep_data *d = r->d;
-	size_t nlab = 0;
-	for (size_t i = 0; i < d->ntraces; i++)
-		for (size_t k = 0; k < d->traces[i].nruns; k++)
-			if (metric(&d->traces[i].runs[k], "labelled") > 0) {
-				nlab++;
-				break;
-			}
-	if (!nlab) {
-		snprintf(p->nodata, sizeof(p->nodata), "No data: no trace here has "
-		         "kernel-observed fault outcomes (labels), so agreement with "
-		         "the kernel cannot be measured. Traces captured with "
-		         "kmem:mm_page_alloc have them (docs/trace-markers.md).");
-		return 0;
-	}
-	/* The policies, in first-seen order across traces. */
-	const char **pols = calloc(64, sizeof(*pols));
-	size_t npol = 0;
-	if (!pols)
-		return -ENOMEM;
-	for (size_t i = 0; i < d->ntraces; i++)
-		for (size_t k = 0; k < d->traces[i].nruns && npol < 64; k++) {
-			size_t j;
-			for (j = 0; j < npol; j++)
-				if (!strcmp(pols[j], d->traces[i].runs[k].policy))
-					break;
-			if (j == npol)
-				pols[npol++] = d->traces[i].runs[k].policy;
-		}
-	FILE *f = rpt_create(r, "agreement.dat");
-	if (!f) {
-		free(pols);
-		return -EIO;
-	}
-	fputs("# % of kernel-labelled write faults whose outcome the policy "
-	      "predicted.\n# policy", f);
-	for (size_t i = 0; i < d->ntraces; i++)
-		if (d->traces[i].labels > 0)
-			fprintf(f, "  %s", d->traces[i].label);
-	fputs(nlab > 1 ? "  all\n" : "\n", f);
-	for (size_t j = 0; j < npol; j++) {
-		int64_t la = 0, ag = 0;
-		dat_str(f, pols[j]);
-		for (size_t i = 0; i < d->ntraces; i++) {
-			const struct rep_trace *t = &d->traces[i];
-			if (t->labels <= 0)
-				continue;
-			int k = rep_find_policy(t, pols[j]);
-			int64_t l = k < 0 ? 0 : metric(&t->runs[k], "labelled");
-			int64_t a = k < 0 ? 0 : metric(&t->runs[k], "agree");
-			la += l;
-			ag += a;
-			if (l > 0)
-				fprintf(f, " %.3f", 100.0 * (double)a / (double)l);
-			else
-				fputs(" NaN", f);
-		}
-		if (nlab > 1)
-			fprintf(f, " %.3f", la ? 100.0 * (double)ag / (double)la : 0.0);
-		fputc('\n', f);
-	}
-	free(pols);
-	if (rpt_finish(r, f, "a data file"))
-		return -EIO;
-	if (!(f = rpt_create(r, "agreement.gp")))
-		return -EIO;
-	gp_head(f, "agreement", "agreement with the kernel: labelled write "
-	        "faults predicted right", 900, 480);
-	fputs("set style data histograms\n"
-	      "set style histogram clustered gap 1\n"
-	      "set style fill solid 0.85 border rgb '#555555'\n"
-	      "set ylabel '% of labelled faults'\n"
-	      "set yrange [0:105]\n"
-	      "set key outside right top\n"
-	      "set xtics rotate by -25\n"
-	      "plot ", f);
-	int col = 2;
-	for (size_t i = 0; i < d->ntraces; i++) {
-		if (d->traces[i].labels <= 0)
-			continue;
-		fprintf(f, "%s'agreement.dat' using %d%s title ",
-		        col > 2 ? ", \\\n     " : "", col, col == 2 ? ":xtic(1)" : "");
-		gp_str(f, d->traces[i].label);
-		col++;
-	}
-	if (nlab > 1)
-		fprintf(f, ", \\\n     'agreement.dat' using %d title 'all labelled "
-		        "traces' lc rgb 'black'", col);
-	fputc('\n', f);
-	gp_tail(f, "agreement", 900, 480);
-	return rpt_finish(r, f, "a gnuplot script");
+	keys_free(cb, t->nruns);
+	keys_free(fb, t->nruns);
+	free(phases);
+	return rc;
 }
 
 int plot_write_all(struct rpt *r)
 {
+	static int (*const per_trace[])(struct rpt *, const struct rep_trace *) = {
+		plot_copies, plot_zero_fills, plot_delta, plot_agree,
+		plot_disagree, plot_fork_latency, plot_timelines,
+	};
 	int err = 0;
-	for (size_t i = 0; i < r->d->ntraces && !err; i++) {
-		const struct rep_trace *t = &r->d->traces[i];
-		err = plot_copies(r, t);
-		if (!err)
-			err = plot_fork_latency(r, t);
-		if (!err)
-			err = plot_timelines(r, t);
-	}
-	return err ? err : plot_agreement(r);
+	for (size_t i = 0; i < r->d->ntraces && !err; i++)
+		for (size_t k = 0; k < sizeof(per_trace) / sizeof(per_trace[0]) &&
+		     !err; k++)
+			if (r->d->traces[i].nruns)
+				err = per_trace[k](r, &r->d->traces[i]);
+	return err;
 }
 
 /* ------------------------------------------------------------------ */

@@ -332,6 +332,14 @@ int rep_find_policy(const struct rep_trace *t, const char *policy)
 	return -1;
 }
 
+int rep_has_policy(const struct rep_data *d, const char *policy)
+{
+	for (size_t i = 0; i < d->ntraces; i++)
+		if (rep_find_policy(&d->traces[i], policy) >= 0)
+			return 1;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* the table                                                           */
 

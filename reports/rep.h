@@ -80,6 +80,8 @@ int rep_add_replay(struct rep_data *d, const struct replay *r);
 
 /* Index of the named run in t, or -1. */
 int rep_find_policy(const struct rep_trace *t, const char *policy);
+/* 1 if any trace of d has a run of policy (a --baseline to accept), else 0. */
+int rep_has_policy(const struct rep_data *d, const char *policy);
 
 enum rep_kind { REP_NULL = 0, REP_INT, REP_REAL };
 

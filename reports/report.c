@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rep.h"
 #include "report.h"
 #include "rpt.h"
 
@@ -163,12 +164,18 @@ static int draw_all(struct rpt *r, const char *gnuplot, int progress,
 }
 
 int report_write(const struct report_dest *dest, sqlite3 *db,
-                 const char *dbpath, const struct rep_data *d, int progress,
-                 size_t *nplots, char *err, size_t errlen)
+                 const char *dbpath, const struct rep_data *d,
+                 const char *baseline, int progress, size_t *nplots,
+                 char *err, size_t errlen)
 {
-	struct rpt r = { .db = db, .dbpath = dbpath, .d = d };
+	struct rpt r = { .db = db, .dbpath = dbpath, .d = d,
+	                 .baseline = baseline };
 	const char *out = dest->dir;
 	int rc, made = 0, drawing = 0;
+
+	for (size_t i = 0; !r.baseline && i < d->ntraces; i++)
+		if (d->traces[i].nruns)
+			r.baseline = d->traces[i].runs[0].policy;
 
 	/* The temporary folder, next to the destination (same filesystem,
 	 * so the final rename is atomic). */

@@ -4,12 +4,14 @@
  * readable offline.  The verb, cli/cmd_report.c, reads the options and
  * the store; this builds the folder.
  *
- * The folder: per trace, COW copies per policy split by cause, the fork
- * latency CDF with the kernel's observed latency beside it, cumulative
- * copies and allocated frames over trace time; for the whole database,
- * agreement with the kernel per policy; the side-by-side tables.  Each plot
- * is PNG and SVG drawn by gnuplot, with its data file and script beside it
- * (plots.c); index.html needs no network (html.c).
+ * The page leads with one table for every trace and preset: copies
+ * against a baseline preset, agreement with the kernel, modeled and
+ * observed fork latency.  Then per trace a grid of small plots: COW copies
+ * by cause, zero-fills, copies against the baseline, agreement and its
+ * disagreements, the fork latency CDF, cumulative copies and allocated
+ * frames over trace time; and its tables, folded.  Each plot is PNG and
+ * SVG drawn by gnuplot, with its data file and script beside it (plots.c);
+ * index.html needs no network (html.c).  docs/report.md describes it.
  *
  * Invariant: nothing half-written.  The report is built in a temporary
  * folder next to the destination and renamed into place only when every
@@ -51,13 +53,16 @@ int report_prepare(const char *dir, struct report_dest *dest, char *err,
 
 /*
  * Write the report of d, loaded from the store db (at dbpath, which the
- * page names), to dest->dir; with progress, a progress line on stderr
+ * page names), to dest->dir, measuring presets against the one named
+ * baseline (NULL: the first loaded; a trace without a run of it shows no
+ * differences); with progress, a progress line on stderr
  * while gnuplot draws.  Returns 0 and in *nplots the number of pictures
  * drawn, or a negative errno (-EIO: a file, gnuplot or the store failed;
  * -ENOMEM; -ENAMETOOLONG), when dest->dir is as it was.
  */
 int report_write(const struct report_dest *dest, sqlite3 *db,
-                 const char *dbpath, const struct rep_data *d, int progress,
+                 const char *dbpath, const struct rep_data *d,
+                 const char *baseline, int progress,
                  size_t *nplots, char *err, size_t errlen);
 
 #endif

@@ -22,10 +22,17 @@
 
 struct rep_data;
 
+/* Every plot's size in pixels: panels of a grid, drawn at the size the
+ * page shows them. */
+#define PLOT_W 440
+#define PLOT_H 300
+
 /* One picture of the page, or the reason there is none. */
 struct plot {
 	char name[64];           /* file stem: NAME.gp, .dat, .png, .svg */
 	char nodata[256];        /* non-empty: no plot, say this instead */
+	char attr[96];           /* HTML attributes for its figure (what the
+	                            browser test checks: the axis range) */
 };
 
 struct rpt {
@@ -34,6 +41,8 @@ struct rpt {
 	const char *dbpath;
 	char dir[PATH_MAX];      /* the temporary folder being filled */
 	const struct rep_data *d;
+	const char *baseline;    /* the preset the others are measured
+	                            against; NULL when nothing is loaded */
 	struct plot *plots;
 	size_t nplots, capplots;
 	char err[1024];

@@ -208,16 +208,20 @@ if command -v gnuplot >/dev/null 2>&1; then
 	expect 0 "" -- "$COWSIM" replay "$NOFORK" --db kv.db -q
 	expect 0 "written to rep" -- "$COWSIM" report --db kv.db -o rep
 	[ -f rep/index.html ] || fail "report: no index.html"
-	for id in 1 2; do
-		for stem in copies cumcopies frames; do
-			for ext in gp png svg; do
-				[ -s rep/$stem-t$id.$ext ] || fail "report: rep/$stem-t$id.$ext missing"
-			done
+	# kv.ev (1) copies pages and zero-fills none; eng-zero-page.scn (2)
+	# the other way round
+	for p in copies-t1 cumcopies-t1 frames-t1 zerofill-t2 cumcopies-t2 \
+		frames-t2; do
+		for ext in gp png svg; do
+			[ -s rep/$p.$ext ] || fail "report: rep/$p.$ext missing"
 		done
 	done
+	[ -e rep/zerofill-t1.png ] && fail "report drew zero-fills of a trace without"
+	grep -q "No copies: no page was copied" rep/index.html ||
+		fail "report: no 'no data' for copies"
 	for ext in gp png svg dat; do
 		[ -s rep/forklat-t1.$ext ] || fail "report: forklat-t1.$ext missing"
-		[ -s rep/agreement.$ext ] || fail "report: agreement.$ext missing"
+		[ -s rep/agree-t1.$ext ] || fail "report: agree-t1.$ext missing"
 	done
 	[ -e rep/forklat-t2.png ] && fail "report drew fork latency of a trace without forks"
 	grep -q "this trace has no forks" rep/index.html || fail "report: no 'no data' for forks"
@@ -243,7 +247,7 @@ if command -v gnuplot >/dev/null 2>&1; then
 	# nothing to draw: say so
 	expect 0 "" -- "$COWSIM" replay "$NOFORK" --db nolab.db -q --policy linux-6.12
 	expect 0 "" -- "$COWSIM" report --db nolab.db -o rep2 -q
-	grep -q "No data: no trace here has kernel-observed" rep2/index.html ||
+	grep -q "this trace has no kernel-observed fault outcomes" rep2/index.html ||
 		fail "report: no 'no data' for agreement"
 	# an empty folder is fine
 	mkdir empty
