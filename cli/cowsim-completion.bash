@@ -20,10 +20,10 @@ _cowsim_verbs()
 		in_verbs && /^  +[a-z][a-z0-9-]*  +[^ ]/ { print $1 }'
 }
 
-# Every long option `$1 $2 --help` mentions, one per line.
+# Every long option `"$@" --help` mentions (COWSIM [VERB]), one per line.
 _cowsim_longopts()
 {
-	"$1" $2 --help 2>/dev/null |
+	"$@" --help 2>/dev/null |
 		grep -oE -- '(^|[^A-Za-z0-9-])--[A-Za-z0-9][A-Za-z0-9-]*' |
 		sed 's/^[^-]*//' | sort -u
 }
@@ -42,7 +42,7 @@ _cowsim()
 	done
 
 	local list
-	if [[ -z $verb || ($verb == help && cword -eq at+1) ]]; then
+	if [[ -z $verb ]] || { [[ $verb == help ]] && ((cword == at + 1)); }; then
 		if [[ $cur == -* ]]; then
 			list=$(_cowsim_longopts "$cowsim")
 		else
@@ -53,7 +53,7 @@ _cowsim()
 		local head=""
 		[[ $cur == *,* ]] && head=${cur%,*},
 		list=$("$cowsim" policies 2>/dev/null | awk '/^[a-z0-9]/ { print $1 }')
-		COMPREPLY=($(compgen -P "$head" -W "all $list" -- "${cur##*,}"))
+		mapfile -t COMPREPLY < <(compgen -P "$head" -W "all $list" -- "${cur##*,}")
 		return
 	elif [[ $cur == -* ]] && ! $split; then
 		list=$(_cowsim_longopts "$cowsim" "$verb")
@@ -61,6 +61,6 @@ _cowsim()
 		_filedir
 		return
 	fi
-	COMPREPLY=($(compgen -W "$list" -- "$cur"))
+	mapfile -t COMPREPLY < <(compgen -W "$list" -- "$cur")
 } &&
 	complete -F _cowsim cowsim

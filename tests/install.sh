@@ -71,8 +71,8 @@ verbs=$(_cowsim_verbs "$COWSIM")
 M=$P/share/man/man1
 if [ "$MAN" = ON ]; then
 	want=$(printf 'cowsim.1\n%s\n' "$(echo "$verbs" | sed 's/^/cowsim-/; s/$/.1/')" | sort)
-	have=$(cd "$M" && ls | sort)
-	[ "$want" = "$have" ] || fail "man pages: want $(echo $want), have $(echo $have)"
+	have=$(cd "$M" && printf '%s\n' * | sort)
+	[ "$want" = "$have" ] || fail "man pages: want $want, have $have"
 	for f in "$M"/*.1; do
 		n=${f##*/}; n=${n%.1}
 		groff -man -Tutf8 -ww -z "$f" 2>"$T/warn" || fail "groff failed on $n.1"
@@ -80,7 +80,7 @@ if [ "$MAN" = ON ]; then
 		for s in NAME SYNOPSIS DESCRIPTION "SEE ALSO"; do
 			grep -q "^\.SH \"*$s\"*\$" "$f" || fail "$n.1 has no $s section"
 		done
-		grep -q "^\.TH $(echo "$n" | tr a-z A-Z) \"1\"" "$f" || fail "$n.1: wrong .TH"
+		grep -q "^\.TH $(echo "$n" | tr '[:lower:]' '[:upper:]') \"1\"" "$f" || fail "$n.1: wrong .TH"
 		lexgrog "$f" | grep -q "\"$n - [a-z]" || fail "$n.1: NAME does not parse (lexgrog)"
 	done
 	MANPATH=$P/share/man MANWIDTH=80 man cowsim-replay >"$T/man" 2>&1 ||
