@@ -34,6 +34,7 @@ _cowsim()
 	_init_completion -s || return
 
 	local cowsim=${words[0]} verb="" at=0 i
+	__expand_tilde_by_ref cowsim
 	for ((i = 1; i < cword; i++)); do
 		if [[ ${words[i]} != -* ]]; then
 			verb=${words[i]} at=$i

@@ -67,7 +67,7 @@ verbs=$(_cowsim_verbs "$COWSIM")
 [ "$(echo "$verbs" | wc -l)" -ge 8 ] || fail "verbs from cowsim --help: '$verbs'"
 
 # The man pages: cowsim.1 and cowsim-VERB.1 for each verb, nothing else;
-# `man cowsim-replay` finds its page under the prefix.
+# `man cowsim-replay` finds its page once PREFIX/bin is on PATH.
 M=$P/share/man/man1
 if [ "$MAN" = ON ]; then
 	want=$(printf 'cowsim.1\n%s\n' "$(echo "$verbs" | sed 's/^/cowsim-/; s/$/.1/')" | sort)
@@ -83,7 +83,8 @@ if [ "$MAN" = ON ]; then
 		grep -q "^\.TH $(echo "$n" | tr '[:lower:]' '[:upper:]') \"1\"" "$f" || fail "$n.1: wrong .TH"
 		lexgrog "$f" | grep -q "\"$n - [a-z]" || fail "$n.1: NAME does not parse (lexgrog)"
 	done
-	MANPATH=$P/share/man MANWIDTH=80 man cowsim-replay >"$T/man" 2>&1 ||
+	# as after --prefix ~/.local: man-db finds PREFIX/share/man from PATH
+	(unset MANPATH; PATH=$P/bin:$PATH MANWIDTH=80 man cowsim-replay) >"$T/man" 2>&1 ||
 		fail "man cowsim-replay"
 	grep -q "cowsim-replay - replay traces" "$T/man" || fail "man cowsim-replay: $(head -5 "$T/man")"
 	grep -q "EXAMPLES" "$T/man" || fail "man cowsim-replay has no EXAMPLES"
