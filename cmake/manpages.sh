@@ -90,7 +90,8 @@ page() { # NAME DESCRIPTION: $out/help/NAME.txt to $out/NAME.1
 
 page cowsim "$description"
 while IFS='	' read -r verb what; do
-	"$cowsim" "$verb" --help >"$out/help/cowsim-$verb.txt" ||
-		die "'$cowsim $verb --help' failed"
+	"$cowsim" "$verb" --help >"$out/help/cowsim-$verb.txt" &&
+		[ -s "$out/help/cowsim-$verb.txt" ] ||
+		die "'$cowsim $verb --help' failed or printed nothing on stdout"
 	page "cowsim-$verb" "$what"
 done <"$out/help/verbs"
