@@ -90,8 +90,9 @@ page() { # NAME DESCRIPTION: $out/help/NAME.txt to $out/NAME.1
 
 page cowsim "$description"
 while IFS='	' read -r verb what; do
-	"$cowsim" "$verb" --help >"$out/help/cowsim-$verb.txt" &&
-		[ -s "$out/help/cowsim-$verb.txt" ] ||
+	if ! "$cowsim" "$verb" --help >"$out/help/cowsim-$verb.txt" ||
+		[ ! -s "$out/help/cowsim-$verb.txt" ]; then
 		die "'$cowsim $verb --help' failed or printed nothing on stdout"
+	fi
 	page "cowsim-$verb" "$what"
 done <"$out/help/verbs"
