@@ -44,16 +44,19 @@ awk '/^[^ ].*:$/ { in_verbs = (tolower($0) ~ /^(verbs|commands):$/); next }
 	"$out/help/cowsim.txt" >"$out/help/verbs"
 [ -s "$out/help/verbs" ] || die "no verbs: list in '$cowsim --help'"
 
-# Normalise one help text for help2man: the synopsis on one line after
-# "Usage:" (an "or:" line starts another), "Examples:", and each example
+# Normalise one help text for help2man: each synopsis on one line, the
+# first after "Usage:", the others (lines that start with "cowsim" again)
+# after "or:"; "Examples:"; and each example
 # command behind a "$ " so that it is set in constant width.
 normalise() {
 	awk 'state == 0 && tolower($0) ~ /^usage:/ {
 		line = "Usage:" substr($0, 7); state = 1; next }
 	state == 1 {
-		if ($0 ~ /^[ \t]*$/) { print line; print ""; state = 2 }
-		else if ($0 ~ /^ *or:/) { print line; line = $0 }
-		else { sub(/^[ \t]+/, ""); line = line " " $0 }
+		if ($0 ~ /^[ \t]*$/) { print line; print ""; state = 2; next }
+		sub(/^[ \t]+/, "")
+		if ($0 ~ /^(or: +)?cowsim /) {
+			print line; sub(/^or: +/, ""); line = "  or: " $0 }
+		else line = line " " $0
 		next }
 	tolower($0) ~ /^examples?:$/ { print "Examples:"; ex = 1; next }
 	/^[ \t]*$/ { ex = 0 }
