@@ -54,7 +54,7 @@ if(HELP2MAN)
     COMMAND ${CMAKE_SOURCE_DIR}/cmake/manpages.sh $<TARGET_FILE:cowsim> ${HELP2MAN}
             ${CMAKE_BINARY_DIR}/man ${CMAKE_BINARY_DIR}/version.c
             ${PROJECT_DESCRIPTION}
-            ${CMAKE_INSTALL_FULL_DATADIR}/cowsim/presets ${CMAKE_INSTALL_FULL_DOCDIR}
+            ${CMAKE_INSTALL_DATADIR}/cowsim/presets ${CMAKE_INSTALL_DOCDIR}
     COMMAND ${CMAKE_COMMAND} -E touch ${CMAKE_BINARY_DIR}/man.stamp
     DEPENDS cowsim ${CMAKE_SOURCE_DIR}/cmake/manpages.sh
     COMMENT "Writing the man pages from the help texts (help2man)" VERBATIM)

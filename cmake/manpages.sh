@@ -8,7 +8,8 @@
 #   VERSION_C  lib/version.h's generated source: the version when the
 #              binary has no --version
 #   DESCRIPTION  cowsim.1's NAME line
-#   PRESETS, DOCS  where the presets and the docs are installed, for FILES
+#   PRESETS, DOCS  where the presets and the docs are installed, relative
+#              to the prefix (which `cmake --install --prefix` may change)
 #
 # The verbs are read from `cowsim --help` (its "verbs:" list, printed from
 # cli/cowsim.c's commands[]), so a new verb gets its page with no edit here
@@ -69,11 +70,23 @@ normalise() {
 see_also() {
 	{
 		if [ "$1" = cowsim ]; then
-			printf '[FILES]\n.TP\n.I %s/*.ini\n' "$presets"
-			printf 'The policy and cost presets.  The same presets are compiled into\n'
-			printf '.BR cowsim ;\nthese copies are the reference to copy and edit into a\n'
-			printf '.B \\-\\-config\nor\n.B \\-\\-cost\nfile of your own.\n'
-			printf '.TP\n.I %s\nREADME.md and docs/*.md: the model, the store, the importers.\n' "$docs"
+			cat <<-EOF
+			[FILES]
+			Under the prefix cowsim is installed in (\fI/usr/local\fR, \fI/usr\fR,
+			\fI~/.local\fR, ...):
+			.TP
+			.I $presets/*.ini
+			The policy and cost presets.  The same presets are compiled into
+			.BR cowsim ;
+			these copies are the reference to copy and edit into a
+			.B \-\-config
+			or
+			.B \-\-cost
+			file of your own.
+			.TP
+			.I $docs
+			README.md and docs/*.md: the model, the store, the importers.
+			EOF
 		fi
 		printf '[SEE ALSO]\n'
 		{ echo cowsim; cut -f1 "$out/help/verbs" | sed 's/^/cowsim-/'; } |
