@@ -23,10 +23,6 @@
 #include <string.h>
 
 #define MAX_TOKENS 32
-#define MAX_EVENTS 50000000u
-/* Statements executed, 'end's included: the events cap alone let nested
- * repeats of empty bodies run for ever (10^16 iterations for two). */
-#define MAX_STEPS 100000000u
 #define NAME_MAX_LEN 63
 
 struct tok {
@@ -67,6 +63,7 @@ struct heap {
 
 struct ctx {
 	const char *origin;
+	const struct scn_limits *lim;
 	struct scn *s;
 	char *err;
 	size_t errlen;
@@ -263,8 +260,9 @@ static int emit(struct ctx *c, const struct proc *p, uint8_t type,
 {
 	struct scn *s = c->s;
 	*out = NULL;   /* defined on every path: gcc -O3 cannot see fail_at() != 0 */
-	if (s->nev >= MAX_EVENTS)
-		return fail_at(c, 1, "scenario expands to more than %u events", MAX_EVENTS);
+	if (s->nev >= c->lim->events)
+		return fail_at(c, 1, "scenario expands to more than %" PRIu64
+		               " events", c->lim->events);
 	if (grow_array((void **)&s->ev, &s->capev, s->nev + 1, sizeof(*s->ev),
 	               256, false))
 		return -ENOMEM;
@@ -1209,7 +1207,15 @@ void scn_free(struct scn *s)
 int scn_parse_text(const char *origin, const char *text, struct scn *s,
                    char *err, size_t errlen)
 {
-	struct ctx c = { .origin = origin, .s = s, .err = err, .errlen = errlen,
+	return scn_parse_text_limits(origin, text, &SCN_LIMITS_DEFAULT, s, err,
+	                             errlen);
+}
+
+int scn_parse_text_limits(const char *origin, const char *text,
+                          const struct scn_limits *lim, struct scn *s,
+                          char *err, size_t errlen)
+{
+	struct ctx c = { .origin = origin, .lim = lim, .s = s, .err = err, .errlen = errlen,
 	                 .now = 1000000, .next_addr = 0x7f0000000000ull,
 	                 .next_pid = 1000 };
 	struct stmt *stmts = NULL;
@@ -1251,12 +1257,14 @@ int scn_parse_text(const char *origin, const char *text, struct scn *s,
 	for (size_t pc = 0; pc < nst; pc++) {
 		c.st = &stmts[pc];
 		const struct tok *v = &c.st->t[0];
-		if (++steps > MAX_STEPS) {
+		/* The events cap alone let nested repeats of empty bodies
+		 * run for ever (10^16 iterations for two). */
+		if (++steps > lim->steps) {
 			/* Name the outermost loop: its count multiplies them all. */
 			c.st = &stmts[depth ? stack[0].start : pc];
-			r = fail_at(&c, c.st->t[0].col, "scenario runs more than %u "
-			            "statements (repeat counts multiply: lower them)",
-			            MAX_STEPS);
+			r = fail_at(&c, c.st->t[0].col, "scenario runs more than %"
+			            PRIu64 " statements (repeat counts multiply: lower "
+			            "them)", lim->steps);
 			goto out;
 		}
 		if (tok_is(v, "repeat")) {

@@ -51,9 +51,23 @@ struct scn {
 	bool swap;
 };
 
+/* What a scenario may make the parser do: a scenario is code, and a hostile
+ * one must end, in bounded memory, with an error naming its line.
+ * SCN_LIMITS_DEFAULT is what the tool allows (5e7 events are 2.4 GB). */
+struct scn_limits {
+	uint64_t events;     /* events the scenario expands to */
+	uint64_t steps;      /* statements executed, 'end's included */
+};
+#define SCN_LIMITS_DEFAULT ((struct scn_limits){ 50000000u, 100000000u })
+
 int scn_parse_file(const char *path, struct scn *out, char *err, size_t errlen);
 int scn_parse_text(const char *origin, const char *text, struct scn *out,
                    char *err, size_t errlen);
+/* scn_parse_text() under other limits (the fuzz target's are small, so that
+ * its inputs stay fast).  Same returns. */
+int scn_parse_text_limits(const char *origin, const char *text,
+                          const struct scn_limits *lim, struct scn *out,
+                          char *err, size_t errlen);
 void scn_free(struct scn *s);
 
 /* True if the expectation names the policy (or says "all"). */
