@@ -261,7 +261,7 @@ static const char views_sql[] =
 static int is_gauge(size_t i)
 {
 	static const char *const gauges[] = {
-#define G(n, d) #n,
+#define G(n, u, d) #n,
 		SIM_GAUGES(G)
 #undef G
 	};

@@ -161,7 +161,7 @@ struct col {
 };
 
 static const struct col cols[] = {
-#define C(n, d) { #n, d, offsetof(struct sim_metrics, n) },
+#define C(n, u, d) { #n, d, offsetof(struct sim_metrics, n) },
 	SIM_COUNTERS(C)
 	SIM_GAUGES(C)
 #undef C
