@@ -42,7 +42,7 @@ static void print_table(FILE *out, const struct rep_trace *t,
 		goto out;
 
 	rep_trace_summary(t, sum, sizeof(sum));
-	fprintf(out, "%s: %s\n", t->label, sum);
+	fprintf(out, "%s: %s\n", t->name, sum);
 	if (base >= 0)
 		fprintf(out, "ratios: each policy / %s\n", t->runs[base].policy);
 	for (size_t r = 0; r < tb->nrows; r++) {
@@ -101,7 +101,7 @@ static void print_markdown(FILE *out, const struct rep_trace *t,
 	char sum[512], v[64], rt[32];
 
 	rep_trace_summary(t, sum, sizeof(sum));
-	fprintf(out, "### %s\n\n%s", t->label, sum);
+	fprintf(out, "### %s\n\n%s", t->name, sum);
 	if (base >= 0)
 		fprintf(out, "; ratios against %s", t->runs[base].policy);
 	fputs("\n\n| metric |", out);

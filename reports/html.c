@@ -216,7 +216,7 @@ int html_write_index(struct rpt *r)
 		const struct rep_trace *t = &r->d->traces[i];
 		fprintf(f, "<tr><td class=\"n\">%" PRId64 "</td><td><a href=\"#t%"
 		        PRId64 "\">", t->id, t->id);
-		esc_html(f, t->label);
+		esc_html(f, t->name);
 		fputs("</a></td><td>", f);
 		esc_html(f, t->format);
 		fprintf(f, "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%"
@@ -249,7 +249,7 @@ int html_write_index(struct rpt *r)
 		struct rep_table tb;
 		char name[64];
 		fprintf(f, "<h2 id=\"t%" PRId64 "\">", t->id);
-		esc_html(f, t->label);
+		esc_html(f, t->name);
 		fputs("</h2>\n<p class=\"meta\">", f);
 		rep_trace_summary(t, sum, sizeof(sum));
 		esc_html(f, sum);

@@ -147,7 +147,7 @@ static int plot_copies(struct rpt *r, const struct rep_trace *t)
 	if (rpt_finish(r, f, "a data file"))
 		return -EIO;
 	char title[512];
-	snprintf(title, sizeof(title), "COW copies by cause - %s", t->label);
+	snprintf(title, sizeof(title), "COW copies by cause - %s", t->name);
 	if (!(f = rpt_create(r, "%s.gp", name)))
 		return -EIO;
 	gp_head(f, name, title, 900, 480);
@@ -244,7 +244,7 @@ static int plot_fork_latency(struct rpt *r, const struct rep_trace *t)
 	if (rpt_finish(r, f, "a data file"))
 		return -EIO;
 	snprintf(title, sizeof(title), "fork latency - %s (%" PRId64 " forks%s)",
-	         t->label, n, nobs ? "" : "; no kernel-observed latency in this "
+	         t->name, n, nobs ? "" : "; no kernel-observed latency in this "
 	         "trace");
 	if (!(f = rpt_create(r, "%s.gp", name)))
 		return -EIO;
@@ -387,7 +387,7 @@ static int plot_timelines(struct rpt *r, const struct rep_trace *t)
 	for (int k = 0; k < 2; k++) {
 		const char *name = k ? fname : cname;
 		snprintf(title, sizeof(title), "%s over trace time - %s",
-		         kinds[k].what, t->label);
+		         kinds[k].what, t->name);
 		if (!(f = rpt_create(r, "%s.gp", name))) {
 			free(phases);
 			return -EIO;
@@ -464,7 +464,7 @@ static int plot_agreement(struct rpt *r)
 	      "predicted.\n# policy", f);
 	for (size_t i = 0; i < d->ntraces; i++)
 		if (d->traces[i].labels > 0)
-			fprintf(f, "  %s", d->traces[i].label);
+			fprintf(f, "  %s", d->traces[i].name);
 	fputs(nlab > 1 ? "  all\n" : "\n", f);
 	for (size_t j = 0; j < npol; j++) {
 		int64_t la = 0, ag = 0;
@@ -508,7 +508,7 @@ static int plot_agreement(struct rpt *r)
 			continue;
 		fprintf(f, "%s'agreement.dat' using %d%s title ",
 		        col > 2 ? ", \\\n     " : "", col, col == 2 ? ":xtic(1)" : "");
-		gp_str(f, d->traces[i].label);
+		gp_str(f, d->traces[i].name);
 		col++;
 	}
 	if (nlab > 1)
