@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "../importers/open.h"
+#include "../lib/esc.h"
 #include "../lib/readfile.h"
 #include "../reports/store.h"
 #include "cli.h"
@@ -126,6 +128,28 @@ out:
 /* ------------------------------------------------------------------ */
 /* cowsim replay                                                       */
 
+/* "cowsim" and argv as a shell reads them back, for the stored runs'
+ * provenance; taken before getopt_long() permutes argv.  Returns a
+ * malloc'd string, or NULL (out of memory). */
+static char *shell_words(const char *first, int argc, char **argv)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	fputs(first, f);
+	for (int i = 0; i < argc; i++) {
+		fputc(' ', f);
+		esc_sh(f, argv[i]);
+	}
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 /* Say where the runs went, and which were already there. */
 static void note_stored(const char *db, const char *trace,
                         const struct store_result *res)
@@ -146,6 +170,7 @@ static const char replay_usage[] =
 	"                     [--format table|json|csv] [--quiet]\n"
 	"                     [--db FILE | --no-db] [--faults] [--replace]\n"
 	"                     [--check-invariants] [--pid N | --comm NAME]\n"
+	"                     [--name NAME]...\n"
 	"\n"
 	"Replay each TRACE (a cowsim event file, a scenario, or a trace the\n"
 	"importers read) through the policies, all in one pass, and print their\n"
@@ -164,8 +189,11 @@ static const char replay_usage[] =
 	"row per write fault with each policy's decision and the kernel's\n"
 	"observed outcome.  A trace and configuration already stored (same\n"
 	"content, wherever the file now is) are not stored twice: the stored\n"
-	"run is kept unless --replace.  See docs/store.md; `cowsim compare` and\n"
-	"`cowsim report` read the database.\n"
+	"run is kept unless --replace.  A trace is stored under a unique name:\n"
+	"--name NAME (once per TRACE, in order), else the shortest end of its\n"
+	"path that no other stored trace has (trace.dat, redis/trace.dat).\n"
+	"See docs/store.md; `cowsim compare` and `cowsim report` read the\n"
+	"database.\n"
 	"\n"
 	"examples:\n"
 	"  cowsim replay traces/scenarios/cow-03-vmsplice-unmap-child.scn\n"
@@ -188,6 +216,7 @@ int cmd_replay(int argc, char **argv)
 		{ "replace", no_argument, NULL, 'R' },
 		{ "pid", required_argument, NULL, 'P' },
 		{ "comm", required_argument, NULL, 'M' },
+		{ "name", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -196,12 +225,17 @@ int cmd_replay(int argc, char **argv)
 	uint64_t pid = 0;
 	int invariants = 0, no_db = 0, faults = 0, replace = 0;
 	struct store *db = NULL;
-	const char **configs = NULL;
-	size_t nconfigs = 0;
+	const char **configs = NULL, **names = NULL;
+	size_t nconfigs = 0, nnames = 0;
+	char *cmdline = shell_words("cowsim", argc, argv), *selection = NULL;
 	enum replay_fmt fmt = REPLAY_TABLE;
 	int c, taken, rc = 0;
 
 	cli_common_init(&co);
+	if (!cmdline) {
+		rc = cli_die("out of memory");
+		goto done;
+	}
 	while ((c = getopt_long(argc, argv, "p:c:C:f:I:qh", opts, NULL)) != -1) {
 		if ((taken = cli_common_opt(&co, c, optarg)) < 0) {
 			rc = 2;
@@ -239,6 +273,10 @@ int cmd_replay(int argc, char **argv)
 			}
 			break;
 		case 'M': comm = optarg; break;
+		case 'a':
+			if ((rc = cli_push_arg(&names, &nnames, optarg)))
+				goto done;
+			break;
 		case 'h': fputs(replay_usage, stdout); goto done;
 		default: fputs(replay_usage, stderr); rc = 2; goto done;
 		}
@@ -252,6 +290,28 @@ int cmd_replay(int argc, char **argv)
 		rc = cli_die("--faults and --replace are about the results "
 		             "database: drop --no-db");
 		goto done;
+	}
+	if (nnames && (no_db || nnames != (size_t)(argc - optind))) {
+		rc = no_db ? cli_die("--name names the stored trace: drop --no-db")
+		           : cli_die("--name: give one per trace, in order (%d "
+		                     "traces, %zu names)", argc - optind, nnames);
+		goto done;
+	}
+	if (pid || comm) {
+		size_t len;
+		FILE *f = open_memstream(&selection, &len);
+		if (f) {
+			if (pid)
+				fprintf(f, "--pid %" PRIu64 "%s", pid, comm ? " " : "");
+			if (comm) {
+				fputs("--comm ", f);
+				esc_sh(f, comm);
+			}
+		}
+		if (!f || fclose(f)) {
+			rc = cli_die("out of memory");
+			goto done;
+		}
 	}
 	if (!no_db && (rc = cli_open_store(co.dbpath, STORE_CREATE, &db)))
 		goto done;
@@ -267,8 +327,12 @@ int cmd_replay(int argc, char **argv)
 		struct ev_source *src = NULL;
 		struct evsrc_opts so = { .format = infmt, .quiet = co.quiet,
 		                         .pid = (uint32_t)pid, .comm = comm };
+		struct store_prov prov = { .command_line = cmdline,
+		                           .selection = selection, .cost = cost };
 		struct store_opts sto = { .faults = faults, .replace = replace,
-		                          .progress = !co.quiet && isatty(2) };
+		                          .progress = !co.quiet && isatty(2),
+		                          .name = nnames ? names[i - optind] : NULL,
+		                          .prov = &prov };
 		struct store_rec *rec = NULL;
 		struct store_result res;
 		char err[1024] = "";
@@ -303,6 +367,9 @@ int cmd_replay(int argc, char **argv)
 done:
 	store_close(db);
 	free(configs);
+	free(names);
+	free(cmdline);
+	free(selection);
 	cli_common_free(&co);
 	return rc;
 }
