@@ -5,11 +5,13 @@
  * example queries are in docs/store.md; this header is the C API.
  *
  * The store keeps what a replay produced and re-derives nothing: the
- * processes, forks and markers are the engines' records (sim_procs(),
- * sim_forks(), sim_markers()), and a fault's event index and the kernel's
- * label for it come from the engine's fault hook.  Its files, by job:
+ * processes, threads, forks and markers are the engines' records
+ * (sim_procs(), sim_threads(), sim_forks(), sim_markers()), and a fault's
+ * event index and the kernel's label for it come from the engine's fault
+ * hook.  Its files, by job:
  *   store.c        opening, schema versions, migrations
- *   store_key.c    identity: the trace's content hash, the run key
+ *   store_key.c    identity: the trace's content hash, the run key, the
+ *                  trace's unique name, the policy's era sort key
  *   store_rec.c    while the replay runs: what is stored already, the
  *                  fault hooks that spool --faults rows
  *   store_write.c  the commit: everything in one transaction
@@ -33,6 +35,8 @@
  *    is skipped, or replaces the first with store_opts.replace.
  *  - Databases of an older schema are migrated forward on open, in one
  *    transaction; a newer one is refused, never modified.
+ *  - traces.name is unique (an index keeps it so) and, once given, changes
+ *    only by an explicit store_opts.name.
  *
  * Lifecycle, writing a replay:
  *   store_open(path, STORE_CREATE, &s)

@@ -1,7 +1,8 @@
 /*
  * store_key.c - how the store recognises what it has: a trace by the hash
  * of its bytes, a run by the hash of that and its full configuration text
- * (store.h, docs/store.md "Runs are keyed").
+ * (store.h, docs/store.md "Runs are keyed"); and how users tell them apart:
+ * a trace's unique display name, a policy's era sort key.
  *
  * Content, not names: the same file moved or renamed is the same trace,
  * and a preset whose text changed between cowsim versions is a new run.

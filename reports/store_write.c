@@ -2,11 +2,12 @@
  * store_write.c - store_rec_commit(): a recorded replay into the database,
  * in one BEGIN IMMEDIATE transaction (store.h).
  *
- * In order: the trace (if new: its row, metadata, processes and markers,
- * from the first engine's records; if known, its stored processes are
- * matched to the engine's by order), its faults if it has none yet and
+ * In order: the trace (if new: its row under a name chosen now, under the
+ * write lock, its metadata, processes, threads and markers, from the first
+ * engine's records; if known, its stored processes are matched to the
+ * engine's by order, and it is renamed if a name was asked for), its faults if it has none yet and
  * they were spooled, then every run not already stored - its row with a
- * column per metric, its forks (tied to processes through the engine's
+ * column per metric and its provenance, its forks (tied to processes through the engine's
  * process table), its samples, its fault decisions.  Whether a run is
  * stored is decided again here, under the write lock: a concurrent replay
  * may have stored it since store_rec_begin().
