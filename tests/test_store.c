@@ -353,6 +353,44 @@ static void test_pid_reuse(void)
 	/* A thread naming itself leaves its process's name alone. */
 	CHECK(!strcmp(q_text(db, "SELECT comm FROM processes WHERE upid = %lld",
 	                     (long long)b), "child2"));
+	/* Threads: one per task ever seen, pid 200 twice (a utid each), with
+	 * creator, name and life as far as the trace shows them. */
+	CHECK_EQ(q_int(db, "SELECT count(*) FROM threads"), 5);
+	CHECK_EQ(q_int(db, "SELECT count(*) FROM threads WHERE upid IS NOT "
+	               "NULL"), 4);   /* = traces.threads */
+	int64_t t100 = q_int(db, "SELECT utid FROM threads WHERE tid = 100");
+	int64_t ta = q_int(db, "SELECT utid FROM threads WHERE upid = %lld",
+	                   (long long)a);
+	int64_t tb = q_int(db, "SELECT utid FROM threads WHERE tid = 200 AND "
+	                   "upid = %lld", (long long)b);
+	CHECK(ta != tb);
+	CHECK(!strcmp(q_text(db, "SELECT comm FROM threads WHERE utid = %lld",
+	                     (long long)t100), "srv"));
+	CHECK_EQ(q_int(db, "SELECT first_ts FROM threads WHERE utid = %lld",
+	               (long long)t100), 1000);
+	CHECK_EQ(q_int(db, "SELECT start_ts FROM threads WHERE utid = %lld",
+	               (long long)t100), -3);
+	CHECK_EQ(q_int(db, "SELECT end_ts FROM threads WHERE utid = %lld",
+	               (long long)t100), -3);
+	CHECK_EQ(q_int(db, "SELECT parent_utid FROM threads WHERE utid = %lld",
+	               (long long)ta), t100);
+	CHECK_EQ(q_int(db, "SELECT start_ts FROM threads WHERE utid = %lld",
+	               (long long)ta), 1300);
+	CHECK_EQ(q_int(db, "SELECT end_ts FROM threads WHERE utid = %lld",
+	               (long long)ta), 1500);
+	CHECK(!strcmp(q_text(db, "SELECT comm FROM threads WHERE utid = %lld",
+	                     (long long)ta), "srv"));   /* its creator's */
+	CHECK(!strcmp(q_text(db, "SELECT comm FROM threads WHERE utid = %lld",
+	                     (long long)tb), "child2"));
+	CHECK_EQ(q_int(db, "SELECT end_ts FROM threads WHERE utid = %lld",
+	               (long long)tb), 2500);
+	CHECK_EQ(q_int(db, "SELECT parent_utid FROM threads WHERE tid = 201"), tb);
+	CHECK_EQ(q_int(db, "SELECT upid FROM threads WHERE tid = 201"), b);
+	CHECK(!strcmp(q_text(db, "SELECT comm FROM threads WHERE tid = 201"),
+	              "worker-thr"));
+	CHECK_EQ(q_int(db, "SELECT end_ts FROM threads WHERE tid = 201"), 2400);
+	CHECK_EQ(q_int(db, "SELECT count(*) FROM threads WHERE tid = 300 AND "
+	               "upid IS NULL AND end_ts = 2450"), 1);
 	/* A marker names its writer's process, or none; an exit of a task
 	 * never seen made no process (3 above). */
 	CHECK_EQ(q_int(db, "SELECT count(*) FROM markers"), 2);
