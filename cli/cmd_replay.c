@@ -150,6 +150,28 @@ static char *shell_words(const char *first, int argc, char **argv)
 	return buf;
 }
 
+/* The process selection as options ("--pid 42 --comm redis"), stored
+ * with the runs.  Returns a malloc'd string, or NULL (out of memory). */
+static char *selection_words(uint64_t pid, const char *comm)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	if (pid)
+		fprintf(f, "--pid %" PRIu64 "%s", pid, comm ? " " : "");
+	if (comm) {
+		fputs("--comm ", f);
+		esc_sh(f, comm);
+	}
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 /* Say where the runs went, and which were already there. */
 static void note_stored(const char *db, const char *trace,
                         const struct store_result *res)
@@ -297,21 +319,9 @@ int cmd_replay(int argc, char **argv)
 		                     "traces, %zu names)", argc - optind, nnames);
 		goto done;
 	}
-	if (pid || comm) {
-		size_t len;
-		FILE *f = open_memstream(&selection, &len);
-		if (f) {
-			if (pid)
-				fprintf(f, "--pid %" PRIu64 "%s", pid, comm ? " " : "");
-			if (comm) {
-				fputs("--comm ", f);
-				esc_sh(f, comm);
-			}
-		}
-		if (!f || fclose(f)) {
-			rc = cli_die("out of memory");
-			goto done;
-		}
+	if ((pid || comm) && !(selection = selection_words(pid, comm))) {
+		rc = cli_die("out of memory");
+		goto done;
 	}
 	if (!no_db && (rc = cli_open_store(co.dbpath, STORE_CREATE, &db)))
 		goto done;
