@@ -119,26 +119,21 @@ int store_trace_name(sqlite3 *db, const char *path, const char *hash,
 		do
 			p--;
 		while (p > path && p[-1] != '/');
-		if (*p == '/' || p == end)
-			continue;        /* "//" or a trailing '/' */
-		if ((rc = name_free(st, p, hash)) != 0)
-			goto done;
+		if (*p == '/')
+			continue;        /* an empty component: "//", the root */
+		if ((rc = name_free(st, p, hash)) < 0)
+			goto out;
+		if (rc == 1) {
+			rc = (*out = strdup(p)) ? 0 : -ENOMEM;
+			goto out;
+		}
 	}
 	/* The same path held other content before (re-recorded): the
 	 * basename and the start of this content's hash. */
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	char *n = NULL;
-	if (asprintf(&n, "%s@%.8s", base, hash) < 0) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	*out = n;
-	rc = 0;
-	goto out;
-done:
-	if (rc == 1) {
-		rc = (*out = strdup(p)) ? 0 : -ENOMEM;
-	}
+	rc = asprintf(out, "%s@%.8s", base, hash) < 0 ? -ENOMEM : 0;
+	if (rc)
+		*out = NULL;
 out:
 	sqlite3_finalize(st);
 	return rc;
