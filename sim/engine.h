@@ -374,8 +374,8 @@ int proc_thread_new(struct sim_engine *e, uint32_t t);
 void proc_thread_forked(struct sim_engine *e, uint32_t parent, uint32_t ct);
 void proc_thread_end(struct sim_engine *e, uint32_t t);
 void proc_thread_lost(struct sim_engine *e, uint32_t tid);
-/* sim_check()'s part: every task has a process, and each process's count
- * of live tasks is right.  Returns 0, -EINVAL with why in buf, or
+/* sim_check()'s part: every task has a process and a live thread record
+ * naming it, and each process's count of live tasks is right.  Returns 0, -EINVAL with why in buf, or
  * -ENOMEM. */
 int proc_check(const struct sim_engine *e, char *buf, size_t len);
 /* The event being applied is a marker by a task of process p (SIM_NONE:

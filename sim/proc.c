@@ -280,6 +280,14 @@ int proc_check(const struct sim_engine *e, char *buf, size_t len)
 	}
 	int err = 0;
 	for (uint32_t t = 0; t < e->ntask && !err; t++) {
+		const uint32_t *th = id_map_get(&pt->tid, e->task[t].tid);
+		if (!th || pt->thr[*th].proc != e->task[t].proc ||
+		    pt->thr[*th].has_end) {
+			snprintf(buf, len, "task %u: no live thread record of its "
+			         "process", e->task[t].tid);
+			err = -EINVAL;
+			break;
+		}
 		uint32_t p = e->task[t].proc;
 		if (p >= pt->n) {
 			snprintf(buf, len, "task %u: no process", e->task[t].tid);
