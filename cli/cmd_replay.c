@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "../importers/open.h"
+#include "../lib/esc.h"
 #include "../lib/readfile.h"
 #include "../reports/compare.h"
 #include "../reports/rep.h"
@@ -126,6 +128,50 @@ out:
 /* ------------------------------------------------------------------ */
 /* cowsim replay                                                       */
 
+/* "cowsim" and argv as a shell reads them back, for the stored runs'
+ * provenance; taken before getopt_long() permutes argv.  Returns a
+ * malloc'd string, or NULL (out of memory). */
+static char *shell_words(const char *first, int argc, char **argv)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	fputs(first, f);
+	for (int i = 0; i < argc; i++) {
+		fputc(' ', f);
+		esc_sh(f, argv[i]);
+	}
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* The process selection as options ("--pid 42 --comm redis"), stored
+ * with the runs.  Returns a malloc'd string, or NULL (out of memory). */
+static char *selection_words(uint64_t pid, const char *comm)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	if (pid)
+		fprintf(f, "--pid %" PRIu64 "%s", pid, comm ? " " : "");
+	if (comm) {
+		fputs("--comm ", f);
+		esc_sh(f, comm);
+	}
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 /* Say where the runs went, and which were already there. */
 static void note_stored(const char *db, const char *trace,
                         const struct store_result *res)
@@ -155,6 +201,7 @@ static const char replay_usage[] =
 	"                     [-b POLICY] [--changed-only] [-I FORMAT]\n"
 	"                     [-q] [-D FILE | --no-db] [--faults] [--replace]\n"
 	"                     [--check-invariants] [-P N | --comm NAME]\n"
+	"                     [--name NAME]...\n"
 	"\n"
 	"Replay each TRACE (a cowsim event file, a scenario, or a trace the\n"
 	"importers read) through the policies, all in one pass, and print their\n"
@@ -182,6 +229,7 @@ static const char replay_usage[] =
 	"                          event (slow; for debugging models)\n"
 	"  -P, --pid N             a real trace: the process tree of N\n"
 	"      --comm NAME         a real trace: the tree of the first exec of NAME\n"
+	"      --name NAME         the stored trace's name (once per TRACE)\n"
 	"\n"
 	"A progress line is shown on a terminal unless --quiet.  A real trace\n"
 	"(trace.dat, ftrace or perf text, plain or .zst) is imported on the fly\n"
@@ -193,8 +241,11 @@ static const char replay_usage[] =
 	"row per write fault with each policy's decision and the kernel's\n"
 	"observed outcome.  A trace and configuration already stored (same\n"
 	"content, wherever the file now is) are not stored twice: the stored\n"
-	"run is kept unless --replace.  See docs/store.md; `cowsim compare` and\n"
-	"`cowsim report` read the database.  Options: docs/cli.md.\n"
+	"run is kept unless --replace.  A trace is stored under a unique name:\n"
+	"--name NAME (once per TRACE, in order), else the shortest end of its\n"
+	"path that no other stored trace has (trace.dat, redis/trace.dat).\n"
+	"See docs/store.md; `cowsim compare` and `cowsim report` read the\n"
+	"database.  Options: docs/cli.md.\n"
 	"\n"
 	"examples:\n"
 	"  cowsim replay traces/scenarios/cow-03-vmsplice-unmap-child.scn\n"
@@ -209,6 +260,7 @@ enum {
 	OPT_FAULTS,
 	OPT_REPLACE,
 	OPT_CHANGED_ONLY,
+	OPT_NAME,
 };
 
 static const struct option replay_opts[] = {
@@ -227,6 +279,7 @@ static const struct option replay_opts[] = {
 	{ "replace", no_argument, NULL, OPT_REPLACE },
 	CLI_OPT_PID,
 	CLI_OPT_COMM,
+	{ "name", required_argument, NULL, OPT_NAME },
 	CLI_OPTS_END,
 };
 
@@ -244,14 +297,19 @@ int cmd_replay(int argc, char **argv)
 	const char *cost = NULL;
 	int invariants = 0, no_db = 0, faults = 0, replace = 0;
 	struct store *db = NULL;
-	const char **configs = NULL;
-	size_t nconfigs = 0;
+	const char **configs = NULL, **names = NULL;
+	size_t nconfigs = 0, nnames = 0;
+	char *cmdline = shell_words("cowsim", argc, argv), *selection = NULL;
 	struct cmp_opts o = { .fmt = CMP_TABLE, .replay_records = 1 };
 	struct rep_data shown = { 0 };
 	char err[1024];
 	int c, rc = 0;
 
 	cli_common_init(&co);
+	if (!cmdline) {
+		rc = cli_die("out of memory");
+		goto done;
+	}
 	while ((c = cli_getopt(&replay_verb, &co, argc, argv)) >= 0) {
 		switch (c) {
 		case 'c':
@@ -265,6 +323,10 @@ int cmd_replay(int argc, char **argv)
 		case OPT_REPLACE: replace = 1; break;
 		case 'b': o.baseline = optarg; break;
 		case OPT_CHANGED_ONLY: o.changed_only = 1; break;
+		case OPT_NAME:
+			if ((rc = cli_push_arg(&names, &nnames, optarg)))
+				goto done;
+			break;
 		}
 	}
 	if (c != CLI_END) {
@@ -290,6 +352,17 @@ int cmd_replay(int argc, char **argv)
 		rc = cli_usage_error(&replay_verb, "%s", err);
 		goto done;
 	}
+	if (nnames && (no_db || nnames != (size_t)(argc - optind))) {
+		rc = no_db ? cli_die("--name names the stored trace: drop --no-db")
+		           : cli_die("--name: give one per trace, in order (%d "
+		                     "traces, %zu names)", argc - optind, nnames);
+		goto done;
+	}
+	if ((co.pid || co.comm) &&
+	    !(selection = selection_words(co.pid, co.comm))) {
+		rc = cli_die("out of memory");
+		goto done;
+	}
 	if (!no_db && (rc = cli_open_store(co.dbpath, STORE_CREATE, &db)))
 		goto done;
 	char *obuf = NULL;
@@ -304,8 +377,12 @@ int cmd_replay(int argc, char **argv)
 		struct ev_source *src = NULL;
 		struct evsrc_opts so = { .format = co.infmt, .quiet = co.quiet,
 		                         .pid = co.pid, .comm = co.comm };
+		struct store_prov prov = { .command_line = cmdline,
+		                           .selection = selection, .cost = cost };
 		struct store_opts sto = { .faults = faults, .replace = replace,
-		                          .progress = !co.quiet && isatty(2) };
+		                          .progress = !co.quiet && isatty(2),
+		                          .name = nnames ? names[i - optind] : NULL,
+		                          .prov = &prov };
 		struct store_rec *rec = NULL;
 		struct store_result res;
 
@@ -346,6 +423,9 @@ done:
 	rep_free(&shown);
 	store_close(db);
 	free(configs);
+	free(names);
+	free(cmdline);
+	free(selection);
 	cli_common_free(&co);
 	return rc;
 }

@@ -1,5 +1,5 @@
 /*
- * esc.c - JSON, CSV and HTML escaping (see esc.h).
+ * esc.c - JSON, CSV, HTML and shell escaping (see esc.h).
  */
 #include "esc.h"
 
@@ -90,4 +90,21 @@ void esc_html(FILE *out, const char *s)
 		default: fputc(*s, out); break;
 		}
 	}
+}
+
+void esc_sh(FILE *out, const char *s)
+{
+	if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                    "0123456789_-+=/.,:@%") == strlen(s)) {
+		fputs(s, out);
+		return;
+	}
+	fputc('\'', out);
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputs("'\\''", out);
+		else
+			fputc(*s, out);
+	}
+	fputc('\'', out);
 }

@@ -1,6 +1,6 @@
 /*
  * esc.h - the one place strings are escaped for the formats cowsim writes:
- * JSON string literals, CSV fields, HTML text.
+ * JSON string literals, CSV fields, HTML text, POSIX shell words.
  *
  * Low-level: includes nothing above lib/.
  *
@@ -25,6 +25,11 @@
  *    '\r'; then quoted, with each '"' doubled (RFC 4180).
  *  - esc_html() writes text safe in an HTML element or a quoted attribute
  *    value: '<', '>', '&' and '"' as entities, every other byte as it is.
+ *  - esc_sh() writes a word a POSIX shell reads back as s (the command
+ *    line a run was stored with): bare if it is non-empty and made only of
+ *    characters no shell treats specially (letters, digits, _-+=/.,:@%),
+ *    else in single quotes, each ' written as '\''.  Any byte but NUL
+ *    survives single quotes, so non-UTF-8 arguments come back intact.
  *
  * Errors: none reported here; a failed write leaves the stream's error flag
  * set, which the caller checks (ferror()) when it finishes the file.
@@ -37,5 +42,6 @@
 void esc_json(FILE *out, const char *s);
 void esc_csv(FILE *out, const char *s);
 void esc_html(FILE *out, const char *s);
+void esc_sh(FILE *out, const char *s);
 
 #endif

@@ -37,25 +37,26 @@ int cmp_check(const struct cmp_opts *o, char *err, size_t errlen)
 
 enum unit { U_COUNT, U_NS, U_SECONDS, U_BYTES, U_PCT };
 
-/*
- * The unit of a row, from the naming convention of the metrics (sim/sim.h:
- * *_ns and *_ns_p50 are nanoseconds, *_bytes bytes, pages and frames are
- * counts) and the rows rep.c adds.  The metrics list does not carry units
- * yet; once it does (sim.h's X-macro with a unit per metric), this should
- * read them from there and keep only the derived rows.
- */
+/* The unit of a row: a metric's from the metrics list (sim/sim.h), and for
+ * the rows rep.c derives or the replay adds, their own. */
 static enum unit unit_of(const char *row)
 {
-	size_t n = strlen(row);
+	int m = sim_metric_find(row);
+	if (m >= 0) {
+		const char *u = sim_metric_unit((size_t)m);
+		if (!strcmp(u, "ns"))
+			return U_NS;
+		if (!strcmp(u, "bytes"))
+			return U_BYTES;
+		return U_COUNT;
+	}
 	if (!strcmp(row, "replay_seconds"))
 		return U_SECONDS;
 	if (!strcmp(row, "agree_pct"))
 		return U_PCT;
-	if (strstr(row, "_ns_") || (n > 3 && !strcmp(row + n - 3, "_ns")))
-		return U_NS;
-	if (n > 6 && !strcmp(row + n - 6, "_bytes"))
+	if (!strcmp(row, "memory_peak_bytes"))
 		return U_BYTES;
-	return U_COUNT;
+	return U_COUNT;         /* copies, unnecessary: pages */
 }
 
 /* v with a thousands separator every three digits, with its sign when
@@ -315,7 +316,7 @@ static int print_table(FILE *out, const struct rep_trace *t,
 		return -ENOMEM;
 
 	rep_trace_summary(t, sum, sizeof(sum));
-	fprintf(out, "%s: %s\n", t->label, sum);
+	fprintf(out, "%s: %s\n", t->name, sum);
 	if (g->base >= 0)
 		fprintf(out, "deltas and ratios: each policy against %s (*)\n",
 		        t->runs[g->base].policy);
@@ -369,7 +370,7 @@ static void print_markdown(FILE *out, const struct rep_trace *t,
 
 	/* <summary> is HTML, not markdown: escaped as HTML text. */
 	fputs("<details><summary>", out);
-	esc_html(out, t->label);
+	esc_html(out, t->name);
 	fprintf(out, " — %zu changed of %zu</summary>\n\n", g->changed, g->total);
 	rep_trace_summary(t, sum, sizeof(sum));
 	md_esc(out, sum);

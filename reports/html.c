@@ -279,14 +279,14 @@ static int html_summary(struct rpt *r, FILE *f)
 				goto fail;
 			fprintf(f, "<tr class=\"sumrow%s\" data-trace=\"",
 			        (int)k == b ? " base" : "");
-			esc_html(f, t->label);
+			esc_html(f, t->name);
 			fputs("\" data-preset=\"", f);
 			esc_html(f, run->policy);
 			fputs("\">", f);
 			if (!k) {
 				fprintf(f, "<td rowspan=\"%zu\"><a href=\"#t%" PRId64 "\">",
 				        t->nruns, t->id);
-				esc_html(f, t->label);
+				esc_html(f, t->name);
 				fputs("</a></td>", f);
 			}
 			fputs("<td>", f);
@@ -344,7 +344,7 @@ static void html_traces(const struct rpt *r, FILE *f)
 		const struct rep_trace *t = &r->d->traces[i];
 		fprintf(f, "<tr><td class=\"n\">%" PRId64 "</td><td><a href=\"#t%"
 		        PRId64 "\">", t->id, t->id);
-		esc_html(f, t->label);
+		esc_html(f, t->name);
 		fputs("</a></td><td>", f);
 		esc_html(f, t->format);
 		fprintf(f, "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%"
@@ -378,7 +378,7 @@ static int html_trace(struct rpt *r, FILE *f, const struct rep_trace *t)
 	int rc, open = 0;
 
 	fprintf(f, "<section class=\"trace\" id=\"t%" PRId64 "\"><h2>", t->id);
-	esc_html(f, t->label);
+	esc_html(f, t->name);
 	fputs("</h2>\n<p class=\"meta\">", f);
 	rep_trace_summary(t, sum, sizeof(sum));
 	esc_html(f, sum);

@@ -349,7 +349,7 @@ static int plot_copies(struct rpt *r, const struct rep_trace *t)
 	}
 	if (rpt_finish(r, f, "a data file"))
 		goto out;
-	snprintf(title, sizeof(title), "COW copies by cause - %s", t->label);
+	snprintf(title, sizeof(title), "COW copies by cause - %s", t->name);
 	if (!(f = rpt_create(r, "%s.gp", name)))
 		goto out;
 	gp_head(f, name, title);
@@ -449,7 +449,7 @@ static int plot_zero_fills(struct rpt *r, const struct rep_trace *t)
 		         "fault got a fresh zeroed page under any preset.");
 		goto out;
 	}
-	snprintf(title, sizeof(title), "zero-filled pages - %s", t->label);
+	snprintf(title, sizeof(title), "zero-filled pages - %s", t->name);
 	rc = int_bars(r, t, name, title, "pages zero-filled (4 KiB)", v, keys,
 	              1, -1, &ng);
 out:
@@ -497,7 +497,7 @@ static int plot_delta(struct rpt *r, const struct rep_trace *t)
 			goto out;
 	}
 	snprintf(title, sizeof(title), "copies minus %s's - %s", r->baseline,
-	         t->label);
+	         t->name);
 	rc = int_bars(r, t, name, title, "pages (4 KiB)", v, keys, 0, b, &ng);
 	if (!rc && ng == 1)
 		snprintf(p->nodata, sizeof(p->nodata), "No differences: every preset "
@@ -560,7 +560,7 @@ static int plot_agree(struct rpt *r, const struct rep_trace *t)
 	snprintf(p->attr, sizeof(p->attr), " data-ymin=\"%g\" data-vmin=\"%.2f\"",
 	         ymin, lo);
 	snprintf(title, sizeof(title), "agreement with the kernel - %s",
-	         t->label);
+	         t->name);
 	rc = bars_plot(r, t, name, title, "% of labelled write faults", g, ng,
 	               vals, text, ymin, 100 + (100 - ymin) * 0.12);
 out:
@@ -678,7 +678,7 @@ static int plot_disagree(struct rpt *r, const struct rep_trace *t)
 	if (rpt_finish(r, f, "a data file"))
 		goto out;
 	snprintf(title, sizeof(title), "disagreements: kernel vs model - %s",
-	         t->label);
+	         t->name);
 	if (!(f = rpt_create(r, "%s.gp", name)))
 		goto out;
 	gp_head(f, name, title);
@@ -851,7 +851,7 @@ static int plot_fork_latency(struct rpt *r, const struct rep_trace *t)
 	                    "BY observed_dur", t->runs[0].id, &obs, &nobs)))
 		goto out;
 	snprintf(title, sizeof(title), "fork latency - %s (%" PRId64 " forks%s)",
-	         t->label, n, nobs ? "" : "; none kernel-observed");
+	         t->name, n, nobs ? "" : "; none kernel-observed");
 	rc = lines_plot(r, t, name, title, blocks, "lines",
 	                "set logscale x 10\n"
 	                "set format y '%.1f'\nset format x '%g'\n"
@@ -999,7 +999,7 @@ static int plot_timelines(struct rpt *r, const struct rep_trace *t)
 			rc = -ENOMEM;
 			break;
 		}
-		snprintf(title, sizeof(title), "%s - %s", kinds[k].what, t->label);
+		snprintf(title, sizeof(title), "%s - %s", kinds[k].what, t->name);
 		rc = lines_plot(r, t, k ? fname : cname, title, k ? fb : cb,
 		                "steps", setup, NULL, NULL);
 		free(setup);

@@ -95,7 +95,6 @@ void rep_trace_free(struct rep_trace *t)
 		run_free(&t->runs[k]);
 	free(t->runs);
 	free(t->name);
-	free(t->label);
 	free(t->path);
 	free(t->hash);
 	free(t->format);
@@ -128,7 +127,7 @@ static int load_runs(sqlite3 *db, struct rep_trace *t, const char *policies,
 		len += (size_t)snprintf(sql + len, cap - len, ", r.%s",
 		                        sim_metric_name(i, NULL));
 	snprintf(sql + len, cap - len, " FROM latest_runs r WHERE r.trace_id = ? "
-	         "ORDER BY (SELECT min(id) FROM runs x WHERE x.policy = r.policy)");
+	         "ORDER BY r.policy_order, r.policy");
 	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	free(sql);
 	if (rc != SQLITE_OK)
@@ -277,21 +276,11 @@ int rep_load(sqlite3 *db, const char *const *sel, size_t nsel,
 		}
 	}
 	out->ntraces = w;
-	for (size_t i = 0; i < out->ntraces; i++) {
-		struct rep_trace *t = &out->traces[i];
-		int dup = 0;
-		for (size_t k = 0; k < out->ntraces; k++)
-			dup |= k != i && !strcmp(out->traces[k].name, t->name);
-		if (asprintf(&t->label, dup ? "%s #%" PRId64 : "%s", t->name,
-		             t->id) < 0) {
-			t->label = NULL;
-			goto oom;
-		}
-	}
 	if (!runs) {
 		char names[512];
 		if (policies) {
-			list_stored(db, "SELECT policy FROM runs GROUP BY policy ORDER BY min(id)",
+			list_stored(db, "SELECT policy FROM runs GROUP BY policy "
+			            "ORDER BY min(policy_order), policy",
 			            names, sizeof(names));
 			snprintf(err, errlen, "no stored run of %s on %s (stored "
 			         "policies: %s)", policies,

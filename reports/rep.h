@@ -5,9 +5,10 @@
  * rep_load() reads the latest run of each policy on each selected trace
  * (the latest_runs view: a policy name stored again with another config
  * shows its newest run), into plain structs; the reports then never hold
- * an SQLite statement while formatting.  Columns (policies) come in the
- * order the database first saw each policy, the same for every trace, so
- * that tables of several traces line up.
+ * an SQLite statement while formatting.  Columns (policies) come in era
+ * order (runs.policy_order: linux-5.7 < linux-5.18 < linux-6.12, then
+ * proposals by name), the same for every trace, so that tables of several
+ * traces line up.
  *
  * A table (rep_table) is metric rows x policy columns: first the derived
  * headline rows (all copies, unnecessary copies, agreement with the
@@ -40,9 +41,8 @@ struct rep_run {
 
 struct rep_trace {
 	int64_t id;
-	char *name, *path, *hash, *format;
-	char *label;             /* name, or "name #id" if two loaded traces
-	                            share a name (different content) */
+	char *name;              /* display name, unique in the store */
+	char *path, *hash, *format;
 	int64_t size_bytes, events, processes, threads, forks, write_faults;
 	int64_t labels, start_ts, dur, dropped;   /* -1: unknown */
 	struct rep_run *runs;

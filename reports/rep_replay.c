@@ -48,12 +48,11 @@ int rep_add_replay(struct rep_data *d, const struct replay *r)
 	t->events = (int64_t)r->events;
 	t->dur = r->events ? (int64_t)(r->last_ts - r->first_ts) : -1;
 	t->name = strdup(r->trace);
-	t->label = strdup(r->trace);
 	t->path = strdup(r->trace);
 	t->hash = strdup("");
 	t->format = strdup(r->format ? r->format : "");
 	t->runs = calloc(r->nruns ? r->nruns : 1, sizeof(*t->runs));
-	if (!t->name || !t->label || !t->path || !t->hash || !t->format ||
+	if (!t->name || !t->path || !t->hash || !t->format ||
 	    !t->runs)
 		goto oom;
 	for (size_t i = 0; i < r->nruns; i++) {

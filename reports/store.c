@@ -17,7 +17,7 @@
  * run did not measure it); that needs no version bump, as it changes no
  * existing column.
  */
-#include "store.h"
+#include "store_int.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -157,12 +157,48 @@ static const char schema_v2[] =
 	"  PRIMARY KEY (trace_id, seq)\n"
 	") WITHOUT ROWID;\n";
 
+/* Version 3: what a user needs to tell runs and traces apart and to build
+ * on the store.  Traces get a unique display name (filled and made unique
+ * by migrate_v3(), which then adds the UNIQUE index) and the kernel they
+ * were captured on; runs the sort key of their policy's era and their
+ * provenance (NULL for runs stored before: it was not recorded); threads
+ * their table, which for traces stored before holds only each process's
+ * main thread (tid = pid), the one thread the processes table implies;
+ * metric_docs the unit of each metric (rewritten at every migration). */
+static const char schema_v3[] =
+	"ALTER TABLE traces ADD COLUMN capture_kernel TEXT;\n"
+	"UPDATE traces SET capture_kernel = (SELECT value FROM trace_meta m\n"
+	"  WHERE m.trace_id = traces.id AND m.key = 'kernel');\n"
+	"ALTER TABLE runs ADD COLUMN policy_order TEXT;\n"
+	"ALTER TABLE runs ADD COLUMN cost_preset TEXT;\n"
+	"ALTER TABLE runs ADD COLUMN selection TEXT;\n"
+	"ALTER TABLE runs ADD COLUMN command_line TEXT;\n"
+	"ALTER TABLE runs ADD COLUMN host_kernel_release TEXT;\n"
+	"ALTER TABLE runs ADD COLUMN host_kernel_version TEXT;\n"
+	"ALTER TABLE metric_docs ADD COLUMN unit TEXT;\n"
+	"CREATE TABLE threads (\n"
+	"  utid INTEGER PRIMARY KEY,\n"
+	"  trace_id INTEGER NOT NULL REFERENCES traces(id) ON DELETE CASCADE,\n"
+	"  tid INTEGER NOT NULL,\n"
+	"  tgid INTEGER NOT NULL,\n"
+	"  upid INTEGER REFERENCES processes(upid),\n"
+	"  parent_utid INTEGER REFERENCES threads(utid),\n"
+	"  comm TEXT,\n"
+	"  first_ts INTEGER,\n"
+	"  start_ts INTEGER,\n"
+	"  end_ts INTEGER\n"
+	");\n"
+	"CREATE INDEX threads_trace ON threads(trace_id);\n"
+	"INSERT INTO threads (trace_id, tid, tgid, upid, comm, start_ts, end_ts)\n"
+	"  SELECT trace_id, pid, tgid, upid, comm, start_ts, end_ts\n"
+	"  FROM processes ORDER BY upid;\n";
+
 /* The views, at their current definitions (recreated on every migration).
  * latest_runs: the newest run of each policy name on each trace, which is
  * what the other views and `cowsim compare` show. */
 static const char *const view_names[] = {
 	"latest_runs", "side_by_side", "fork_latency", "agreement",
-	"agreement_by_policy", "fault_outcomes", "fault_confusion",
+	"agreement_by_policy", "fault_outcomes", "fault_confusion", "run_config",
 };
 
 static const char views_sql[] =
@@ -184,7 +220,7 @@ static const char views_sql[] =
 	"           AS agree_pct,\n"
 	"         r.replay_seconds\n"
 	"  FROM latest_runs r JOIN traces t ON t.id = r.trace_id\n"
-	"  ORDER BY t.id, r.id;\n"
+	"  ORDER BY t.id, r.policy_order, r.id;\n"
 	/* Nearest-rank percentiles: the value at rank ceil(p * n / 100). */
 	"CREATE VIEW fork_latency AS\n"
 	"  WITH m AS (\n"
@@ -222,7 +258,7 @@ static const char views_sql[] =
 	"         os.p99 AS observed_p99, os.max AS observed_max\n"
 	"  FROM latest_runs r JOIN traces t ON t.id = r.trace_id\n"
 	"  LEFT JOIN ms ON ms.run_id = r.id LEFT JOIN os ON os.run_id = r.id\n"
-	"  ORDER BY t.id, r.id;\n"
+	"  ORDER BY t.id, r.policy_order, r.id;\n"
 	/* Agreement counts only labelled faults (engine's `labelled`,
 	 * `agree`): totals of all predicted copies would not compare with
 	 * the labelled subset the kernel's outcomes are known for. */
@@ -234,7 +270,7 @@ static const char views_sql[] =
 	"           AS agree_pct,\n"
 	"         r.observed_copies, r.observed_reuses, r.observed_zero_fills\n"
 	"  FROM latest_runs r JOIN traces t ON t.id = r.trace_id\n"
-	"  ORDER BY t.id, r.id;\n"
+	"  ORDER BY t.id, r.policy_order, r.id;\n"
 	"CREATE VIEW agreement_by_policy AS\n"
 	"  SELECT policy, count(*) AS traces, sum(labelled) AS labelled,\n"
 	"         sum(agree) AS agree,\n"
@@ -242,7 +278,7 @@ static const char views_sql[] =
 	"              THEN round(100.0 * sum(agree) / sum(labelled), 2) END\n"
 	"           AS agree_pct\n"
 	"  FROM latest_runs WHERE labelled > 0\n"
-	"  GROUP BY policy ORDER BY min(id);\n"
+	"  GROUP BY policy ORDER BY min(policy_order), min(id);\n"
 	"CREATE VIEW fault_outcomes AS\n"
 	"  SELECT r.trace_id, d.run_id, r.policy, f.seq, f.ts, f.upid, f.tid,\n"
 	"         f.addr, f.user, d.outcome, f.observed\n"
@@ -256,12 +292,36 @@ static const char views_sql[] =
 	"  JOIN faults f ON f.trace_id = r.trace_id AND f.seq = d.seq\n"
 	"  WHERE f.observed IS NOT NULL\n"
 	"  GROUP BY d.run_id, f.observed, d.outcome\n"
-	"  ORDER BY t.id, d.run_id, f.observed, d.outcome;\n";
+	"  ORDER BY t.id, r.policy_order, d.run_id, f.observed, d.outcome;\n"
+	/* runs.config split into one row per key, its INI read in SQL (a
+	 * recursive walk over its lines, carrying the section), so that it
+	 * holds for every run ever stored and has one owner: the text. */
+	"CREATE VIEW run_config AS\n"
+	"  WITH RECURSIVE l(run_id, n, line, rest, section) AS (\n"
+	"    SELECT id, 0, NULL, config || char(10), '' FROM runs\n"
+	"    UNION ALL\n"
+	"    SELECT run_id, n + 1,\n"
+	"           trim(substr(rest, 1, instr(rest, char(10)) - 1)),\n"
+	"           substr(rest, instr(rest, char(10)) + 1),\n"
+	"           CASE WHEN trim(substr(rest, 1, instr(rest, char(10)) - 1))\n"
+	"                     LIKE '[%]'\n"
+	"                THEN trim(substr(trim(substr(rest, 1,\n"
+	"                       instr(rest, char(10)) - 1)), 2,\n"
+	"                       length(trim(substr(rest, 1,\n"
+	"                       instr(rest, char(10)) - 1))) - 2))\n"
+	"                ELSE section END\n"
+	"    FROM l WHERE rest != '')\n"
+	"  SELECT run_id, section,\n"
+	"         trim(substr(line, 1, instr(line, '=') - 1)) AS key,\n"
+	"         trim(substr(line, instr(line, '=') + 1)) AS value\n"
+	"  FROM l WHERE instr(line, '=') > 1 AND line NOT LIKE ';%'\n"
+	"    AND line NOT LIKE '#%'\n"
+	"  ORDER BY run_id, n;\n";
 
 static int is_gauge(size_t i)
 {
 	static const char *const gauges[] = {
-#define G(n, d) #n,
+#define G(n, u, d) #n,
 		SIM_GAUGES(G)
 #undef G
 	};
@@ -330,8 +390,9 @@ static void sb_metric_docs(struct sbuf *b)
 	sb_add(b, "DELETE FROM metric_docs;\n");
 	for (size_t i = 0; i < sim_nmetrics(); i++) {
 		const char *doc, *name = sim_metric_name(i, &doc);
-		sb_add(b, "INSERT INTO metric_docs VALUES ('%s', '%s', '", name,
-		       is_gauge(i) ? "gauge" : "counter");
+		sb_add(b, "INSERT INTO metric_docs (name, kind, unit, "
+		       "description) VALUES ('%s', '%s', '%s', '", name,
+		       is_gauge(i) ? "gauge" : "counter", sim_metric_unit(i));
 		for (const char *p = doc; *p; p++)
 			sb_add(b, *p == '\'' ? "''" : "%c", *p);
 		sb_add(b, "');\n");
@@ -351,6 +412,9 @@ char *store_migration_sql(int from)
 		break;
 	case 1:
 		sb_add(&b, "%s", schema_v2);
+		break;
+	case 2:
+		sb_add(&b, "%s", schema_v3);
 		break;
 	default:
 		return NULL;
@@ -496,6 +560,85 @@ static int metrics_missing(sqlite3 *db)
 	return missing;
 }
 
+/* What version 3 adds that SQL alone cannot fill: each run's policy_order,
+ * and a unique name for each trace, given in the order the traces were
+ * stored, so that the first of several "trace.dat" keeps its name and the
+ * others get longer path suffixes, as they would have had they been stored
+ * by this cowsim; then the index that keeps names unique.  Returns 0 or
+ * -EIO / -ENOMEM with err set. */
+static int migrate_v3(struct store *s, char *err, size_t errlen)
+{
+	sqlite3 *db = s->db;
+	sqlite3_stmt *st = NULL, *up = NULL;
+	char *name = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT DISTINCT policy FROM runs", -1, &st,
+	                       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "UPDATE runs SET policy_order = ? WHERE "
+	                       "policy = ?", -1, &up, NULL) != SQLITE_OK)
+		goto sqlfail;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *pol = (const char *)sqlite3_column_text(st, 0);
+		char key[256];
+		store_policy_order(pol ? pol : "", key, sizeof(key));
+		sqlite3_bind_text(up, 1, key, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(up, 2, pol ? pol : "", -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(up) != SQLITE_DONE)
+			goto sqlfail;
+		sqlite3_reset(up);
+	}
+	if (rc != SQLITE_DONE)
+		goto sqlfail;
+	sqlite3_finalize(st);
+	sqlite3_finalize(up);
+	st = up = NULL;
+
+	/* Names no path suffix can be, so that only the traces named so far
+	 * take part in the choice. */
+	if (exec_sql(db, "UPDATE traces SET name = char(1) || id", s->path,
+	             "migrating trace names", err, errlen))
+		return -EIO;
+	if (sqlite3_prepare_v2(db, "SELECT id, path, hash FROM traces ORDER BY "
+	                       "id", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "UPDATE traces SET name = ? WHERE id = ?", -1,
+	                       &up, NULL) != SQLITE_OK)
+		goto sqlfail;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *path = (const char *)sqlite3_column_text(st, 1);
+		const char *hash = (const char *)sqlite3_column_text(st, 2);
+		rc = store_trace_name(db, path ? path : "?", hash ? hash : "", &name);
+		if (rc == -ENOMEM) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		if (rc)
+			goto sqlfail;
+		sqlite3_bind_text(up, 1, name, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(up, 2, sqlite3_column_int64(st, 0));
+		if (sqlite3_step(up) != SQLITE_DONE)
+			goto sqlfail;
+		sqlite3_reset(up);
+		free(name);
+		name = NULL;
+	}
+	if (rc != SQLITE_DONE)
+		goto sqlfail;
+	sqlite3_finalize(st);
+	sqlite3_finalize(up);
+	return exec_sql(db, "CREATE UNIQUE INDEX traces_name ON traces(name)",
+	                s->path, "migrating trace names", err, errlen) ? -EIO : 0;
+sqlfail:
+	snprintf(err, errlen, "%s: migrating to schema version 3: %s", s->path,
+	         sqlite3_errmsg(db));
+	rc = -EIO;
+fail:
+	free(name);
+	sqlite3_finalize(st);
+	sqlite3_finalize(up);
+	return rc < 0 ? rc : -EIO;
+}
+
 /* Bring the database to the current version in one transaction.  *from is
  * the version found (re-read under the write lock). */
 static int migrate(struct store *s, int *from, char *err, size_t errlen)
@@ -537,6 +680,8 @@ static int migrate(struct store *s, int *from, char *err, size_t errlen)
 			rc = -EIO;
 			goto fail;
 		}
+		if (v == 2 && (rc = migrate_v3(s, err, errlen)))
+			goto fail;
 	}
 	struct sbuf b = { 0 };
 	for (size_t i = 0; i < sizeof(view_names) / sizeof(view_names[0]); i++)

@@ -5,11 +5,13 @@
  * example queries are in docs/store.md; this header is the C API.
  *
  * The store keeps what a replay produced and re-derives nothing: the
- * processes, forks and markers are the engines' records (sim_procs(),
- * sim_forks(), sim_markers()), and a fault's event index and the kernel's
- * label for it come from the engine's fault hook.  Its files, by job:
+ * processes, threads, forks and markers are the engines' records
+ * (sim_procs(), sim_threads(), sim_forks(), sim_markers()), and a fault's
+ * event index and the kernel's label for it come from the engine's fault
+ * hook.  Its files, by job:
  *   store.c        opening, schema versions, migrations
- *   store_key.c    identity: the trace's content hash, the run key
+ *   store_key.c    identity: the trace's content hash, the run key, the
+ *                  trace's unique name, the policy's era sort key
  *   store_rec.c    while the replay runs: what is stored already, the
  *                  fault hooks that spool --faults rows
  *   store_write.c  the commit: everything in one transaction
@@ -33,6 +35,8 @@
  *    is skipped, or replaces the first with store_opts.replace.
  *  - Databases of an older schema are migrated forward on open, in one
  *    transaction; a newer one is refused, never modified.
+ *  - traces.name is unique (an index keeps it so) and, once given, changes
+ *    only by an explicit store_opts.name.
  *
  * Lifecycle, writing a replay:
  *   store_open(path, STORE_CREATE, &s)
@@ -56,7 +60,7 @@
 
 #include <sqlite3.h>
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_APP_ID 0x636f7773      /* "cows" */
 #define STORE_DEFAULT_DB "cowsim.db"
 /* How long a writer waits for another one's transaction (a big --faults
@@ -108,10 +112,27 @@ char *store_migration_sql(int from_version);
 /* ------------------------------------------------------------------ */
 /* recording a replay                                                  */
 
+/* Where a replay's runs came from, stored with each run (runs.command_line,
+ * selection, cost_preset; docs/store.md).  Any field may be NULL: unknown.
+ * The store adds what it can find itself: the cowsim version and the host
+ * kernel (uname). */
+struct store_prov {
+	const char *command_line;  /* argv, shell-quoted, joined by spaces */
+	const char *selection;     /* the process selection: "--pid 42",
+	                              "--comm redis"; NULL for the whole trace */
+	const char *cost;          /* the --cost argument: the cost preset of
+	                              runs whose config names none itself */
+};
+
 struct store_opts {
 	int faults;         /* one row per write fault and per-run decisions */
 	int replace;        /* replace runs already stored (same key) */
 	int progress;       /* progress line on stderr while inserting */
+	const char *name;   /* the trace's display name (--name), or NULL for
+	                       the shortest path suffix no other trace has; a
+	                       trace already stored is renamed to it */
+	const struct store_prov *prov;   /* or NULL; its strings must live
+	                                    until store_rec_free() */
 };
 
 struct store_rec;
@@ -122,7 +143,8 @@ struct store_rec;
  * already has, and with opts->faults install the fault hooks (r's first
  * run's for the trace's faults, each run's whose decisions are wanted);
  * without it nothing is installed.  Returns 0, -ENOMEM, -EINVAL (no
- * policy, or path is not a regular file), or -errno with a message (the
+ * policy, or path is not a regular file), -EEXIST (opts->name is another
+ * trace's, or empty), or -errno with a message (the
  * trace file cannot be read, a spool cannot be made, the database cannot
  * be queried).
  */
@@ -146,7 +168,8 @@ struct store_result {
  * must be the source the replay read (its string table holds the names of
  * processes and the text of markers).  Returns 0, or a negative errno with
  * a message (-EIO: SQLite failed or a spool could not be written; -EINVAL:
- * the trace is stored with other processes than this replay saw; -ENOMEM);
+ * the trace is stored with other processes than this replay saw; -EEXIST:
+ * another trace took opts->name meanwhile; -ENOMEM);
  * on error nothing was written.
  */
 int store_rec_commit(struct store_rec *rec, const struct ev_source *src,

@@ -45,6 +45,8 @@ struct store_rec {
 	char hash[33];
 	uint64_t size;
 	char *path;              /* as given */
+	char *name;              /* opts.name, or NULL */
+	struct store_prov prov;  /* the caller's, or all NULL */
 	int trace_known;         /* trace row existed at begin */
 	int faults_known;        /* ... with its faults */
 
@@ -66,6 +68,24 @@ static inline const struct sim_engine *store_trace_engine(
 /* The run key (store.h): XXH3-128 of the trace's hash and the full
  * configuration text, as 32 hex digits. */
 void store_run_key(const char *trace_hash, const char *config, char out[33]);
+
+/* The display name of a new trace at path (absolute as stored): the
+ * shortest suffix of whole path components that no other trace (by hash)
+ * in db is named, else "BASENAME@HASH8" (the same path with other content
+ * stored before).  Returns 0 and a malloc'd *out, -ENOMEM, or -EIO (an
+ * SQLite error: sqlite3_errmsg(db) says which). */
+int store_trace_name(sqlite3 *db, const char *path, const char *hash,
+                     char **out);
+
+/* runs.policy_order for a policy name: a text key under which linux-N.M
+ * presets sort in version order (5.7 < 5.9 < 5.18 < 6.12), before every
+ * other name, which sort by name.  Always NUL-terminated in len. */
+void store_policy_order(const char *policy, char *out, size_t len);
+
+/* Is name taken by a trace other than the one with this hash?  Returns
+ * 0 (free), -EEXIST with a message naming that trace, or -EIO. */
+int store_name_check(struct store_rec *t, const char *name, char *err,
+                     size_t errlen);
 
 /* Say in err what failed (rc, an SQLite code) for the user.  Returns
  * -EIO. */

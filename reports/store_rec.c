@@ -70,6 +70,40 @@ static void fault_hook(void *ctx, const struct sim_fault_rec *r, int is_label)
 	}
 }
 
+int store_name_check(struct store_rec *t, const char *name, char *err,
+                     size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (!*name) {
+		snprintf(err, errlen, "--name: a trace's name cannot be empty");
+		return -EEXIST;
+	}
+	rc = sqlite3_prepare_v2(store_db(t->s), "SELECT path FROM traces WHERE "
+	                        "name = ? AND hash != ?", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		goto sqlfail;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, t->hash, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *other = sqlite3_column_text(st, 0);
+		snprintf(err, errlen, "--name %s: %s already has a trace of that "
+		         "name (%s, other content); pick another name", name,
+		         t->s->path, other ? (const char *)other : "?");
+		sqlite3_finalize(st);
+		return -EEXIST;
+	}
+	if (rc != SQLITE_DONE)
+		goto sqlfail;
+	sqlite3_finalize(st);
+	return 0;
+sqlfail:
+	sqlite3_finalize(st);
+	return store_sql_fail(t, rc, "looking up trace names", err, errlen);
+}
+
 int store_rec_begin(struct store *s, struct replay *r, const char *path,
                     const struct store_opts *opts, struct store_rec **out,
                     char *err, size_t errlen)
@@ -87,6 +121,10 @@ int store_rec_begin(struct store *s, struct replay *r, const char *path,
 	t->faults.fd = -1;
 	if (!(t->path = strdup(path)))
 		goto oom;
+	if (opts->name && !(t->name = strdup(opts->name)))
+		goto oom;
+	if (opts->prov)
+		t->prov = *opts->prov;
 	/* The hash reads the file once more: a pipe would be drained. */
 	struct stat sb;
 	if (!stat(path, &sb) && !S_ISREG(sb.st_mode)) {
@@ -96,6 +134,9 @@ int store_rec_begin(struct store *s, struct replay *r, const char *path,
 		goto fail;
 	}
 	if ((rc = store_hash_file(path, t->hash, &t->size, err, errlen)))
+		goto fail;
+	/* Before the replay: a taken name must not cost the user a replay. */
+	if (t->name && (rc = store_name_check(t, t->name, err, errlen)))
 		goto fail;
 	if (!r->nruns) {
 		snprintf(err, errlen, "%s: no policy replayed, nothing to store",
@@ -201,5 +242,6 @@ void store_rec_free(struct store_rec *t)
 	free(t->runs);
 	spool_close(&t->faults);
 	free(t->path);
+	free(t->name);
 	free(t);
 }

@@ -2,11 +2,12 @@
  * store_write.c - store_rec_commit(): a recorded replay into the database,
  * in one BEGIN IMMEDIATE transaction (store.h).
  *
- * In order: the trace (if new: its row, metadata, processes and markers,
- * from the first engine's records; if known, its stored processes are
- * matched to the engine's by order), its faults if it has none yet and
+ * In order: the trace (if new: its row under a name chosen now, under the
+ * write lock, its metadata, processes, threads and markers, from the first
+ * engine's records; if known, its stored processes are matched to the
+ * engine's by order, and it is renamed if a name was asked for), its faults if it has none yet and
  * they were spooled, then every run not already stored - its row with a
- * column per metric, its forks (tied to processes through the engine's
+ * column per metric and its provenance, its forks (tied to processes through the engine's
  * process table), its samples, its fault decisions.  Whether a run is
  * stored is decided again here, under the write lock: a concurrent replay
  * may have stored it since store_rec_begin().
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <time.h>
 
 #include "../importers/evsrc.h"
@@ -105,8 +107,69 @@ static void comm_of(char comm[16], const char *s)
 	snprintf(comm, 16, "%s", s);
 }
 
-/* Insert the trace row, its metadata, its processes and its markers; fill
- * upid[]. */
+/* The engine's thread records, after the processes (upid[] filled).  A
+ * thread's creator precedes it, so its utid is known when it goes in.
+ * Returns SQLITE_OK or the SQLite error. */
+static int insert_threads(struct store_rec *t, const struct ev_source *src,
+                          int64_t trace_id, const int64_t *upid)
+{
+	sqlite3 *db = store_db(t->s);
+	sqlite3_stmt *st = NULL;
+	size_t n;
+	const struct sim_thread_rec *th = sim_threads(store_trace_engine(t), &n);
+	int64_t *utid = malloc((n ? n : 1) * sizeof(*utid));
+	int rc = SQLITE_NOMEM;
+
+	if (!utid)
+		goto out;
+	rc = sqlite3_prepare_v2(db,
+		"INSERT INTO threads (trace_id, tid, tgid, upid, parent_utid, comm, "
+		"first_ts, start_ts, end_ts) VALUES (?,?,?,?,?,?,?,?,?)", -1, &st,
+		NULL);
+	if (rc != SQLITE_OK)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const struct sim_thread_rec *r = &th[i];
+		char comm[16];
+		comm_of(comm, strtab_get(&src->strings, r->comm));
+		sqlite3_bind_int64(st, 1, trace_id);
+		sqlite3_bind_int64(st, 2, r->tid);
+		sqlite3_bind_int64(st, 3, r->tgid);
+		if (r->proc != SIM_NONE)
+			sqlite3_bind_int64(st, 4, upid[r->proc]);
+		else
+			sqlite3_bind_null(st, 4);
+		if (r->parent < i)
+			sqlite3_bind_int64(st, 5, utid[r->parent]);
+		else
+			sqlite3_bind_null(st, 5);
+		if (comm[0])
+			sqlite3_bind_text(st, 6, comm, -1, SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_null(st, 6);
+		sqlite3_bind_int64(st, 7, (int64_t)r->first_ts);
+		if (r->has_start)
+			sqlite3_bind_int64(st, 8, (int64_t)r->start_ts);
+		else
+			sqlite3_bind_null(st, 8);
+		if (r->has_end)
+			sqlite3_bind_int64(st, 9, (int64_t)r->end_ts);
+		else
+			sqlite3_bind_null(st, 9);
+		if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+			goto out;
+		utid[i] = sqlite3_last_insert_rowid(db);
+		sqlite3_reset(st);
+	}
+	rc = SQLITE_OK;
+out:
+	sqlite3_finalize(st);
+	free(utid);
+	return rc;
+}
+
+/* Insert the trace row, its metadata, its processes, threads and markers;
+ * fill upid[]. */
 static int insert_trace(struct store_rec *t, const struct ev_source *src,
                         int64_t *trace_id, int64_t *upid, char *err,
                         size_t errlen)
@@ -114,8 +177,9 @@ static int insert_trace(struct store_rec *t, const struct ev_source *src,
 	sqlite3 *db = store_db(t->s);
 	sqlite3_stmt *st = NULL;
 	char *abs = realpath(t->path, NULL);
-	const char *name = strrchr(t->path, '/') ? strrchr(t->path, '/') + 1 : t->path;
+	char *name = NULL;
 	const char *dropped = evsrc_meta_get(src, "dropped");
+	const char *kernel = evsrc_meta_get(src, "kernel");
 	const struct sim_engine *e = store_trace_engine(t);
 	const struct replay *r = t->r;
 	size_t np, nm, threads = 0, forks = 0;
@@ -127,12 +191,32 @@ static int insert_trace(struct store_rec *t, const struct ev_source *src,
 		threads += procs[i].threads;
 		forks += procs[i].fork != SIM_NONE;
 	}
+	/* Named under the write lock, so two replays cannot take one name. */
+	if (t->name) {
+		if ((rc = store_name_check(t, t->name, err, errlen))) {
+			free(abs);
+			return rc;
+		}
+		name = strdup(t->name);
+		rc = name ? 0 : -ENOMEM;
+	} else {
+		rc = store_trace_name(db, abs ? abs : t->path, t->hash, &name);
+	}
+	if (rc == -ENOMEM) {
+		free(abs);
+		snprintf(err, errlen, "out of memory");
+		return rc;
+	}
+	if (rc) {
+		rc = SQLITE_ERROR;
+		goto fail;
+	}
 
 	rc = sqlite3_prepare_v2(db,
 		"INSERT INTO traces (hash, name, path, format, size_bytes, events, "
 		"processes, threads, forks, write_faults, labels, start_ts, dur, "
-		"dropped, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?, "
-		"strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))", -1, &st, NULL);
+		"dropped, capture_kernel, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,"
+		"?,?,?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_text(st, 1, t->hash, -1, SQLITE_STATIC);
@@ -156,6 +240,8 @@ static int insert_trace(struct store_rec *t, const struct ev_source *src,
 		if (!*end)
 			sqlite3_bind_int64(st, 14, d);
 	}
+	if (kernel && *kernel)
+		sqlite3_bind_text(st, 15, kernel, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE)
 		goto fail;
@@ -241,10 +327,15 @@ static int insert_trace(struct store_rec *t, const struct ev_source *src,
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
+	st = NULL;
+	if ((rc = insert_threads(t, src, *trace_id, upid)) != SQLITE_OK)
+		goto fail;
 	free(abs);
+	free(name);
 	return 0;
 fail:
 	free(abs);
+	free(name);
 	sqlite3_finalize(st);
 	return store_sql_fail(t, rc, "storing the trace", err, errlen);
 }
@@ -281,6 +372,27 @@ static int map_processes(struct store_rec *t, int64_t trace_id, int64_t *upid,
 fail:
 	sqlite3_finalize(st);
 	return store_sql_fail(t, rc, "reading the stored processes", err, errlen);
+}
+
+/* --name for a trace already stored: it takes the name. */
+static int rename_trace(struct store_rec *t, int64_t trace_id, char *err,
+                        size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = store_name_check(t, t->name, err, errlen);
+	if (rc)
+		return rc;
+	rc = sqlite3_prepare_v2(store_db(t->s), "UPDATE traces SET name = ? "
+	                        "WHERE id = ?", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, trace_id);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_sql_fail(t, rc, "renaming the trace", err, errlen);
+	return 0;
 }
 
 static int insert_faults(struct store_rec *t, int64_t trace_id,
@@ -363,22 +475,34 @@ static char *runs_insert_sql(void)
 	size_t len = (size_t)snprintf(sql, cap,
 		"INSERT INTO runs (trace_id, run_key, policy, model, kernel, "
 		"description, config, created, cowsim_version, replay_seconds, "
-		"memory_peak_bytes, faults_logged");
+		"memory_peak_bytes, faults_logged, policy_order, cost_preset, "
+		"selection, command_line, host_kernel_release, "
+		"host_kernel_version");
 	for (size_t i = 0; i < n; i++)
 		len += (size_t)snprintf(sql + len, cap - len, ", %s",
 		                        sim_metric_name(i, NULL));
 	len += (size_t)snprintf(sql + len, cap - len, ") VALUES (?,?,?,?,?,?,?,"
 	                        "strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', 'now'),"
-	                        "?,?,?,?");
+	                        "?,?,?,?,?,?,?,?,?,?");
 	for (size_t i = 0; i < n; i++)
 		len += (size_t)snprintf(sql + len, cap - len, ",?");
 	snprintf(sql + len, cap - len, ")");
 	return sql;
 }
 
+/* Bind s, or NULL when it is NULL or empty. */
+static void bind_opt(sqlite3_stmt *st, int c, const char *s)
+{
+	if (s && *s)
+		sqlite3_bind_text(st, c, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, c);
+}
+
 static int insert_run(struct store_rec *t, struct rec_run *rr,
                       int64_t trace_id, const int64_t *upid, int with_faults,
-                      struct prog *pg, char *err, size_t errlen)
+                      const struct utsname *host, struct prog *pg, char *err,
+                      size_t errlen)
 {
 	sqlite3 *db = store_db(t->s);
 	sqlite3_stmt *st = NULL;
@@ -410,6 +534,16 @@ static int insert_run(struct store_rec *t, struct rec_run *rr,
 	sqlite3_bind_double(st, c++, rr->run->seconds);
 	sqlite3_bind_int64(st, c++, (int64_t)sim_peak_memory_bytes(e));
 	sqlite3_bind_int(st, c++, with_faults);
+	char order[256];
+	store_policy_order(cfg->name, order, sizeof(order));
+	sqlite3_bind_text(st, c++, order, -1, SQLITE_TRANSIENT);
+	/* A config whose own [cost] keys changed its costs names no preset;
+	 * they may have come from --cost. */
+	bind_opt(st, c++, cfg->cost_preset[0] ? cfg->cost_preset : t->prov.cost);
+	bind_opt(st, c++, t->prov.selection);
+	bind_opt(st, c++, t->prov.command_line);
+	bind_opt(st, c++, host ? host->release : NULL);
+	bind_opt(st, c++, host ? host->version : NULL);
 	for (size_t i = 0; i < sim_nmetrics(); i++)
 		sqlite3_bind_int64(st, c++,
 		                   (int64_t)sim_metric_get(sim_metrics(e), i));
@@ -548,6 +682,9 @@ int store_rec_commit(struct store_rec *t, const struct ev_source *src,
 	int faults_stored = 0, rc;
 	struct prog pg = { .on = t->o.progress, .what = t->s->path };
 
+	struct utsname host;
+	int host_ok = uname(&host) == 0;
+
 	memset(res, 0, sizeof(*res));
 	size_t np;
 	sim_procs(store_trace_engine(t), &np);
@@ -584,9 +721,11 @@ int store_rec_commit(struct store_rec *t, const struct ev_source *src,
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if (trace_id)
+	if (trace_id) {
 		rc = map_processes(t, trace_id, upid, err, errlen);
-	else
+		if (!rc && t->name)
+			rc = rename_trace(t, trace_id, err, errlen);
+	} else
 		rc = insert_trace(t, src, &trace_id, upid, err, errlen);
 	if (rc)
 		goto fail;
@@ -639,8 +778,8 @@ int store_rec_commit(struct store_rec *t, const struct ev_source *src,
 		}
 		/* Decisions only go in alongside the faults they refer to. */
 		int with_faults = rr->spool_on && have_faults;
-		if ((rc = insert_run(t, rr, trace_id, upid, with_faults, &pg, err,
-		                     errlen)))
+		if ((rc = insert_run(t, rr, trace_id, upid, with_faults,
+		                     host_ok ? &host : NULL, &pg, err, errlen)))
 			goto fail;
 		res->stored++;
 	}

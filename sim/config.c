@@ -119,6 +119,7 @@ void cfg_defaults(struct sim_config *c)
 	                              sizeof(err)) : -ENOENT;
 	assert(r == 0);
 	(void)r;
+	snprintf(c->cost_preset, sizeof(c->cost_preset), "x86-64");
 }
 
 const char *cfg_model_name(const struct pol_ops *m)
@@ -225,6 +226,8 @@ static int set_key(struct parse_ctx *p, const char *section, const char *name,
 			continue;
 		char *at = (char *)c + k->off;
 		char *end;
+		if (!strcmp(section, "cost") && p->depth == 0)
+			c->cost_preset[0] = '\0';
 		switch (k->type) {
 		case K_BOOL:
 			if (parse_bool(value, (bool *)at)) {
@@ -352,6 +355,7 @@ static int load_cost_preset(struct parse_ctx *p, const char *name)
 		p->failed = true;
 		return 0;
 	}
+	snprintf(p->c->cost_preset, sizeof(p->c->cost_preset), "%s", name);
 	return 1;
 }
 

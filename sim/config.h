@@ -83,6 +83,9 @@ struct sim_config {
 	uint32_t lru_batch;           /* per-CPU LRU add batch (PAGEVEC_SIZE) */
 
 	struct cost_params cost;
+	char cost_preset[32];         /* the cost preset [cost] is ("x86-64",
+	                                 `cost = NAME`), "" once [cost] keys
+	                                 of the config's own changed it */
 
 	char *text;                   /* INI text this came from (owned) */
 };

@@ -319,8 +319,9 @@ bool sim_try_free_swap(struct sim_engine *e, uint32_t f);
  * Processes as the task lifecycle makes them: the engine runs every task's
  * life (task_new, task_gone, group_gone, exec), so it is the one place that
  * knows which thread group a task belonged to at each event, for the
- * results (sim_procs(), sim_markers(), the fault hook's proc).  Memory grows
- * with processes and markers, never with other events.  It is kept out of
+ * results (sim_procs(), sim_threads(), sim_markers(), the fault hook's
+ * proc).  Memory grows with tasks, processes and markers, never with other
+ * events.  It is kept out of
  * the engine's accounting: memory_peak_bytes measures the simulated machine,
  * as it did before the table existed.
  *
@@ -356,10 +357,25 @@ void proc_task_drop(struct sim_engine *e, uint32_t p);
 void proc_end(struct sim_engine *e, uint32_t p, uint64_t ts);
 void proc_lost(struct sim_engine *e, uint32_t p);
 bool proc_alive(const struct sim_engine *e, uint32_t p);
-void proc_exec(struct sim_engine *e, uint32_t p, uint32_t path);
+/* Task t exec'd path / named itself comm (EV_COMM). */
+void proc_exec(struct sim_engine *e, uint32_t t, uint32_t path);
 void proc_comm(struct sim_engine *e, uint32_t t, uint32_t comm);
-/* sim_check()'s part: every task has a process, and each process's count
- * of live tasks is right.  Returns 0, -EINVAL with why in buf, or
+/*
+ * Threads (sim_threads()): task_new() gives every task a record, which
+ * records its creator and creation time if a fork or clone made it
+ * (proc_thread_forked(), after the task is made), its process once it has
+ * one, its name (the creator's, then its exec path or comm event), and its
+ * exit (task_gone() calls proc_thread_end() while t is still a task), or
+ * that the exit was lost: the newest record of tid ended unseen, as a fork
+ * reuses its tid (proc_thread_lost()).  proc_thread_new() returns 0 or
+ * -ENOMEM.
+ */
+int proc_thread_new(struct sim_engine *e, uint32_t t);
+void proc_thread_forked(struct sim_engine *e, uint32_t parent, uint32_t ct);
+void proc_thread_end(struct sim_engine *e, uint32_t t);
+void proc_thread_lost(struct sim_engine *e, uint32_t tid);
+/* sim_check()'s part: every task has a process and a live thread record
+ * naming it, and each process's count of live tasks is right.  Returns 0, -EINVAL with why in buf, or
  * -ENOMEM. */
 int proc_check(const struct sim_engine *e, char *buf, size_t len);
 /* The event being applied is a marker by a task of process p (SIM_NONE:

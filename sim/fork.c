@@ -297,6 +297,7 @@ int ev_fork(struct sim_engine *e, uint32_t t, const struct cs_ev *ev)
 		/* Its exit was lost; pid reused. */
 		uint32_t sp = e->task[stale - 1].proc;
 		task_gone(e, stale);
+		proc_thread_lost(e, ctid);
 		if (sp != SIM_NONE && !proc_alive(e, sp))
 			proc_lost(e, sp);
 		t = task_find(e, ev->tid);   /* task_gone() moves tasks */
@@ -313,6 +314,7 @@ int ev_fork(struct sim_engine *e, uint32_t t, const struct cs_ev *ev)
 		err = task_new(e, ctid, ctgid, cmi, cproc, &ct);
 		if (err)
 			return err;
+		proc_thread_forked(e, t, ct);
 		if (thread)
 			return 0;
 	} else {
@@ -322,6 +324,7 @@ int ev_fork(struct sim_engine *e, uint32_t t, const struct cs_ev *ev)
 		err = task_new(e, ctid, ctgid, cmi, cproc, &ct);
 		if (err)
 			return err;
+		proc_thread_forked(e, t, ct);
 	}
 	if (!thread && (err = proc_fork(e, t, ct, (uint32_t)e->nforks)))
 		return err;
@@ -371,7 +374,7 @@ int ev_exec(struct sim_engine *e, uint32_t t, const struct cs_ev *ev)
 	if (err)
 		return err;
 	e->task[t - 1].mm = mi;
-	proc_exec(e, e->task[t - 1].proc, ev->arg);
+	proc_exec(e, t, ev->arg);
 	e->m.execs++;
 	mm_put(e, omi);
 	return 0;

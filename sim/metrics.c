@@ -9,10 +9,11 @@
 
 static const struct {
 	const char *name;
+	const char *unit;
 	const char *doc;
 	size_t off;
 } table[] = {
-#define M(n, d) { #n, d, offsetof(struct sim_metrics, n) },
+#define M(n, u, d) { #n, #u, d, offsetof(struct sim_metrics, n) },
 	SIM_COUNTERS(M)
 	SIM_GAUGES(M)
 #undef M
@@ -30,6 +31,11 @@ const char *sim_metric_name(size_t i, const char **doc)
 	if (doc)
 		*doc = table[i].doc;
 	return table[i].name;
+}
+
+const char *sim_metric_unit(size_t i)
+{
+	return i < sim_nmetrics() ? table[i].unit : NULL;
 }
 
 int sim_metric_find(const char *name)

@@ -2,7 +2,8 @@
  * proc.c - the engine's process table: which thread group each task
  * belonged to, from its fork (or first sighting) to its last thread's exit,
  * with a record per process that the results read (sim_procs(), the fault
- * hook's proc, sim_markers()).  The rules are listed in engine.h.
+ * hook's proc, sim_markers()), and a record per task ever seen
+ * (sim_threads()).  The rules are listed in engine.h.
  *
  * Why here and not in the results store: the engine already runs every
  * task's life - task_new(), task_gone(), group_gone(), exec - and the store
@@ -25,12 +26,13 @@
 #include "../lib/grow.h"
 #include "../lib/hmap.h"
 
-static inline uint32_t tgid_hash(uint32_t tgid)
+static inline uint32_t id_hash(uint32_t id)
 {
-	return tgid * 0x9E3779B1u;
+	return id * 0x9E3779B1u;
 }
 
-HMAP_DEFINE(tgid_map, uint32_t, uint32_t, tgid_hash, 64);
+/* A tgid or tid -> the newest record with it. */
+HMAP_DEFINE(id_map, uint32_t, uint32_t, id_hash, 64);
 
 struct proc_state {
 	uint32_t live;          /* tasks alive in it now */
@@ -41,9 +43,15 @@ struct sim_proctab {
 	struct sim_proc_rec *rec;
 	struct proc_state *st;   /* per record too */
 	size_t n, cap, capst;
-	struct tgid_map tgid;    /* tgid -> newest record */
+	struct id_map tgid;      /* tgid -> newest record */
 	struct sim_marker_rec *markers;
 	size_t nmarkers, capmarkers;
+	/* Threads: a live task's tid names its newest record, as a tgid
+	 * does a process's (the kernel never has two live tasks with one
+	 * tid; the engine drops a stale one before reusing its tid). */
+	struct sim_thread_rec *thr;
+	size_t nthr, capthr;
+	struct id_map tid;       /* tid -> newest record */
 };
 
 int proc_create(struct sim_engine *e)
@@ -59,8 +67,10 @@ void proc_destroy(struct sim_engine *e)
 		return;
 	free(pt->rec);
 	free(pt->st);
-	tgid_map_free(&pt->tgid);
+	id_map_free(&pt->tgid);
 	free(pt->markers);
+	free(pt->thr);
+	id_map_free(&pt->tid);
 	free(pt);
 	e->procs = NULL;
 }
@@ -68,7 +78,7 @@ void proc_destroy(struct sim_engine *e)
 /* The live process with this tgid, or SIM_NONE. */
 static uint32_t tgid_live(const struct sim_proctab *pt, uint32_t tgid)
 {
-	const uint32_t *p = tgid_map_get(&pt->tgid, tgid);
+	const uint32_t *p = id_map_get(&pt->tgid, tgid);
 	return p && !pt->st[*p].over ? *p : SIM_NONE;
 }
 
@@ -82,7 +92,7 @@ static int proc_new(struct sim_proctab *pt, uint32_t pid, uint32_t *out)
 	               64, false))
 		return -ENOMEM;
 	uint32_t old = tgid_live(pt, pid);
-	if (tgid_map_put(&pt->tgid, pid, (uint32_t)pt->n))
+	if (id_map_put(&pt->tgid, pid, (uint32_t)pt->n))
 		return -ENOMEM;
 	if (old != SIM_NONE)
 		pt->st[old].over = true;
@@ -91,6 +101,72 @@ static int proc_new(struct sim_proctab *pt, uint32_t pid, uint32_t *out)
 	pt->st[pt->n] = (struct proc_state){ 0 };
 	*out = (uint32_t)pt->n++;
 	return 0;
+}
+
+/* The record of live task t (1-based).  Every task has one: task_new()
+ * makes it. */
+static struct sim_thread_rec *thread_of(const struct sim_engine *e,
+                                        uint32_t t)
+{
+	const struct sim_proctab *pt = e->procs;
+	return &pt->thr[*id_map_get(&pt->tid, e->task[t - 1].tid)];
+}
+
+/* Task t now has a process: so has its record, and the process's name
+ * until the thread gets one of its own. */
+static void thread_join(struct sim_engine *e, uint32_t t)
+{
+	struct sim_thread_rec *r = thread_of(e, t);
+	r->proc = e->task[t - 1].proc;
+	if (!r->comm)
+		r->comm = e->procs->rec[r->proc].comm;
+}
+
+int proc_thread_new(struct sim_engine *e, uint32_t t)
+{
+	struct sim_proctab *pt = e->procs;
+	const struct sim_task *tk = &e->task[t - 1];
+	if (pt->nthr >= SIM_NONE ||
+	    grow_array((void **)&pt->thr, &pt->capthr, pt->nthr + 1,
+	               sizeof(*pt->thr), 64, false) ||
+	    id_map_put(&pt->tid, tk->tid, (uint32_t)pt->nthr))
+		return -ENOMEM;
+	pt->thr[pt->nthr++] = (struct sim_thread_rec){
+		.first_ts = e->now, .tid = tk->tid, .tgid = tk->tgid,
+		.proc = SIM_NONE, .parent = SIM_NONE,
+	};
+	if (tk->proc != SIM_NONE)
+		thread_join(e, t);
+	return 0;
+}
+
+void proc_thread_forked(struct sim_engine *e, uint32_t parent, uint32_t ct)
+{
+	const struct sim_proctab *pt = e->procs;
+	struct sim_thread_rec *c = thread_of(e, ct);
+	const struct sim_thread_rec *p = thread_of(e, parent);
+	c->parent = (uint32_t)(p - pt->thr);
+	c->start_ts = e->now;
+	c->has_start = 1;
+	/* copy_process() copies the creator's comm. */
+	c->comm = p->comm;
+}
+
+void proc_thread_end(struct sim_engine *e, uint32_t t)
+{
+	struct sim_thread_rec *r = thread_of(e, t);
+	r->has_end = 1;
+	r->end_ts = e->now;
+}
+
+void proc_thread_lost(struct sim_engine *e, uint32_t tid)
+{
+	struct sim_proctab *pt = e->procs;
+	const uint32_t *i = id_map_get(&pt->tid, tid);
+	if (i) {
+		pt->thr[*i].has_end = 0;
+		pt->thr[*i].end_ts = 0;
+	}
 }
 
 int proc_attach(struct sim_engine *e, uint32_t t)
@@ -104,6 +180,7 @@ int proc_attach(struct sim_engine *e, uint32_t t)
 	}
 	tk->proc = p;
 	proc_task_add(e, p);
+	thread_join(e, t);
 	return 0;
 }
 
@@ -127,6 +204,7 @@ int proc_fork(struct sim_engine *e, uint32_t parent, uint32_t ct,
 	}
 	ctk->proc = c;
 	proc_task_add(e, c);
+	thread_join(e, ct);
 	return 0;
 }
 
@@ -161,10 +239,12 @@ void proc_lost(struct sim_engine *e, uint32_t p)
 	e->procs->st[p].over = true;
 }
 
-void proc_exec(struct sim_engine *e, uint32_t p, uint32_t path)
+void proc_exec(struct sim_engine *e, uint32_t t, uint32_t path)
 {
+	uint32_t p = e->task[t - 1].proc;
 	e->procs->rec[p].exe = path;
 	e->procs->rec[p].comm = path;
+	thread_of(e, t)->comm = path;
 }
 
 /* A thread naming itself does not rename its process. */
@@ -174,6 +254,7 @@ void proc_comm(struct sim_engine *e, uint32_t t, uint32_t comm)
 	struct sim_proc_rec *r = &e->procs->rec[tk->proc];
 	if (tk->tid == r->pid)
 		r->comm = comm;
+	thread_of(e, t)->comm = comm;
 }
 
 int proc_marker(struct sim_engine *e, const struct cs_ev *ev, uint32_t p)
@@ -199,6 +280,14 @@ int proc_check(const struct sim_engine *e, char *buf, size_t len)
 	}
 	int err = 0;
 	for (uint32_t t = 0; t < e->ntask && !err; t++) {
+		const uint32_t *th = id_map_get(&pt->tid, e->task[t].tid);
+		if (!th || pt->thr[*th].proc != e->task[t].proc ||
+		    pt->thr[*th].has_end) {
+			snprintf(buf, len, "task %u: no live thread record of its "
+			         "process", e->task[t].tid);
+			err = -EINVAL;
+			break;
+		}
 		uint32_t p = e->task[t].proc;
 		if (p >= pt->n) {
 			snprintf(buf, len, "task %u: no process", e->task[t].tid);
@@ -223,6 +312,13 @@ const struct sim_proc_rec *sim_procs(const struct sim_engine *e, size_t *n)
 {
 	*n = e->procs->n;
 	return e->procs->rec;
+}
+
+const struct sim_thread_rec *sim_threads(const struct sim_engine *e,
+                                         size_t *n)
+{
+	*n = e->procs->nthr;
+	return e->procs->thr;
 }
 
 const struct sim_marker_rec *sim_markers(const struct sim_engine *e,

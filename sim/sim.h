@@ -14,7 +14,7 @@
  *   sim_apply(e, ev) ...      once per event, in stream order
  *   sim_finish(e)             end of stream: final gauges, percentiles
  *   sim_metrics(e), sim_forks(e), sim_samples(e),
- *   sim_procs(e), sim_markers(e)                    read results
+ *   sim_procs(e), sim_threads(e), sim_markers(e)    read results
  *   sim_destroy(e)
  *
  * Errors: sim_apply() returns 0, or -ENOMEM (the engine is then unusable;
@@ -63,75 +63,78 @@ enum sim_out {
 const char *sim_out_name(enum sim_out o);
 
 /*
- * Counters and gauges of one run.  X(name, description) lists them once so
- * that every output (table, JSON, CSV, SQLite) names them the same way.
+ * Counters and gauges of one run.  X(name, unit, description) lists them
+ * once so that every output (table, JSON, CSV, SQLite) names them the same
+ * way.  The unit is a bare word that readers stringify: `pages` (4 KiB
+ * frames or pages of memory), `ns` (modeled or observed time), `count`
+ * (events, calls, references, faults: anything counted that is not a page).
  */
 #define SIM_COUNTERS(X) \
-	X(events, "events replayed") \
-	X(forks, "process creations (fork, vfork, clone without CLONE_THREAD)") \
-	X(threads, "threads created (CLONE_THREAD)") \
-	X(execs, "execve() calls") \
-	X(exits, "task exits") \
-	X(faults, "page-fault events") \
-	X(write_faults, "page faults that were writes") \
-	X(wp_faults, "write faults on present write-protected PTEs") \
-	X(copies_fault, "anon->anon COW copies at fault (incl. GUP-triggered and unshare)") \
-	X(copies_file, "file->anon copies at write fault in private file mappings") \
-	X(zero_fills, "writes to the shared zero page (allocate and clear)") \
-	X(copies_fork, "pages copied at fork (early COW)") \
-	X(reuses, "write-protected anon pages reused in place") \
-	X(new_pages, "first-touch anonymous pages") \
-	X(unnecessary_copies, "COW copies where the faulting mm was the only mapper and no GUP reference existed") \
-	X(unnecessary_fork_copies, "early COW copies at fork of pages no GUP reference held") \
-	X(leaks, "GUP references through which another process's post-fork writes became visible") \
-	X(lost_pins, "pins whose page stopped backing the pinner's mapping after a COW") \
-	X(gups, "GUP calls") \
-	X(gup_pages, "pages GUP referenced") \
-	X(gup_unshares, "R/O pins that had to unshare first") \
-	X(gup_cow_breaks, "GUP calls that broke COW with a write fault") \
-	X(gup_refused, "GUP references refused (refcount overflow guard, no mapping)") \
-	X(refcount_overflows, "page refcounts pushed past INT_MAX") \
-	X(swapouts, "pages swapped out") \
-	X(swapout_refused, "swap-outs refused (pinned, shared for PAGEOUT, no swap)") \
-	X(swapins, "pages read back from swap") \
-	X(ksm_merges, "pages merged by KSM") \
-	X(ksm_refused, "KSM merges refused (extra references)") \
-	X(migrations, "pages migrated") \
-	X(migrate_refused, "migrations refused (extra references)") \
-	X(lru_drains, "per-CPU LRU batch drains") \
-	X(ptes_copied, "PTEs copied at fork") \
-	X(pt_pages_copied, "page-table pages allocated for fork children") \
-	X(spurious_faults, "faults on PTEs that already allowed the access") \
-	X(bad_faults, "faults outside any mapping (skipped)") \
-	X(segv_faults, "faults the mapping's protection forbids (skipped)") \
-	X(inferred_vmas, "mappings the importer had to infer") \
-	X(phantom_mappers, "mappers of initial pages that the trace does not show") \
-	X(unknown_tasks, "events of tasks never seen (a task was invented)") \
-	X(unknown_handles, "GUP releases of unknown handles") \
-	X(labelled, "faults with a kernel-observed outcome") \
-	X(agree, "labelled faults whose predicted outcome matches the kernel's") \
-	X(observed_copies, "faults the kernel resolved by copying") \
-	X(observed_reuses, "write-protect faults the kernel resolved by reuse") \
-	X(observed_zero_fills, "faults the kernel resolved with a zeroed page")
+	X(events, count, "events replayed") \
+	X(forks, count, "process creations (fork, vfork, clone without CLONE_THREAD)") \
+	X(threads, count, "threads created (CLONE_THREAD)") \
+	X(execs, count, "execve() calls") \
+	X(exits, count, "task exits") \
+	X(faults, count, "page-fault events") \
+	X(write_faults, count, "page faults that were writes") \
+	X(wp_faults, count, "write faults on present write-protected PTEs") \
+	X(copies_fault, pages, "anon->anon COW copies at fault (incl. GUP-triggered and unshare)") \
+	X(copies_file, pages, "file->anon copies at write fault in private file mappings") \
+	X(zero_fills, pages, "writes to the shared zero page (allocate and clear)") \
+	X(copies_fork, pages, "pages copied at fork (early COW)") \
+	X(reuses, pages, "write-protected anon pages reused in place") \
+	X(new_pages, pages, "first-touch anonymous pages") \
+	X(unnecessary_copies, pages, "COW copies where the faulting mm was the only mapper and no GUP reference existed") \
+	X(unnecessary_fork_copies, pages, "early COW copies at fork of pages no GUP reference held") \
+	X(leaks, count, "GUP references through which another process's post-fork writes became visible") \
+	X(lost_pins, count, "pins whose page stopped backing the pinner's mapping after a COW") \
+	X(gups, count, "GUP calls") \
+	X(gup_pages, pages, "pages GUP referenced") \
+	X(gup_unshares, count, "R/O pins that had to unshare first") \
+	X(gup_cow_breaks, count, "GUP calls that broke COW with a write fault") \
+	X(gup_refused, count, "GUP references refused (refcount overflow guard, no mapping)") \
+	X(refcount_overflows, count, "page refcounts pushed past INT_MAX") \
+	X(swapouts, pages, "pages swapped out") \
+	X(swapout_refused, pages, "swap-outs refused (pinned, shared for PAGEOUT, no swap)") \
+	X(swapins, pages, "pages read back from swap") \
+	X(ksm_merges, pages, "pages merged by KSM") \
+	X(ksm_refused, pages, "KSM merges refused (extra references)") \
+	X(migrations, pages, "pages migrated") \
+	X(migrate_refused, pages, "migrations refused (extra references)") \
+	X(lru_drains, count, "per-CPU LRU batch drains") \
+	X(ptes_copied, count, "PTEs copied at fork") \
+	X(pt_pages_copied, pages, "page-table pages allocated for fork children") \
+	X(spurious_faults, count, "faults on PTEs that already allowed the access") \
+	X(bad_faults, count, "faults outside any mapping (skipped)") \
+	X(segv_faults, count, "faults the mapping's protection forbids (skipped)") \
+	X(inferred_vmas, count, "mappings the importer had to infer") \
+	X(phantom_mappers, count, "mappers of initial pages that the trace does not show") \
+	X(unknown_tasks, count, "events of tasks never seen (a task was invented)") \
+	X(unknown_handles, count, "GUP releases of unknown handles") \
+	X(labelled, count, "faults with a kernel-observed outcome") \
+	X(agree, count, "labelled faults whose predicted outcome matches the kernel's") \
+	X(observed_copies, count, "faults the kernel resolved by copying") \
+	X(observed_reuses, count, "write-protect faults the kernel resolved by reuse") \
+	X(observed_zero_fills, count, "faults the kernel resolved with a zeroed page")
 
 #define SIM_GAUGES(X) \
-	X(peak_frames, "peak allocated frames (anonymous + page cache)") \
-	X(final_frames, "frames allocated at the end") \
-	X(peak_anon_frames, "peak anonymous frames") \
-	X(peak_pt_pages, "peak page-table pages") \
-	X(final_pt_pages, "page-table pages at the end") \
-	X(max_refcount, "highest page refcount seen") \
-	X(max_mapcount, "highest page mapcount seen") \
-	X(fork_latency_ns_p50, "modeled fork latency, median") \
-	X(fork_latency_ns_p99, "modeled fork latency, 99th percentile") \
-	X(fork_latency_ns_max, "modeled fork latency, maximum") \
-	X(fork_latency_ns_sum, "modeled fork latency, total") \
-	X(fault_latency_ns_sum, "modeled fault latency, total") \
-	X(observed_fork_latency_ns_p50, "kernel-observed fork latency, median") \
-	X(observed_forks, "forks with an observed latency")
+	X(peak_frames, pages, "peak allocated frames (anonymous + page cache)") \
+	X(final_frames, pages, "frames allocated at the end") \
+	X(peak_anon_frames, pages, "peak anonymous frames") \
+	X(peak_pt_pages, pages, "peak page-table pages") \
+	X(final_pt_pages, pages, "page-table pages at the end") \
+	X(max_refcount, count, "highest page refcount seen") \
+	X(max_mapcount, count, "highest page mapcount seen") \
+	X(fork_latency_ns_p50, ns, "modeled fork latency, median") \
+	X(fork_latency_ns_p99, ns, "modeled fork latency, 99th percentile") \
+	X(fork_latency_ns_max, ns, "modeled fork latency, maximum") \
+	X(fork_latency_ns_sum, ns, "modeled fork latency, total") \
+	X(fault_latency_ns_sum, ns, "modeled fault latency, total") \
+	X(observed_fork_latency_ns_p50, ns, "kernel-observed fork latency, median") \
+	X(observed_forks, count, "forks with an observed latency")
 
 struct sim_metrics {
-#define SIM_FIELD(n, d) uint64_t n;
+#define SIM_FIELD(n, u, d) uint64_t n;
 	SIM_COUNTERS(SIM_FIELD)
 	SIM_GAUGES(SIM_FIELD)
 #undef SIM_FIELD
@@ -141,6 +144,8 @@ struct sim_metrics {
  * order.  sim_metric_find() returns the index or -1. */
 size_t sim_nmetrics(void);
 const char *sim_metric_name(size_t i, const char **doc);
+/* Metric i's unit ("pages", "ns", "count"), or NULL past the end. */
+const char *sim_metric_unit(size_t i);
 int sim_metric_find(const char *name);
 uint64_t sim_metric_get(const struct sim_metrics *m, size_t i);
 
@@ -189,6 +194,29 @@ struct sim_proc_rec {
 	uint32_t exe;           /* string id: its last exec's path, 0 = none */
 	uint32_t threads;       /* tasks it had, itself included */
 	uint8_t has_start;      /* 0: began before the trace */
+	uint8_t has_end;        /* 0: alive at the end, or its exit was lost */
+};
+
+/*
+ * One task (thread) of the trace, as the engine followed it: a record per
+ * task ever seen, in the order they appeared, never removed, so a tid the
+ * trace reuses is a new record (the index is Perfetto's utid).  What the
+ * stream carries and what it does not: the creator and creation time only
+ * of tasks whose fork or clone the trace shows; the name only from the
+ * creator, an exec or a comm event (else the process's); the exit only if
+ * the trace shows it (exit, or its thread group's exit_group).
+ */
+struct sim_thread_rec {
+	uint64_t first_ts;      /* the first event the engine saw of it */
+	uint64_t start_ts;      /* its fork or clone; valid if has_start */
+	uint64_t end_ts;        /* its exit; valid if has_end */
+	uint32_t tid, tgid;
+	uint32_t proc;          /* process record, or SIM_NONE (a task seen
+	                           only at its exit) */
+	uint32_t parent;        /* record of the task that made it, or
+	                           SIM_NONE (not shown by the trace) */
+	uint32_t comm;          /* string id, 0 = unknown */
+	uint8_t has_start;
 	uint8_t has_end;        /* 0: alive at the end, or its exit was lost */
 };
 
@@ -243,6 +271,8 @@ const struct sim_fork_rec *sim_forks(const struct sim_engine *e, size_t *n);
 const struct sim_sample *sim_samples(const struct sim_engine *e, size_t *n);
 const struct sim_proc_rec *sim_procs(const struct sim_engine *e, size_t *n);
 const struct sim_marker_rec *sim_markers(const struct sim_engine *e,
+                                         size_t *n);
+const struct sim_thread_rec *sim_threads(const struct sim_engine *e,
                                          size_t *n);
 
 /* Bytes the engine holds now and at most (its own memory, not the trace's). */

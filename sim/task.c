@@ -58,6 +58,8 @@ int task_new(struct sim_engine *e, uint32_t tid, uint32_t tgid,
 		return err;
 	if (proc != SIM_NONE)
 		proc_task_add(e, proc);
+	if ((err = proc_thread_new(e, t)))
+		return err;
 	*out = t;
 	return 0;
 }
@@ -69,6 +71,7 @@ void task_gone(struct sim_engine *e, uint32_t t)
 	uint32_t mi = e->task[t - 1].mm;
 	uint32_t p = e->task[t - 1].proc;
 
+	proc_thread_end(e, t);
 	tix_remove(e, t);
 	uint32_t last = e->ntask;
 	if (t != last) {

@@ -1,6 +1,8 @@
 #!/bin/sh
 # The results store from the command line: replay writes it (default file,
-# --db, --no-db, --faults, re-runs skipped or --replace'd), bad databases
+# --db, --no-db, --faults, re-runs skipped or --replace'd), traces get
+# unique names (--name), runs their era order, config rows, units and
+# provenance, threads their table, JSON stays valid for any path; bad databases
 # are refused with status 2 and left untouched, a replay killed for real
 # (SIGKILL while it writes) leaves the database as it was, two replays
 # writing one database at once both land, compare prints every format, and
@@ -37,7 +39,8 @@ state() {
 	q "$1" "SELECT (SELECT count(*) FROM traces), (SELECT count(*) FROM runs),
 	        (SELECT count(*) FROM processes), (SELECT count(*) FROM forks),
 	        (SELECT count(*) FROM faults), (SELECT count(*) FROM fault_decisions),
-	        (SELECT count(*) FROM samples), (SELECT count(*) FROM markers)"
+	        (SELECT count(*) FROM samples), (SELECT count(*) FROM markers),
+	        (SELECT count(*) FROM threads)"
 }
 
 SCN=$SRC/traces/scenarios/eng-observed.scn
@@ -78,6 +81,87 @@ wf=$(q kv.db 'SELECT write_faults FROM traces')
 	fail "observed fork latency lost"
 [ "$(q kv.db "SELECT count(*) FROM markers WHERE text LIKE 'cowsim: phase %'")" = 2 ] ||
 	fail "markers not stored"
+
+# ---- names, era order, threads, run_config, units, provenance -----------
+# Two different files both called trace.dat: unique names, the first
+# keeping the short one, each stable when more come.
+mkdir -p redis pg x/pg
+cp "$SRC/traces/real/redis-bgsave.dat" redis/trace.dat
+cp "$SRC/traces/real/build.dat" pg/trace.dat
+cp "$SRC/traces/real/py-multiprocessing.dat" x/pg/trace.dat
+expect 0 "" -- "$COWSIM" replay redis/trace.dat pg/trace.dat --db n.db -q \
+	--policy linux-6.12,linux-5.18,piggin-2009,linux-5.7,linux-5.9
+expect 0 "" -- "$COWSIM" replay x/pg/trace.dat --db n.db -q --policy linux-6.12
+[ "$(q n.db "SELECT group_concat(name, ' ') FROM (SELECT name FROM traces ORDER BY id)")" = \
+  "trace.dat pg/trace.dat x/pg/trace.dat" ] ||
+	fail "trace names: $(q n.db 'SELECT group_concat(name) FROM traces')"
+expect 0 "" -- "$COWSIM" compare --db n.db --format csv
+grep -q "#" "$T/out" && fail "compare labels traces with #"
+[ "$(cut -d, -f1 "$T/out" | sort -u | wc -l)" = 4 ] || fail "compare: not 3 traces by name"
+# --name: one per trace; taken names refused before the replay; renames
+expect 2 "one per trace" -- "$COWSIM" replay redis/trace.dat pg/trace.dat --db n.db --name a
+expect 2 "already has a trace of that name" -- "$COWSIM" replay redis/trace.dat \
+	--db n.db --name pg/trace.dat
+expect 0 "" -- "$COWSIM" replay redis/trace.dat --db n.db -q --name "redis bgsave" \
+	--policy linux-5.8
+[ "$(q n.db "SELECT name FROM traces WHERE id = 1")" = "redis bgsave" ] ||
+	fail "--name did not rename a stored trace"
+expect 0 "" -- "$COWSIM" replay "$NOFORK" --db n.db -q --name "zero page" --policy linux-6.12
+[ "$(q n.db "SELECT count(*) FROM traces WHERE name = 'zero page'")" = 1 ] ||
+	fail "--name not stored"
+[ "$(q n.db 'SELECT count(DISTINCT name) = count(*) FROM traces')" = 1 ] || fail "names not unique"
+# presets in era order, proposals after: views and compare
+[ "$(q n.db "SELECT group_concat(policy, ' ') FROM (SELECT policy FROM side_by_side WHERE trace_id = 2)")" = \
+  "linux-5.7 linux-5.9 linux-5.18 linux-6.12 piggin-2009" ] || fail "side_by_side not in era order"
+expect 0 "" -- "$COWSIM" compare --db n.db --format csv --trace pg/trace.dat
+[ "$(tail -n +2 "$T/out" | cut -d, -f5 | tr '\n' ' ')" = \
+  "linux-5.7 linux-5.9 linux-5.18 linux-6.12 piggin-2009 " ] ||
+	fail "compare not in era order: $(tail -n +2 "$T/out" | cut -d, -f5 | tr '\n' ' ')"
+# threads: every task the engine followed, forks' children with their creator
+[ "$(q n.db 'SELECT count(*) FROM threads WHERE trace_id = 2 AND upid IS NOT NULL')" = \
+  "$(q n.db 'SELECT threads FROM traces WHERE id = 2')" ] || fail "threads rows != traces.threads"
+[ "$(q n.db 'SELECT count(DISTINCT upid) FROM threads WHERE trace_id = 2')" = \
+  "$(q n.db 'SELECT processes FROM traces WHERE id = 2')" ] || fail "a process without a thread"
+[ "$(q n.db 'SELECT forks FROM traces WHERE id = 2')" -gt 2 ] || fail "build.dat has no forks?"
+[ "$(q n.db "SELECT count(*) FROM forks f JOIN runs r ON r.id = f.run_id
+             WHERE r.trace_id = 2 AND r.policy = 'linux-6.12' AND NOT EXISTS (
+               SELECT 1 FROM threads t JOIN threads p ON p.utid = t.parent_utid
+               WHERE t.trace_id = 2 AND t.tid = f.child_tid AND t.start_ts = f.ts
+                 AND p.tid = f.parent_tid)")" = 0 ] || fail "a fork's child thread or its creator missing"
+[ "$(q n.db 'SELECT count(*) FROM threads WHERE trace_id = 2 AND comm IS NULL')" = 0 ] ||
+	fail "threads without a name"
+# run_config: one row per key of the config text
+[ "$(q n.db "SELECT c.value FROM run_config c JOIN runs r ON r.id = c.run_id
+             WHERE r.trace_id = 2 AND r.policy = 'linux-6.12' AND c.key = 'lru_batch'")" = 31 ] ||
+	fail "run_config lru_batch"
+[ "$(q n.db "SELECT count(*) FROM run_config c JOIN runs r ON r.id = c.run_id
+             WHERE r.trace_id = 2 AND r.policy = 'linux-6.12'")" = \
+  "$("$COWSIM" policies --show linux-6.12 | grep -c ' = ')" ] || fail "run_config rows != config keys"
+# units
+[ "$(q n.db "SELECT count(*) FROM metric_docs WHERE coalesce(unit, '') = ''")" = 0 ] ||
+	fail "a metric without a unit"
+[ "$(q n.db "SELECT unit FROM metric_docs WHERE name = 'copies_fault'")" = pages ] || fail "unit of copies"
+[ "$(q n.db "SELECT unit FROM metric_docs WHERE name = 'fork_latency_ns_p99'")" = ns ] || fail "unit of ns"
+# provenance: every run says how, where and with what it was made
+[ "$(q n.db "SELECT count(*) FROM runs WHERE command_line IS NULL OR cowsim_version IS NULL
+             OR host_kernel_release IS NULL OR host_kernel_version IS NULL
+             OR cost_preset IS NULL OR policy_order IS NULL")" = 0 ] || fail "provenance missing"
+[ "$(q n.db "SELECT DISTINCT host_kernel_release FROM runs")" = "$(uname -r)" ] || fail "host kernel"
+[ "$(q n.db "SELECT capture_kernel IS NOT NULL FROM traces WHERE id = 2")" = 1 ] ||
+	fail "the trace's own kernel not kept"
+q n.db "SELECT command_line FROM runs WHERE policy = 'linux-5.8'" |
+	grep -qF -- "--name 'redis bgsave'" || fail "command line not shell-quoted"
+pid=$(q n.db "SELECT pid FROM processes WHERE trace_id = 2 AND parent_upid IS NOT NULL LIMIT 1")
+expect 0 "" -- "$COWSIM" replay pg/trace.dat --db sel.db -q --policy linux-6.12 --pid "$pid" --cost vm
+[ "$(q sel.db "SELECT selection || ' ' || cost_preset FROM runs")" = "--pid $pid vm" ] ||
+	fail "selection or cost preset: $(q sel.db 'SELECT selection, cost_preset FROM runs')"
+# JSON stays valid for a trace whose path is not UTF-8
+bad=$(printf 'bad\377\376.scn')
+cp "$SCN" "$bad"
+expect 0 "" -- "$COWSIM" replay "$bad" --db u.db -q --format json --policy linux-6.12
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/out" || fail "replay json of a non-UTF-8 path"
+expect 0 "" -- "$COWSIM" compare --db u.db --format json
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/out" || fail "compare json of a non-UTF-8 name"
 
 # ---- bad databases: status 2, named, untouched --------------------------
 head -c 8192 /dev/urandom >noise.db
@@ -135,6 +219,7 @@ for attempt in 1 2 3 4 5; do
 	q k.db "DELETE FROM fault_decisions; DELETE FROM faults;
 	        DELETE FROM forks; DELETE FROM samples; DELETE FROM markers;
 	        DELETE FROM processes WHERE trace_id > 1;
+	        DELETE FROM threads WHERE trace_id > 1;
 	        DELETE FROM runs WHERE trace_id > 1;
 	        DELETE FROM traces WHERE id > 1" || true
 done

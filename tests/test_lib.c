@@ -471,6 +471,13 @@ static void test_esc(void)
 
 	CHECK_ESC(esc_html, "a<b>&\"c\"'", "a&lt;b&gt;&amp;&quot;c&quot;'");
 	CHECK_ESC(esc_html, "caf\xc3\xa9", "caf\xc3\xa9");
+
+	CHECK_ESC(esc_sh, "--policy=linux-5.9,linux-6.12", "--policy=linux-5.9,linux-6.12");
+	CHECK_ESC(esc_sh, "", "''");
+	CHECK_ESC(esc_sh, "a b", "'a b'");
+	CHECK_ESC(esc_sh, "it's", "'it'\\''s'");
+	CHECK_ESC(esc_sh, "$HOME;*", "'$HOME;*'");
+	CHECK_ESC(esc_sh, "\xff\xfe", "'\xff\xfe'");
 }
 
 /* The closest of names[] to word, formatted as the CLI prints it. */

@@ -1,9 +1,10 @@
 /*
  * test_store.c - the results store: what goes in comes back out (every
  * metric, fork, sample, fault and the config text), processes keep their
- * identity when pids recycle, re-runs are recognised, a version-1 database
- * (tests/data/store-v1.sql, dumped from the cowsim that wrote it) migrates
- * intact, and what is not ours is refused without being touched.
+ * identity when pids recycle, re-runs are recognised, version-1 and -2
+ * databases (tests/data/store-v*.sql, dumped from the cowsims that wrote
+ * them) migrate intact, and what is not ours is refused without being
+ * touched.
  *
  * usage: test_store SOURCE_DIR
  */
@@ -352,6 +353,44 @@ static void test_pid_reuse(void)
 	/* A thread naming itself leaves its process's name alone. */
 	CHECK(!strcmp(q_text(db, "SELECT comm FROM processes WHERE upid = %lld",
 	                     (long long)b), "child2"));
+	/* Threads: one per task ever seen, pid 200 twice (a utid each), with
+	 * creator, name and life as far as the trace shows them. */
+	CHECK_EQ(q_int(db, "SELECT count(*) FROM threads"), 5);
+	CHECK_EQ(q_int(db, "SELECT count(*) FROM threads WHERE upid IS NOT "
+	               "NULL"), 4);   /* = traces.threads */
+	int64_t t100 = q_int(db, "SELECT utid FROM threads WHERE tid = 100");
+	int64_t ta = q_int(db, "SELECT utid FROM threads WHERE upid = %lld",
+	                   (long long)a);
+	int64_t tb = q_int(db, "SELECT utid FROM threads WHERE tid = 200 AND "
+	                   "upid = %lld", (long long)b);
+	CHECK(ta != tb);
+	CHECK(!strcmp(q_text(db, "SELECT comm FROM threads WHERE utid = %lld",
+	                     (long long)t100), "srv"));
+	CHECK_EQ(q_int(db, "SELECT first_ts FROM threads WHERE utid = %lld",
+	               (long long)t100), 1000);
+	CHECK_EQ(q_int(db, "SELECT start_ts FROM threads WHERE utid = %lld",
+	               (long long)t100), -3);
+	CHECK_EQ(q_int(db, "SELECT end_ts FROM threads WHERE utid = %lld",
+	               (long long)t100), -3);
+	CHECK_EQ(q_int(db, "SELECT parent_utid FROM threads WHERE utid = %lld",
+	               (long long)ta), t100);
+	CHECK_EQ(q_int(db, "SELECT start_ts FROM threads WHERE utid = %lld",
+	               (long long)ta), 1300);
+	CHECK_EQ(q_int(db, "SELECT end_ts FROM threads WHERE utid = %lld",
+	               (long long)ta), 1500);
+	CHECK(!strcmp(q_text(db, "SELECT comm FROM threads WHERE utid = %lld",
+	                     (long long)ta), "srv"));   /* its creator's */
+	CHECK(!strcmp(q_text(db, "SELECT comm FROM threads WHERE utid = %lld",
+	                     (long long)tb), "child2"));
+	CHECK_EQ(q_int(db, "SELECT end_ts FROM threads WHERE utid = %lld",
+	               (long long)tb), 2500);
+	CHECK_EQ(q_int(db, "SELECT parent_utid FROM threads WHERE tid = 201"), tb);
+	CHECK_EQ(q_int(db, "SELECT upid FROM threads WHERE tid = 201"), b);
+	CHECK(!strcmp(q_text(db, "SELECT comm FROM threads WHERE tid = 201"),
+	              "worker-thr"));
+	CHECK_EQ(q_int(db, "SELECT end_ts FROM threads WHERE tid = 201"), 2400);
+	CHECK_EQ(q_int(db, "SELECT count(*) FROM threads WHERE tid = 300 AND "
+	               "upid IS NULL AND end_ts = 2450"), 1);
 	/* A marker names its writer's process, or none; an exit of a task
 	 * never seen made no process (3 above). */
 	CHECK_EQ(q_int(db, "SELECT count(*) FROM markers"), 2);
@@ -453,6 +492,69 @@ static void test_migration(void)
 	store_close(s);
 }
 
+/* A version-2 database made by the cowsim before version 3: its two
+ * traces were both "trace.dat". */
+static void test_migration_v2(void)
+{
+	struct store *s;
+	struct store_result res;
+	char err[1024], fixture[512], scn[512];
+
+	snprintf(fixture, sizeof(fixture), "%s/tests/data/store-v2.sql", srcdir);
+	snprintf(scn, sizeof(scn), "%s/traces/scenarios/eng-observed.scn", srcdir);
+	CHECK(load_sql_file(tpath("v2.db"), fixture) == 0);
+	CHECK(store_open(tpath("v2.db"), 0, &s, err, sizeof(err)) == 0);
+	CHECK_EQ(s->version, 2);
+	sqlite3 *db = store_db(s);
+	CHECK_EQ(q_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	/* Old runs kept, intact. */
+	CHECK_EQ(q_int(db, "SELECT count(*) FROM runs"), 6);
+	CHECK_EQ(q_int(db, "SELECT count(*) FROM processes"), 4);
+	CHECK_EQ(q_int(db, "SELECT count(*) FROM samples WHERE run_id = 1") > 0, 1);
+	CHECK(!strcmp(q_text(db, "PRAGMA integrity_check"), "ok"));
+	/* Names made unique, the first stored keeping its own. */
+	CHECK(!strcmp(q_text(db, "SELECT name FROM traces WHERE id = 1"),
+	              "trace.dat"));
+	CHECK(!strcmp(q_text(db, "SELECT name FROM traces WHERE id = 2"),
+	              "pg/trace.dat"));
+	CHECK((sqlite3_exec(db, "UPDATE traces SET name = 'trace.dat' WHERE "
+	                    "id = 2", NULL, NULL, NULL) & 0xff) ==
+	      SQLITE_CONSTRAINT);
+	/* Era order in the views. */
+	CHECK(!strcmp(q_text(db, "SELECT group_concat(policy) FROM (SELECT "
+	                     "policy FROM side_by_side WHERE trace_id = 1)"),
+	              "linux-5.7,linux-5.18,linux-6.12"));
+	CHECK_EQ(q_int(db, "SELECT count(*) FROM runs WHERE policy_order IS "
+	               "NULL"), 0);
+	/* The main threads the processes imply. */
+	CHECK_EQ(q_int(db, "SELECT count(*) FROM threads t JOIN processes p "
+	               "ON p.upid = t.upid AND p.pid = t.tid"), 4);
+	/* Config by key, units, and provenance unknown (NULL) for old runs. */
+	CHECK_EQ(q_int(db, "SELECT value FROM run_config c JOIN runs r ON "
+	               "r.id = c.run_id WHERE r.policy = 'linux-6.12' AND "
+	               "c.section = 'switches' AND c.key = 'lru_batch'"), 31);
+	CHECK_EQ(q_int(db, "SELECT count(*) FROM metric_docs WHERE unit IS NULL "
+	               "OR unit = ''"), 0);
+	CHECK_EQ(q_int(db, "SELECT count(command_line) + count(host_kernel_release) "
+	               "FROM runs"), 0);
+	store_close(s);
+
+	/* A new run of a migrated trace joins it, under its name. */
+	CHECK(store_open(tpath("v2.db"), STORE_CREATE, &s, err, sizeof(err)) == 0);
+	db = store_db(s);
+	CHECK(replay_into(s, scn, "linux-5.9", 0, 0, &res, 1) == 0);
+	CHECK_EQ(res.stored, 1);
+	CHECK_EQ(q_int(db, "SELECT trace_id FROM runs WHERE policy = "
+	               "'linux-5.9'"), 1);
+	CHECK_EQ(q_int(db, "SELECT count(*) FROM traces"), 2);
+	CHECK(!strcmp(q_text(db, "SELECT name FROM traces WHERE id = 1"),
+	              "trace.dat"));
+	CHECK(!strcmp(q_text(db, "SELECT group_concat(policy) FROM (SELECT "
+	                     "policy FROM side_by_side WHERE trace_id = 1)"),
+	              "linux-5.7,linux-5.9,linux-5.18,linux-6.12"));
+	store_close(s);
+}
+
 static int same_file(const char *a, const char *b)
 {
 	FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
@@ -542,6 +644,7 @@ int main(int argc, char **argv)
 	test_round_trip();
 	test_pid_reuse();
 	test_migration();
+	test_migration_v2();
 	test_refusals();
 	if (!check_failures) {
 		char cmd[600];
