@@ -503,12 +503,18 @@ static int open_failure(int rc, const char *path, sqlite3 *db, char *err,
 		         "check that its folder exists and is writable, or pass "
 		         "another --db", path, sqlite3_errmsg(db));
 		return -EACCES;
+	case SQLITE_FULL:
+		snprintf(err, errlen, "%s: the disk is full: nothing was stored; "
+		         "free some space or pass another --db", path);
+		return -ENOSPC;
 	case SQLITE_BUSY:
 		snprintf(err, errlen, "%s: the database stayed locked by another "
 		         "process for %d s; try again when it is done", path,
 		         STORE_BUSY_MS / 1000);
 		return -EIO;
 	default:
+		if (sqlite3_system_errno(db) == ENOSPC)
+			return open_failure(SQLITE_FULL, path, db, err, errlen);
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
 		return -EIO;
 	}
@@ -715,13 +721,57 @@ fail:
 	return rc;
 }
 
-/* Does the database hold anything at all (tables, indexes, views)? */
-static int schema_empty(sqlite3 *db, int *empty)
+/*
+ * What the file says it is: its application_id, user_version, and whether
+ * it holds anything at all (tables, indexes, views).  Read in one read
+ * transaction: a process creating the database commits all three at once,
+ * and read one by one they could straddle that commit (an id of 0 from
+ * before it, a schema from after: "not one cowsim wrote").  Returns
+ * SQLITE_OK or the SQLite error.
+ */
+static int read_header(sqlite3 *db, int64_t *app, int64_t *v, int *empty)
 {
 	int64_t n = 0;
-	int rc = pragma_int(db, "SELECT count(*) FROM sqlite_schema", &n);
+	int rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	if ((rc = pragma_int(db, "PRAGMA application_id", app)) == SQLITE_OK &&
+	    (rc = pragma_int(db, "PRAGMA user_version", v)) == SQLITE_OK)
+		rc = pragma_int(db, "SELECT count(*) FROM sqlite_schema", &n);
 	*empty = n == 0;
+	sqlite3_exec(db, rc == SQLITE_OK ? "COMMIT" : "ROLLBACK", NULL, NULL,
+	             NULL);
 	return rc;
+}
+
+/* Can this process create files next to path (the -wal and -shm files a
+ * writer needs; db NULL, before opening) and write path itself (db, once
+ * open)?  Checked before a replay, so that a read-only database fails in
+ * the first second, not after the replay.  Returns 0 or -EACCES (-ENOMEM)
+ * with the reason in err. */
+static int writable(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	if (db) {
+		if (sqlite3_db_readonly(db, "main") != 1)
+			return 0;
+		snprintf(err, errlen, "%s: cannot store runs: the database is "
+		         "read-only (its permissions); pass another --db", path);
+		return -EACCES;
+	}
+	char *dir = strdup(path);
+	if (!dir) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	char *slash = strrchr(dir, '/');
+	const char *d = slash ? (slash == dir ? "/" : (*slash = 0, dir)) : ".";
+	int ok = access(d, W_OK | X_OK) == 0;
+	if (!ok)
+		snprintf(err, errlen, "%s: cannot store runs here: its folder %s "
+		         "is not writable (%s); pass another --db", path, d,
+		         strerror(errno));
+	free(dir);
+	return ok ? 0 : -EACCES;
 }
 
 int store_open(const char *path, int flags, struct store **out, char *err,
@@ -733,7 +783,12 @@ int store_open(const char *path, int flags, struct store **out, char *err,
 	int rc, empty = 0;
 
 	*out = NULL;
-	if (!(flags & STORE_CREATE) && stat(path, &sb)) {
+	/* A file this call creates on a full disk is removed again, with its
+	 * -wal and -shm: the failed replay leaves no stub behind.  Only then:
+	 * after another failure the file may be one another replay is
+	 * creating at this very moment. */
+	int created = stat(path, &sb) != 0;
+	if (!(flags & STORE_CREATE) && created) {
 		snprintf(err, errlen, "%s: no such database (replays write one: "
 		         "`cowsim replay TRACE --db %s`)", path, path);
 		return -ENOENT;
@@ -743,6 +798,8 @@ int store_open(const char *path, int flags, struct store **out, char *err,
 		         "--db FOLDER/results.db", path);
 		return -EINVAL;
 	}
+	if ((flags & STORE_CREATE) && (rc = writable(NULL, path, err, errlen)))
+		return rc;
 	s = calloc(1, sizeof(*s));
 	if (!s || !(s->path = strdup(path))) {
 		free(s);
@@ -759,16 +816,16 @@ int store_open(const char *path, int flags, struct store **out, char *err,
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
-	/* First contact: this is where a non-SQLite file shows itself. */
-	if ((rc = pragma_int(s->db, "PRAGMA application_id", &app)) ||
-	    (rc = pragma_int(s->db, "PRAGMA user_version", &v)) ||
-	    (rc = schema_empty(s->db, &empty))) {
+	/* First contact: this is where a non-SQLite file shows itself.  A
+	 * database is cowsim's by its application_id alone (every schema
+	 * version sets it): anything else that is not empty is another
+	 * program's, refused before a byte of it changes. */
+	if ((rc = read_header(s->db, &app, &v, &empty))) {
 		rc = open_failure(rc, path, s->db, err, errlen);
 		goto fail;
 	}
 	s->version = (int)v;
-	if ((app != 0 && app != STORE_APP_ID) ||
-	    (app == 0 && !empty && v == 0)) {
+	if (app != STORE_APP_ID && (app != 0 || !empty)) {
 		snprintf(err, errlen, "%s: an SQLite database, but not one cowsim "
 		         "wrote (application_id %#llx, user_version %lld); pass "
 		         "another --db", path, (unsigned long long)app, (long long)v);
@@ -792,6 +849,8 @@ int store_open(const char *path, int flags, struct store **out, char *err,
 	/* WAL lets readers (compare, report) run while a replay writes, and
 	 * writers queue on the busy timeout.  The mode is persistent; setting
 	 * it needs the write lock, so only writers do. */
+	if ((flags & STORE_CREATE) && (rc = writable(s->db, path, err, errlen)))
+		goto fail;
 	if (flags & STORE_CREATE) {
 		rc = set_wal(s->db, path, err, errlen);
 		if (rc) {
@@ -824,6 +883,16 @@ int store_open(const char *path, int flags, struct store **out, char *err,
 	return 0;
 fail:
 	store_close(s);
+	if (created && (flags & STORE_CREATE) && rc == -ENOSPC) {
+		static const char *const sfx[] = { "-wal", "-shm", "-journal" };
+		for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+			char *p = NULL;
+			if (asprintf(&p, "%s%s", path, sfx[i]) >= 0)
+				unlink(p);
+			free(p);
+		}
+		unlink(path);
+	}
 	return rc;
 }
 
