@@ -21,6 +21,9 @@
 #include "../lib/version.h"
 #include "../reports/rep.h"
 #include "../reports/store.h"
+#include "../importers/scn.h"
+#include "../sim/config.h"
+#include "../sim/sim.h"
 
 int cli_die(const char *fmt, ...)
 {
@@ -287,5 +290,30 @@ int cli_load_runs(const struct cli_common *co, struct store *s,
 	if (rep_load(store_db(s), co->traces, co->ntraces, co->policy, d, err,
 	             sizeof(err)))
 		return cli_die("%s: %s", co->dbpath, err);
+	return 0;
+}
+
+int cli_scn_check(const struct scn *s)
+{
+	for (size_t k = 0; k < s->nexp; k++) {
+		const struct scn_expect *x = &s->exp[k];
+		for (size_t j = 0; j < x->nchecks; j++) {
+			const struct scn_check *ck = &x->checks[j];
+			if (ck->kind == 0 && sim_metric_find(ck->metric) < 0)
+				return cli_die("%s:%u:%u: unknown metric '%s'", s->path,
+				               x->line, ck->col, ck->metric);
+		}
+		/* Each name of the comma-separated list, at its own column. */
+		for (const char *t = x->policies; *t;) {
+			size_t len = strcspn(t, ",");
+			char name[128], perr[512];
+			snprintf(name, sizeof(name), "%.*s", (int)len, t);
+			if (strcmp(name, "all") &&
+			    cfg_preset_find(name, perr, sizeof(perr)) < 0)
+				return cli_die("%s:%u:%u: %s", s->path, x->line,
+				               x->pcol + (uint32_t)(t - x->policies), perr);
+			t += len + (t[len] == ',');
+		}
+	}
 	return 0;
 }

@@ -42,6 +42,7 @@
 
 struct store;
 struct rep_data;
+struct scn;
 
 /* The verbs. */
 int cmd_replay(int argc, char **argv);
@@ -188,5 +189,14 @@ int cli_open_store(const char *path, int flags, struct store **out);
  */
 int cli_load_runs(const struct cli_common *co, struct store *s,
                   struct rep_data *d);
+
+/*
+ * Check that every `expect` line of scenario s names known presets and
+ * metrics (the importers cannot: presets and metrics are the engine's).
+ * Returns 0, or 2 after "file:line:col: unknown ..." with the nearest
+ * names.  `check` evaluates the expectations; `replay` only refuses a
+ * scenario whose expectations could never be evaluated.
+ */
+int cli_scn_check(const struct scn *s);
 
 #endif

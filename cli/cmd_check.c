@@ -130,23 +130,8 @@ int cmd_check(int argc, char **argv)
 		char err[1024];
 		if (scn_parse_file(argv[optind + (int)i], &scns[i], err, sizeof(err)))
 			rc = cli_die("%s", err);
-		for (size_t k = 0; !rc && k < scns[i].nexp; k++) {
-			const struct scn_expect *x = &scns[i].exp[k];
-			for (size_t j = 0; !rc && j < x->nchecks; j++) {
-				const struct scn_check *ck = &x->checks[j];
-				if (ck->kind == 0 && sim_metric_find(ck->metric) < 0)
-					rc = cli_die("%s:%u:%u: unknown metric '%s'", scns[i].path,
-					             x->line, ck->col, ck->metric);
-			}
-			char *copy = strdup(x->policies);
-			for (char *sv = NULL, *t = copy ? strtok_r(copy, ",", &sv) : NULL;
-			     !rc && t; t = strtok_r(NULL, ",", &sv)) {
-				char perr[512];
-				if (strcmp(t, "all") && cfg_preset_find(t, perr, sizeof(perr)) < 0)
-					rc = cli_die("%s:%u: %s", scns[i].path, x->line, perr);
-			}
-			free(copy);
-		}
+		if (!rc)
+			rc = cli_scn_check(&scns[i]);
 	}
 	for (size_t i = 0; i < n && !rc; i++) {
 		const struct scn *s = &scns[i];

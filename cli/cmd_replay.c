@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../importers/open.h"
+#include "../importers/scn.h"
 #include "../lib/esc.h"
 #include "../lib/readfile.h"
 #include "../reports/compare.h"
@@ -42,7 +43,7 @@ static int load_policies(struct replay *r, const char *list,
                          const char *cost)
 {
 	char err[512];
-	const char *cost_text = NULL;
+	const char *cost_text = NULL, *cost_origin = "--cost";
 	char *cost_buf = NULL;
 	int rc = 0;
 
@@ -55,9 +56,26 @@ static int load_policies(struct replay *r, const char *list,
 				return cli_die("out of memory");
 		} else if (rc) {
 			return cli_die("%s", err);
+		} else {
+			cost_origin = cost;     /* errors name the file's lines */
 		}
 		rc = 0;
 		cost_text = cost_buf;
+		/* Checked once, before any policy: a bad --cost is one error,
+		 * and a name that is neither a file nor a preset is said so
+		 * (its text is ours, so its line numbers mean nothing). */
+		struct sim_config probe;
+		cfg_defaults(&probe);
+		if (cfg_apply_text(&probe, cost_origin, cost_text, err, sizeof(err))) {
+			const char *why = strstr(err, ": ");
+			cfg_release(&probe);
+			free(cost_buf);
+			if (cost_origin != cost)
+				return cli_die("--cost %s: no such file, and %s", cost,
+				               why ? why + 2 : err);
+			return cli_die("%s", err);
+		}
+		cfg_release(&probe);
 	}
 
 	/* Presets named in the list (default: all, unless configs were given). */
@@ -88,7 +106,7 @@ static int load_policies(struct replay *r, const char *list,
 				cfg_release(&c);
 				goto out;
 			}
-			if (cost_text && cfg_apply_text(&c, "--cost", cost_text, err,
+			if (cost_text && cfg_apply_text(&c, cost_origin, cost_text, err,
 			                                sizeof(err))) {
 				rc = cli_die("%s", err);
 				cfg_release(&c);
@@ -105,7 +123,7 @@ static int load_policies(struct replay *r, const char *list,
 		struct sim_config c;
 		cfg_defaults(&c);
 		if (cfg_load_file(&c, configs[i], err, sizeof(err)) ||
-		    (cost_text && cfg_apply_text(&c, "--cost", cost_text, err,
+		    (cost_text && cfg_apply_text(&c, cost_origin, cost_text, err,
 		                                 sizeof(err)))) {
 			cfg_release(&c);
 			rc = cli_die("%s", err);
@@ -396,6 +414,8 @@ int cmd_replay(int argc, char **argv)
 			             "(--policy, --config)", o.baseline);
 		if (!rc && evsrc_open(argv[i], &so, &src, err, sizeof(err)))
 			rc = cli_die("%s", err);
+		if (!rc && scn_of_source(src))
+			rc = cli_scn_check(scn_of_source(src));
 		if (!rc && db && store_rec_begin(db, &r, argv[i], &sto, &rec, err,
 		                                 sizeof(err)))
 			rc = cli_die("%s", err);

@@ -958,6 +958,7 @@ static int st_expect(struct ctx *c)
 	struct scn_expect *x = &s->exp[s->nexp];
 	memset(x, 0, sizeof(*x));
 	x->line = st->line;
+	x->pcol = st->t[1].col;
 	x->policies = strndup(st->t[1].s, st->t[1].len);
 	x->checks = calloc(st->ntok - 2, sizeof(*x->checks));
 	if (!x->policies || !x->checks) {
@@ -1401,6 +1402,11 @@ static void scn_close(struct ev_source *src)
 }
 
 static const struct ev_source_ops scn_ops = { .next = scn_next, .close = scn_close };
+
+const struct scn *scn_of_source(const struct ev_source *src)
+{
+	return src->ops == &scn_ops ? &((const struct scn_src *)src)->s : NULL;
+}
 
 int scn_open_source(const char *path, struct ev_source **out, char *err,
                     size_t errlen)

@@ -35,6 +35,7 @@ struct scn_check {
 
 struct scn_expect {
 	uint32_t line;
+	uint32_t pcol;       /* column of the policies word */
 	char *policies;      /* comma-separated preset names, or "all" */
 	struct scn_check *checks;
 	size_t nchecks;
@@ -72,6 +73,10 @@ void scn_free(struct scn *s);
 
 /* True if the expectation names the policy (or says "all"). */
 bool scn_expect_names(const struct scn_expect *x, const char *policy);
+
+/* The scenario behind an event source scn_open_source() made; NULL for
+ * any other source. */
+const struct scn *scn_of_source(const struct ev_source *src);
 
 int scn_open_source(const char *path, struct ev_source **out, char *err,
                     size_t errlen);

@@ -37,14 +37,15 @@ struct key_desc {
 	size_t off;
 	const char *const *enums;   /* K_ENUM: value names, NULL-terminated */
 	const char *doc;
+	uint32_t max;               /* K_U32: the largest value (0: 2^20) */
 };
 
 static const char *const early_cow_names[] = { "none", "pinned", "gupped", NULL };
 static const char *const swapin_names[] = { "mapcount", "page-count", "exclusive", NULL };
 
-#define SW(n, t, doc) { "switches", #n, t, offsetof(struct sim_config, n), NULL, doc }
-#define SWE(n, e, doc) { "switches", #n, K_ENUM, offsetof(struct sim_config, n), e, doc }
-#define CO(n, doc) { "cost", #n, K_DOUBLE, offsetof(struct sim_config, cost.n), NULL, doc }
+#define SW(n, t, doc) { "switches", #n, t, offsetof(struct sim_config, n), NULL, doc, 0 }
+#define SWE(n, e, doc) { "switches", #n, K_ENUM, offsetof(struct sim_config, n), e, doc, 0 }
+#define CO(n, doc) { "cost", #n, K_DOUBLE, offsetof(struct sim_config, cost.n), NULL, doc, 0 }
 
 static const struct key_desc keys[] = {
 	SW(gup_forces_cow_break, K_BOOL, "5.8 17839856fd58: every GUP in a COW mapping breaks COW first"),
@@ -65,7 +66,9 @@ static const struct key_desc keys[] = {
 	SW(zero_page_pin_noref, K_BOOL, "c8070b787519 (6.5): pinning the zero page takes no reference"),
 	SW(exit_drains_lru, K_BOOL, "exit_mmap() calls lru_add_drain() on the exiting CPU"),
 	SW(munmap_drains_lru, K_BOOL, "unmap_region()/zap_page_range() call lru_add_drain()"),
-	SW(lru_batch, K_U32, "per-CPU LRU add batch: PAGEVEC_SIZE 14 (<4.x), 15 (..6.8), 31 (9cecde80aae0, 6.9)"),
+	{ "switches", "lru_batch", K_U32, offsetof(struct sim_config, lru_batch), NULL,
+	  "per-CPU LRU add batch: PAGEVEC_SIZE 14 (<4.x), 15 (..6.8), 31 (9cecde80aae0, 6.9)",
+	  1024 },
 	CO(fork_base_ns, "fork() of a process with an empty address space"),
 	CO(vfork_base_ns, "vfork()/clone(CLONE_VM): no address-space copy"),
 	CO(fork_per_vma_ns, "per inherited VMA (vm_area_dup, anon_vma_fork)"),
@@ -237,8 +240,12 @@ static int set_key(struct parse_ctx *p, const char *section, const char *name,
 			return 1;
 		case K_U32: {
 			unsigned long v = strtoul(value, &end, 10);
-			if (!*value || *end || v == 0 || v > 1u << 20) {
-				fail(p, "'%s' must be a positive integer, not '%s'", name, value);
+			unsigned long max = k->max ? k->max : 1u << 20;
+			if (!*value || *end || v == 0 || v > max) {
+				char what[64];
+				snprintf(what, sizeof(what), "'%s' must be an integer from 1 "
+				         "to %lu", name, max);
+				fail(p, "%s, not '%s'", what, value);
 				return 0;
 			}
 			*(uint32_t *)at = (uint32_t)v;
@@ -301,8 +308,44 @@ static int handler(void *user, const char *section, const char *name,
 	return set_key(p, section, name, value);
 }
 
+/*
+ * What inih gets wrong about the place of an error: a line longer than its
+ * buffer (ini_max_line, as the library was built) is split, and the rest
+ * read as a line of its own, so the error lands on a line that may not
+ * exist; and "[policy" with no "]" is reported as a key in a section named
+ * "".  Both are found here first.  Returns 0 or -EINVAL with the message.
+ */
+static int prescan(struct parse_ctx *p, const char *text)
+{
+	int line = 1;
+	for (const char *l = text; *l; line++) {
+		const char *nl = strchr(l, '\n');
+		size_t len = nl ? (size_t)(nl - l) : strlen(l);
+		const char *t = l;
+		while (t < l + len && (*t == ' ' || *t == '\t'))
+			t++;
+		/* inih keeps 3 bytes of its buffer for "\r\n\0" */
+		if (len + 3 > (size_t)ini_max_line) {
+			snprintf(p->err, p->errlen, "%s:%d: line of %zu characters: "
+			         "the INI reader takes at most %d", p->origin, line, len,
+			         ini_max_line - 3);
+			return -EINVAL;
+		}
+		if (t < l + len && *t == '[' && !memchr(t, ']', len - (size_t)(t - l))) {
+			snprintf(p->err, p->errlen, "%s:%d: section header '%.*s' has no "
+			         "closing ']'", p->origin, line, (int)(len - (size_t)(t - l)),
+			         t);
+			return -EINVAL;
+		}
+		l += len + (nl ? 1 : 0);
+	}
+	return 0;
+}
+
 static int parse(struct parse_ctx *p, const char *text)
 {
+	if (prescan(p, text))
+		return -EINVAL;
 	int line = ini_parse_string(text, handler, p);
 	if (line < 0) {
 		snprintf(p->err, p->errlen, "%s: out of memory", p->origin);
@@ -364,14 +407,7 @@ int cfg_apply_text(struct sim_config *c, const char *origin, const char *text,
 {
 	struct parse_ctx p = { .c = c, .origin = origin, .err = err,
 	                       .errlen = errlen };
-	int r = parse(&p, text);
-	if (r)
-		return r;
-	if (c->lru_batch > 1024) {
-		snprintf(err, errlen, "%s: lru_batch must be at most 1024", origin);
-		return -EINVAL;
-	}
-	return 0;
+	return parse(&p, text);
 }
 
 int cfg_load_text(struct sim_config *c, const char *origin, const char *text,

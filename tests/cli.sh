@@ -287,7 +287,22 @@ expect 2 "typo.scn:3:1: unknown statement 'wirte'; did you mean 'write'?" -- "$C
 printf 'procss P\n' >"$T/typo2.scn"
 expect 2 "typo2.scn:1:1: unknown statement 'procss'; did you mean 'process'?" -- "$COWSIM" replay "$T/typo2.scn" --no-db
 printf 'process P\nexpect linux-5.81 pass\n' >"$T/typo3.scn"
-expect 2 "typo3.scn:2: no policy preset named 'linux-5.81'; did you mean 'linux-5.8' or 'linux-5.18'?" -- "$COWSIM" check "$T/typo3.scn"
+expect 2 "typo3.scn:2:8: no policy preset named 'linux-5.81'; did you mean 'linux-5.8' or 'linux-5.18'?" -- "$COWSIM" check "$T/typo3.scn"
+# ... and replay refuses it too, at the same place (it was accepted)
+expect 2 "typo3.scn:2:8: no policy preset named 'linux-5.81'" -- "$COWSIM" replay "$T/typo3.scn" --no-db
+# the second name of a list is pointed at, not the first
+printf 'process P\nexpect linux-5.8,linux-9.99 pass\n' >"$T/typo4.scn"
+expect 2 "typo4.scn:2:18: no policy preset named 'linux-9.99'" -- "$COWSIM" check "$T/typo4.scn"
+# messages name the file and line of what is wrong (issue 13, point 10)
+printf '[cost]\nfork_base_ns = abc\n' >"$T/badcost.ini"
+expect 2 "badcost.ini:2: 'fork_base_ns' must be" -- "$COWSIM" replay "$SCN" --no-db --cost "$T/badcost.ini"
+expect 2 "--cost nosuch: no such file, and unknown cost preset 'nosuch'" -- "$COWSIM" replay "$SCN" --no-db --cost nosuch
+printf '[policy]\nname = %0400d\nmodel = page-count\n' 0 >"$T/longline.ini"
+expect 2 "longline.ini:2: line of 407 characters" -- "$COWSIM" replay "$SCN" --no-db -c "$T/longline.ini"
+printf '[policy\nname = y\n' >"$T/unterm.ini"
+expect 2 "unterm.ini:1: section header '\[policy' has no closing '\]'" -- "$COWSIM" replay "$SCN" --no-db -c "$T/unterm.ini"
+printf '[policy]\nname = z\nmodel = page-count\n[switches]\nlru_batch = 5000\n' >"$T/lru.ini"
+expect 2 "lru.ini:5: 'lru_batch' must be an integer from 1 to 1024, not '5000'" -- "$COWSIM" replay "$SCN" --no-db -c "$T/lru.ini"
 
 # import's summary: text on stderr (none with -q), or JSON on stdout
 expect 0 "" -- "$COWSIM" import "$R/cowknown.dat" -q -o "$T/k2.ev"
