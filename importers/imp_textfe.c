@@ -86,7 +86,7 @@ static int text_read(struct imp_fe *fe, struct imp_rec *r)
 		                        sizeof(fe->err));
 		fe->where = f->L.lineno;
 		if (rc <= 0) {
-			fe->bytes_done = f->L.bytes_in;
+			fe->bytes_done = imp_lines_pos(&f->L);
 			return rc;
 		}
 		if (rc == 2)
@@ -96,7 +96,7 @@ static int text_read(struct imp_fe *fe, struct imp_rec *r)
 		if (rc > 0) {
 			fe->good++;
 			if ((fe->good & PROGRESS_MASK) == 0)
-				fe->bytes_done = f->L.bytes_in;
+				fe->bytes_done = imp_lines_pos(&f->L);
 			return 1;
 		}
 		if (rc < 0)
