@@ -107,11 +107,11 @@ for i in $(seq "$RUNS"); do
 done
 
 T_IMP_DAT=$(best "$COWSIM" import -q "$W/big.dat" -o "$W/big.ev")
-"$COWSIM" import -q "$W/big.dat" -o "$W/big.ev" >"$W/import-dat.out"
+"$COWSIM" import -q "$W/big.dat" -o "$W/big.ev" 2>"$W/import-dat.out"
 REC_DAT=$(sed -n 's/.*, \([0-9]*\) records in.*/\1/p' "$W/import-dat.out")
 
 T_IMP_TXT=$(best "$COWSIM" import -q "$W/big.txt" -o "$W/big-txt.ev")
-"$COWSIM" import -q "$W/big.txt" -o "$W/big-txt.ev" >"$W/import-txt.out"
+"$COWSIM" import -q "$W/big.txt" -o "$W/big-txt.ev" 2>"$W/import-txt.out"
 REC_TXT=$(sed -n 's/.*, \([0-9]*\) records in.*/\1/p' "$W/import-txt.out")
 MB_TXT=$(echo "$(stat -c %s "$W/big.txt") / 1000000" | bc -l)
 
@@ -124,7 +124,7 @@ PERF_ROWS=""
 if [[ -s $W/big.perf.data ]]; then
 	T_PSCRIPT=$(best perf script -i "$W/big.perf.data")
 	T_IMP_PERF=$(best "$COWSIM" import -q "$W/big.perf.txt" -o "$W/big-perf.ev")
-	"$COWSIM" import -q "$W/big.perf.txt" -o "$W/big-perf.ev" >"$W/import-perf.out"
+	"$COWSIM" import -q "$W/big.perf.txt" -o "$W/big-perf.ev" 2>"$W/import-perf.out"
 	REC_PERF=$(sed -n 's/.*, \([0-9]*\) records in.*/\1/p' "$W/import-perf.out")
 	PREC=$(perf script -i "$W/big.perf.data" 2>/dev/null | wc -l)
 	PERF_ROWS=yes

@@ -5,8 +5,9 @@
  *
  * The event file is what a trace is replayed from many times, so the
  * import is the one place that says what the trace held and what the
- * importer had to guess or could not use: the summary goes to stdout, and
- * the same counters go into the file's metadata (import_*), next to the
+ * importer had to guess or could not use: the summary goes to stderr, as
+ * an account of the work rather than its result (which is FILE), and the
+ * same counters go into the file's metadata (import_*), next to the
  * trace's own `cowsim: meta` facts.
  */
 #include <errno.h>
@@ -23,6 +24,8 @@
 #include "../importers/open.h"
 #include "../importers/imp_core.h"
 #include "../importers/imp_fe.h"
+#include "../importers/zin.h"
+#include "../lib/progress.h"
 
 static const char import_usage[] =
 	"usage: cowsim import TRACE [--format dat|ftrace|perf]\n"
@@ -30,18 +33,21 @@ static const char import_usage[] =
 	"\n"
 	"Read a trace as the Linux tracing tools wrote it - a trace-cmd\n"
 	"trace.dat, the kernel's ftrace text or `trace-cmd report` output, or\n"
-	"`perf script` output; text may be zstd-compressed - and write its\n"
-	"normalized events to FILE, a cowsim event file for `cowsim replay`.\n"
-	"The format is detected from the content; --format overrides.\n"
+	"`perf script` output - and write its normalized events to FILE, a\n"
+	"cowsim event file for `cowsim replay`.  The format is detected from\n"
+	"the content; --format overrides.  Any of them may be gzip, xz or zstd\n"
+	"compressed; TRACE - reads stdin.\n"
 	"\n"
 	"A system-wide trace is cut down to one process tree, followed through\n"
 	"forks from its exec: --pid N (the tree of N), --comm NAME (the tree of\n"
 	"the first exec of NAME), or by default the tree of the first process a\n"
 	"`cowsim: maps` snapshot describes; without a snapshot, everything.\n"
-	"Prints what it read: events in and out, processes, forks, execs, lost\n"
-	"events, events skipped by name, inferred mappings, unresolved GUPs,\n"
-	"kernel-observed outcome labels, and the speed.  Warnings about the\n"
-	"input name its file and line (or record); --quiet hides them.\n"
+	"Prints on stderr what it read: events in and out, processes, forks,\n"
+	"execs, lost events, events skipped by name, inferred mappings,\n"
+	"unresolved GUPs, kernel-observed outcome labels, and the speed.\n"
+	"Warnings about the input name its file and line (or record); on a\n"
+	"terminal a progress line shows the bytes read, the rate and an ETA;\n"
+	"--quiet hides both.\n"
 	"\n"
 	"examples:\n"
 	"  cowsim import traces/real/redis-bgsave.dat -o redis.ev\n"
@@ -60,20 +66,19 @@ static void summary(FILE *o, const struct ev_source *src,
 {
 	const struct imp_stats *s = &c->st;
 	double mb = (double)src->bytes_total / 1e6;
-	/* For a .zst the file's MB/s is of compressed bytes: say so. */
-	unsigned char head[4] = { 0 };
+	/* For a compressed file the MB/s is of compressed bytes: say so. */
+	unsigned char head[ZIN_MAGIC_MAX] = { 0 };
+	size_t n = 0;
 	FILE *f = fopen(src->path, "rb");
 	if (f) {
-		if (fread(head, 1, 4, f) != 4)
-			head[0] = 0;
+		n = fread(head, 1, sizeof(head), f);
 		fclose(f);
 	}
-	int zst = head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f &&
-	          head[3] == 0xfd;
-	fprintf(o, "%s: %s%s, %.1f MB, %" PRIu64 " records in %.3f s "
+	const char *z = zin_name(zin_sniff(head, n));
+	fprintf(o, "%s: %s%s%s%s, %.1f MB, %" PRIu64 " records in %.3f s "
 	        "(%.1f MB/s%s, %.2f M records/s)\n", src->path, src->format,
-	        zst ? " (zstd)" : "", mb, s->records, secs,
-	        secs > 0 ? mb / secs : 0, zst ? " compressed" : "",
+	        z ? " (" : "", z ? z : "", z ? ")" : "", mb, s->records, secs,
+	        secs > 0 ? mb / secs : 0, z ? " compressed" : "",
 	        secs > 0 ? (double)s->records / secs / 1e6 : 0);
 	fprintf(o, "  selection:        %s\n",
 	        evsrc_meta_get(src, "import_selection"));
@@ -171,6 +176,7 @@ int cmd_import(int argc, char **argv)
 	struct ev_source *src = NULL;
 	struct evf_writer *w = NULL;
 	struct cs_ev *buf = NULL;
+	struct progress pg;
 	int rc = 0;
 	double t0 = now_s();
 
@@ -191,19 +197,25 @@ int cmd_import(int argc, char **argv)
 		rc = cli_die("out of memory");
 		goto out;
 	}
+	progress_init(&pg, progress_wanted(so.quiet), src->path, "events");
+	pg.bytes_total = src->bytes_total;
 	for (;;) {
 		long n = evsrc_next(src, buf, 4096);
 		if (n < 0) {
+			progress_abort(&pg);
 			rc = cli_die("%s", src->err);
 			goto out;
 		}
 		if (!n)
 			break;
 		if (evf_write(w, buf, (size_t)n)) {
+			progress_abort(&pg);
 			rc = cli_die("%s: write error: %s", outp, strerror(errno));
 			goto out;
 		}
+		progress_tick(&pg, src->events, src->bytes_done);
 	}
+	progress_done(&pg, src->events, src->bytes_done);
 	if (evf_finish(w, &src->strings, src->meta, src->nmeta, err,
 	               sizeof(err))) {
 		w = NULL;
@@ -211,7 +223,7 @@ int cmd_import(int argc, char **argv)
 		goto out;
 	}
 	w = NULL;
-	summary(stdout, src, core, now_s() - t0, outp);
+	summary(stderr, src, core, now_s() - t0, outp);
 	if (core->sel != IMP_SEL_ALL && !core->root && !so.quiet)
 		fprintf(stderr, "cowsim: warning: %s: no process matched the "
 		        "selection (%s): only markers were kept\n", argv[optind],

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../importers/open.h"
+#include "../lib/progress.h"
 #include "../lib/readfile.h"
 #include "../reports/store.h"
 #include "cli.h"
@@ -268,13 +269,13 @@ int cmd_replay(int argc, char **argv)
 		struct evsrc_opts so = { .format = infmt, .quiet = co.quiet,
 		                         .pid = (uint32_t)pid, .comm = comm };
 		struct store_opts sto = { .faults = faults, .replace = replace,
-		                          .progress = !co.quiet && isatty(2) };
+		                          .progress = progress_wanted(co.quiet) };
 		struct store_rec *rec = NULL;
 		struct store_result res;
 		char err[1024] = "";
 
 		replay_init(&r);
-		r.progress = !co.quiet && isatty(2);
+		r.progress = progress_wanted(co.quiet);
 		r.invariants = invariants;
 		rc = load_policies(&r, co.policy, configs, nconfigs, cost);
 		if (!rc && evsrc_open(argv[i], &so, &src, err, sizeof(err)))

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "../lib/progress.h"
 #include "../reports/rep.h"
 #include "../reports/report.h"
 #include "../reports/store.h"
@@ -85,7 +86,7 @@ int cmd_report(int argc, char **argv)
 	    (rc = cli_load_runs(&co, s, &d)))
 		goto done;
 	if (report_write(&dest, store_db(s), co.dbpath, &d,
-	                 !co.quiet && isatty(2), &nplots, err, sizeof(err))) {
+	                 progress_wanted(co.quiet), &nplots, err, sizeof(err))) {
 		rc = cli_die("%s", err);
 		goto done;
 	}

@@ -8,9 +8,10 @@
 
 #include "../importers/synth.h"
 #include "cli.h"
+#include "../lib/progress.h"
 
 static const char synth_usage[] =
-	"usage: cowsim synth --events N [--seed S] -o FILE\n"
+	"usage: cowsim synth --events N [--seed S] [--quiet] -o FILE\n"
 	"                    [--procs N] [--cpus N] [--arenas N] [--arena-pages N]\n"
 	"\n"
 	"Write a synthetic event stream of N events: a long-lived server with\n"
@@ -18,7 +19,8 @@ static const char synth_usage[] =
 	"O_DIRECT pins and vmsplice references.  The same seed always gives the\n"
 	"same stream.  --procs bounds the live processes (16), --cpus spreads\n"
 	"events over CPUs (4), --arenas and --arena-pages size the server's\n"
-	"anonymous memory (4 x 16384 pages).\n"
+	"anonymous memory (4 x 16384 pages).  On a terminal a progress line\n"
+	"shows the events written, the rate and an ETA; --quiet hides it.\n"
 	"\n"
 	"example:\n"
 	"  cowsim synth --events 20000000 --seed 7 -o /tmp/bench.ev\n";
@@ -33,22 +35,27 @@ int cmd_synth(int argc, char **argv)
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "arenas", required_argument, NULL, 'a' },
 		{ "arena-pages", required_argument, NULL, 'A' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct synth_opts o;
 	const char *path = NULL;
-	int c;
+	int c, quiet = 0;
 	uint64_t v;
 
 	synth_defaults(&o);
-	while ((c = getopt_long(argc, argv, "n:s:o:P:c:a:A:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:s:o:P:c:a:A:qh", opts, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(synth_usage, stdout);
 			return 0;
 		}
 		if (c == 'o') {
 			path = optarg;
+			continue;
+		}
+		if (c == 'q') {
+			quiet = 1;
 			continue;
 		}
 		if (c == '?' || cli_parse_u64(optarg, &v)) {
@@ -76,6 +83,7 @@ int cmd_synth(int argc, char **argv)
 	}
 	if (!o.events || !o.max_procs || !o.cpus || !o.arena_pages)
 		return cli_die("synth: counts must be positive");
+	o.progress = progress_wanted(quiet);
 	char err[512] = "";
 	if (synth_write(&o, path, err, sizeof(err)))
 		return cli_die("%s", err);

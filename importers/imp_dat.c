@@ -28,8 +28,15 @@
  * half-built handle - without crashing cowsim: the parent sees the socket
  * close and reports the file and record instead.
  *
- * libtracecmd's tracecmd_read_next_data() is exported but not declared in
- * the public header (trace-cmd 3.1.6); it is declared below.  The file is
+ * Progress: the reader reads each CPU's data front to back, so what is
+ * done is the sum over CPUs of how far into its data the last record read
+ * lies (record offsets, which for a compressed trace.dat are in the
+ * uncompressed space the CPU sizes are also given in), over the sum of the
+ * sizes; it is shown as that share of the file's bytes.
+ *
+ * libtracecmd's tracecmd_read_next_data(), tracecmd_cpus(),
+ * tracecmd_page_size() and tracecmd_get_cpu_file_size() are exported but not declared in the
+ * public header (trace-cmd 3.1.6); they are declared below.  The file is
  * read once, front to back: tracecmd_set_all_cpus_to_timestamp(), the
  * private rewind, loses instance buffers' records.
  */
@@ -54,6 +61,10 @@
 
 extern struct tep_record *tracecmd_read_next_data(struct tracecmd_input *h,
                                                   int *rec_cpu);
+extern int tracecmd_cpus(struct tracecmd_input *h);
+extern int tracecmd_page_size(struct tracecmd_input *h);
+extern unsigned long long tracecmd_get_cpu_file_size(struct tracecmd_input *h,
+                                                     int cpu);
 
 #define MAX_FIELDS 7
 #define NBATCH 4
@@ -91,6 +102,8 @@ struct buf_h {
 	struct evinfo *ev;     /* by event id */
 	int nev;
 	struct tep_record *peek;
+	int ncpu;
+	uint64_t *at;          /* per CPU: offset of the last record read */
 };
 
 struct dat_fe {
@@ -107,6 +120,8 @@ struct dat_fe {
 	bool gfp_ok;
 	struct tep_format_field *f_type, *f_flags, *f_pid;
 	bool swap;                  /* file endianness differs from ours */
+	uint64_t data_total;        /* CPU data, all buffers (progress) */
+	uint64_t data_done;
 	/* the reader process */
 	struct shared *sh;
 	pid_t child;
@@ -332,6 +347,40 @@ static struct tep_record *next_rec(struct dat_fe *d, int *bi)
 	return r;
 }
 
+/* Account rec's place in its CPU's data (see the top of the file). */
+static void track(struct dat_fe *d, struct buf_h *b, const struct tep_record *rec)
+{
+	if (rec->cpu < 0 || rec->cpu >= b->ncpu || rec->offset < b->at[rec->cpu])
+		return;
+	d->data_done += rec->offset - b->at[rec->cpu];
+	b->at[rec->cpu] = rec->offset;
+	if (d->data_total)
+		d->fe.bytes_done = (uint64_t)((double)d->data_done /
+		                   (double)d->data_total * (double)d->fe.bytes_total);
+}
+
+/* Where each CPU's data starts and how long it is.  Returns 0 or -ENOMEM. */
+static int cpu_extents(struct dat_fe *d, struct buf_h *b)
+{
+	int n = tracecmd_cpus(b->h);
+	uint64_t page = (uint64_t)tracecmd_page_size(b->h);
+	if (n <= 0)
+		return 0;
+	if (!(b->at = calloc((size_t)n, sizeof(*b->at))))
+		return -ENOMEM;
+	b->ncpu = n;
+	for (int c = 0; c < n; c++) {
+		/* resets the CPU to its first page, where reading starts anyway */
+		struct tep_record *r = tracecmd_read_cpu_first(b->h, c);
+		if (!r)
+			continue;
+		b->at[c] = page ? r->offset / page * page : r->offset;
+		tracecmd_free_record(r);
+		d->data_total += tracecmd_get_cpu_file_size(b->h, c);
+	}
+	return 0;
+}
+
 static int dat_read_sync(struct dat_fe *d, struct imp_rec *r)
 {
 	struct imp_fe *fe = &d->fe;
@@ -351,6 +400,7 @@ static int dat_read_sync(struct dat_fe *d, struct imp_rec *r)
 		if (!rec)
 			return 0;
 		fe->where++;
+		track(d, &d->b[bi], rec);
 		if (rec->missed_events) {
 			memset(r, 0, sizeof(*r));
 			r->kind = IK_DROPPED;
@@ -479,7 +529,7 @@ static int setup(struct dat_fe *d, const char *path, char *err, size_t errlen)
 	}
 	for (int i = 0; i < d->nb; i++) {
 		d->b[i].tep = tracecmd_get_tep(d->b[i].h);
-		if (!d->b[i].tep || resolve(d, &d->b[i])) {
+		if (!d->b[i].tep || resolve(d, &d->b[i]) || cpu_extents(d, &d->b[i])) {
 			snprintf(err, errlen, "%s: cannot read its event formats", path);
 			return -EINVAL;
 		}
@@ -629,6 +679,7 @@ static void reader(struct dat_fe *d, const char *path, int c2p, int p2c)
 		while (imp_batch_room(b) && fill_one(d, b))
 			;
 send:
+		b->bytes_done = d->fe.bytes_done;
 		tokens--;
 		prod = (prod + 1) % NBATCH;
 		put_byte(c2p, 'B');
@@ -676,6 +727,7 @@ static int dat_read(struct imp_fe *fe, struct imp_rec *r)
 		d->cb = &d->sh->ring[d->cons];
 		d->cons = (d->cons + 1) % NBATCH;
 		d->ci = 0;
+		fe->bytes_done = d->cb->bytes_done;
 	}
 }
 

@@ -35,6 +35,8 @@ static int start(struct imp_lines *l, char *err, size_t errlen)
 	l->start = l->end = 0;
 	l->eof = l->skipping = false;
 	l->lineno = 0;
+	l->fill_lo = l->fill_hi = 0;
+	l->fill_at = 0;
 	if (kind == ZIN_NONE && l->bytes_total > 2 * IMP_LINE_MAX && !l->map) {
 		void *m = mmap(NULL, l->bytes_total, PROT_READ, MAP_PRIVATE, l->fd, 0);
 		if (m != MAP_FAILED) {
@@ -123,6 +125,8 @@ static int fill(struct imp_lines *l, char *err, size_t errlen)
 		l->start = 0;
 	}
 	char msg[512];
+	l->fill_lo = zin_pos(&l->z);
+	l->fill_at = l->end;
 	ssize_t k = zin_read(&l->z, l->buf + l->end, l->cap - l->end, msg,
 	                     sizeof(msg));
 	if (k < 0) {
@@ -132,7 +136,18 @@ static int fill(struct imp_lines *l, char *err, size_t errlen)
 	if (k == 0)
 		l->eof = true;
 	l->end += (size_t)k;
+	l->fill_hi = zin_pos(&l->z);
 	return 0;
+}
+
+uint64_t imp_lines_pos(const struct imp_lines *l)
+{
+	if (l->map)
+		return l->start;
+	if (l->start <= l->fill_at || l->end <= l->fill_at)
+		return l->fill_lo;
+	return l->fill_lo + (l->fill_hi - l->fill_lo) * (l->start - l->fill_at) /
+	                    (l->end - l->fill_at);
 }
 
 int imp_lines_next(struct imp_lines *l, const char **line, size_t *len,

@@ -154,17 +154,11 @@ static ssize_t read_some(int fd, void *buf, size_t n)
 	return k;
 }
 
-/* Where in the file the decoder is: compressed bytes it has consumed. */
-static uint64_t at(const struct zin *z)
-{
-	return z->bytes_in - (z->in_end - z->in_pos);
-}
-
 static ssize_t corrupt(struct zin *z, const char *why, char *err,
                        size_t errlen)
 {
 	snprintf(err, errlen, "%s: byte %" PRIu64 ": corrupt %s data (%s)",
-	         z->name, at(z), zin_name(z->kind), why);
+	         z->name, zin_pos(z), zin_name(z->kind), why);
 	return -EIO;
 }
 
@@ -219,7 +213,7 @@ static ssize_t step(struct zin *z, void *buf, size_t n, char *err,
 			if (got)
 				return (ssize_t)got;
 			snprintf(err, errlen, "%s: byte %" PRIu64 ": truncated xz stream "
-			         "(the file ends inside it)", z->name, at(z));
+			         "(the file ends inside it)", z->name, zin_pos(z));
 			return -EIO;
 		}
 		return corrupt(z, r == LZMA_FORMAT_ERROR ? "not xz" :
@@ -273,7 +267,7 @@ ssize_t zin_read(struct zin *z, void *buf, size_t n, char *err,
 			if (!z->open)
 				return 0;
 			snprintf(err, errlen, "%s: byte %" PRIu64 ": truncated %s "
-			         "stream (the file ends inside it)", z->name, at(z),
+			         "stream (the file ends inside it)", z->name, zin_pos(z),
 			         zin_name(z->kind));
 			return -EIO;
 		}

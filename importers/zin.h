@@ -68,6 +68,13 @@ int zin_rewind(struct zin *z, char *err, size_t errlen);
 
 void zin_close(struct zin *z);
 
+/* Compressed bytes the decoder has consumed (what the output so far came
+ * from): bytes_in less what waits in the input buffer. */
+static inline uint64_t zin_pos(const struct zin *z)
+{
+	return z->bytes_in - (z->in_end - z->in_pos);
+}
+
 /*
  * A temporary file in $TMPDIR (default /tmp), already unlinked, holding
  * what fd yields from its current position to its end - decompressed if

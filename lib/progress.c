@@ -31,6 +31,8 @@ int progress_wanted(int quiet)
 	const char *e = getenv("COWSIM_PROGRESS");
 	if (quiet)
 		return 0;
+	if (e && !strcmp(e, "all"))
+		return PROGRESS_ALL;
 	if (e && *e)
 		return strcmp(e, "0") != 0;
 	return isatty(STDERR_FILENO);
@@ -113,6 +115,11 @@ void progress_update(struct progress *p, uint64_t items, uint64_t bytes)
 {
 	double now = now_s();
 	double el = now - p->t0;
+	if (p->on == PROGRESS_ALL) {
+		p->check_at = items + 1;
+		draw(p, items, bytes, now, 0);
+		return;
+	}
 	if (el > 0 && items) {
 		double per_s = (double)items / el;
 		uint64_t s = (uint64_t)(per_s / LOOKS_PER_S);

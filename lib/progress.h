@@ -18,8 +18,9 @@
  * may call it once per event.
  *
  * When: progress_wanted() says whether to draw at all - on a terminal
- * (isatty(stderr)) unless --quiet; COWSIM_PROGRESS=1 forces it on (the
- * tests), COWSIM_PROGRESS=0 off.
+ * (isatty(stderr)) unless --quiet; COWSIM_PROGRESS=1 forces it on,
+ * COWSIM_PROGRESS=0 off, and COWSIM_PROGRESS=all draws at every call
+ * without the rate limit (for the tests, whose traces take milliseconds).
  *
  * Lifecycle: progress_init(); progress_tick() as work goes; progress_done()
  * once at the end (draws the last line and ends it with a newline), or
@@ -45,11 +46,14 @@ struct progress {
 	int drawn;                 /* a line is on the terminal */
 };
 
-/* 1 if progress lines should be drawn: !quiet and stderr a terminal, or
- * COWSIM_PROGRESS=1 in the environment (COWSIM_PROGRESS=0: never). */
+/* Nonzero if progress lines should be drawn: !quiet and stderr a terminal,
+ * or COWSIM_PROGRESS=1 in the environment (COWSIM_PROGRESS=0: never);
+ * PROGRESS_ALL for COWSIM_PROGRESS=all.  Pass it to progress_init(). */
+#define PROGRESS_ALL 2
 int progress_wanted(int quiet);
 
-/* Start a line for what, counting unit; on 0 makes every call a no-op. */
+/* Start a line for what, counting unit; on 0 makes every call a no-op,
+ * PROGRESS_ALL draws at every progress_tick(). */
 void progress_init(struct progress *p, int on, const char *what,
                    const char *unit);
 

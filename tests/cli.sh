@@ -134,7 +134,7 @@ expect 0 "example" -- "$COWSIM" import --help
 expect 2 "usage" -- "$COWSIM" import "$R/cowknown.dat"
 expect 2 "format must be" -- "$COWSIM" import "$R/cowknown.dat" --format xml -o "$T/i.ev"
 expect 0 "observed labels" -- "$COWSIM" import "$R/cowknown.dat" -o "$T/k.ev"
-grep -q "selection: *pid [0-9]* (first maps snapshot)" "$T/out" || fail "import did not select the snapshot's tree"
+grep -q "selection: *pid [0-9]* (first maps snapshot)" "$T/err" || fail "import did not select the snapshot's tree"
 expect 0 "linux-6.12" -- "$COWSIM" replay "$T/k.ev" -q
 expect 0 "swap_total_kb=0" -- "$COWSIM" import "$R/cowknown.ftrace.txt.zst" -o "$T/f.ev"
 expect 0 "processes: *7 " -- "$COWSIM" import "$R/cowknown.perf.txt.zst" --comm cowknown -o "$T/p.ev"
@@ -173,12 +173,12 @@ zstdcat "$R/cowknown.ftrace.txt.zst" | head -3000 >"$T/s.txt"
 	printf ' truncated-12 [00'
 } >"$T/bad.txt"
 expect 0 "bad lines: *2" -- "$COWSIM" import "$T/bad.txt" -o "$T/i.ev"
-grep -q "skipped by kind:.*mystery_event 1" "$T/out" || fail "unknown event not counted by name"
-grep -q "lost events: *226" "$T/out" || fail "lost events not counted"
+grep -q "skipped by kind:.*mystery_event 1" "$T/err" || fail "unknown event not counted by name"
+grep -q "lost events: *226" "$T/err" || fail "lost events not counted"
 grep -q "bad.txt:101: not an ftrace event line" "$T/err" || fail "garbage line not named: $(head -c 300 "$T/err")"
 grep -q "bad.txt:103: the tracer lost 226 events" "$T/err" || fail "loss not named"
 grep -q "bad.txt:[0-9]*: timestamp goes back" "$T/err" || fail "time going back not named"
-grep -q "timestamps clamped" "$T/out" || fail "clamping not reported"
+grep -q "timestamps clamped" "$T/err" || fail "clamping not reported"
 expect 0 "" -- "$COWSIM" replay "$T/bad.txt" -q
 # mostly garbage, or no trace at all: status 2
 head -c 100000 /dev/urandom >"$T/noise.txt"
