@@ -2,10 +2,11 @@
  * open.c - open a trace as an event source: undo its compression, detect
  * its format, then hand it to the reader of that format.
  *
- * Detection goes by content, not by name, except for scenarios: first the
- * compression (gzip, xz, zstd: zin.h) by its magic number, then, in the
- * decompressed head, the event file and trace.dat by their magic numbers,
- * text by what its first lines look like (imp_detect_text()).
+ * Detection goes by content, not by name, except for scenarios (by their
+ * .scn name; from stdin, by a first statement `scenario` or `process`):
+ * first the compression (gzip, xz, zstd: zin.h) by its magic number, then,
+ * in the decompressed head, the event file and trace.dat by their magic
+ * numbers, text by what its first lines look like (imp_detect_text()).
  *
  * Where the bytes come from decides how they are read.  A regular file is
  * read in place; compressed text is decompressed as it streams
@@ -46,6 +47,34 @@ static int ends_with(const char *s, const char *suf)
 	return a >= b && !strcmp(s + a - b, suf);
 }
 
+/* A scenario without its name (stdin): its first statement is
+ * `scenario "..."` or `process NAME` - two words, where a perf script line
+ * of a task called "process" has a dozen. */
+static int scn_head(const char *p, size_t n)
+{
+	const char *e = p + n;
+	while (p < e) {
+		const char *nl = memchr(p, '\n', (size_t)(e - p));
+		const char *le = nl ? nl : e;
+		while (p < le && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p < le && *p != '#') {
+			size_t len = (size_t)(le - p);
+			if (len > 9 && !memcmp(p, "scenario ", 9))
+				return 1;
+			if (len <= 8 || memcmp(p, "process ", 8))
+				return 0;
+			int words = 0;
+			for (const char *q = p; q < le && *q != '#'; q++)
+				words += (*q != ' ' && *q != '\t') &&
+				         (q == p || q[-1] == ' ' || q[-1] == '\t');
+			return words == 2;
+		}
+		p = nl ? nl + 1 : e;
+	}
+	return 0;
+}
+
 const char *evsrc_detect(const char *path, const unsigned char *head, size_t n)
 {
 	if (n >= 8 && !memcmp(head, EVF_MAGIC, 8))
@@ -54,7 +83,8 @@ const char *evsrc_detect(const char *path, const unsigned char *head, size_t n)
 	    !memcmp(head, DAT_MAGIC, sizeof(DAT_MAGIC) - 1))
 		return "dat";
 	if (ends_with(path, ".scn") || ends_with(path, ".scn.gz") ||
-	    ends_with(path, ".scn.xz") || ends_with(path, ".scn.zst"))
+	    ends_with(path, ".scn.xz") || ends_with(path, ".scn.zst") ||
+	    (!strcmp(path, STDIN_NAME) && scn_head((const char *)head, n)))
 		return "scenario";
 	return imp_detect_text((const char *)head, n);
 }
