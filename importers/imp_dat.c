@@ -104,6 +104,7 @@ struct buf_h {
 	struct tep_record *peek;
 	int ncpu;
 	uint64_t *at;          /* per CPU: offset of the last record read */
+	uint64_t page;
 };
 
 struct dat_fe {
@@ -128,6 +129,7 @@ struct dat_fe {
 	int c2p, p2c;               /* parent's ends of the two socket pairs */
 	int cons;
 	struct imp_batch *cb;       /* the batch being consumed */
+	uint64_t cb_start;          /* file bytes before it (progress) */
 	uint32_t ci;
 };
 
@@ -347,35 +349,38 @@ static struct tep_record *next_rec(struct dat_fe *d, int *bi)
 	return r;
 }
 
-/* Account rec's place in its CPU's data (see the top of the file). */
+/* Account rec's place in its CPU's data (see the top of the file).  A
+ * CPU's data starts on the page of its first record: asking libtracecmd
+ * (tracecmd_read_cpu_first()) would rewind, which loses the missed-events
+ * counts of instance buffers. */
 static void track(struct dat_fe *d, struct buf_h *b, const struct tep_record *rec)
 {
-	if (rec->cpu < 0 || rec->cpu >= b->ncpu || rec->offset < b->at[rec->cpu])
+	if (rec->cpu < 0 || rec->cpu >= b->ncpu)
 		return;
-	d->data_done += rec->offset - b->at[rec->cpu];
-	b->at[rec->cpu] = rec->offset;
+	uint64_t *at = &b->at[rec->cpu];
+	if (*at == UINT64_MAX)
+		*at = b->page ? rec->offset / b->page * b->page : rec->offset;
+	if (rec->offset < *at)
+		return;
+	d->data_done += rec->offset - *at;
+	*at = rec->offset;
 	if (d->data_total)
 		d->fe.bytes_done = (uint64_t)((double)d->data_done /
 		                   (double)d->data_total * (double)d->fe.bytes_total);
 }
 
-/* Where each CPU's data starts and how long it is.  Returns 0 or -ENOMEM. */
+/* How long each CPU's data is.  Returns 0 or -ENOMEM. */
 static int cpu_extents(struct dat_fe *d, struct buf_h *b)
 {
 	int n = tracecmd_cpus(b->h);
-	uint64_t page = (uint64_t)tracecmd_page_size(b->h);
 	if (n <= 0)
 		return 0;
-	if (!(b->at = calloc((size_t)n, sizeof(*b->at))))
+	if (!(b->at = malloc((size_t)n * sizeof(*b->at))))
 		return -ENOMEM;
 	b->ncpu = n;
+	b->page = (uint64_t)tracecmd_page_size(b->h);
 	for (int c = 0; c < n; c++) {
-		/* resets the CPU to its first page, where reading starts anyway */
-		struct tep_record *r = tracecmd_read_cpu_first(b->h, c);
-		if (!r)
-			continue;
-		b->at[c] = page ? r->offset / page * page : r->offset;
-		tracecmd_free_record(r);
+		b->at[c] = UINT64_MAX;
 		d->data_total += tracecmd_get_cpu_file_size(b->h, c);
 	}
 	return 0;
@@ -580,6 +585,7 @@ static void batch_move(struct imp_batch *dst, const struct imp_batch *src)
 	dst->n = src->n;
 	dst->used = src->used;
 	dst->end = src->end;
+	dst->bytes_done = src->bytes_done;
 	memcpy(dst->arena, src->arena, src->used);
 	memcpy(dst->where, src->where, src->n * sizeof(src->where[0]));
 	for (uint32_t i = 0; i < src->n; i++) {
@@ -641,6 +647,7 @@ static void reader(struct dat_fe *d, const char *path, int c2p, int p2c)
 			eof = 1;
 			break;
 		}
+		b->bytes_done = d->fe.bytes_done;
 		if (imp_probe_step(&meta, &b->r[b->n - 1], &sh->pr, d->fe.has_alloc, 1))
 			break;
 	}
@@ -678,8 +685,8 @@ static void reader(struct dat_fe *d, const char *path, int c2p, int p2c)
 		}
 		while (imp_batch_room(b) && fill_one(d, b))
 			;
-send:
 		b->bytes_done = d->fe.bytes_done;
+send:
 		tokens--;
 		prod = (prod + 1) % NBATCH;
 		put_byte(c2p, 'B');
@@ -727,7 +734,9 @@ static int dat_read(struct imp_fe *fe, struct imp_rec *r)
 		d->cb = &d->sh->ring[d->cons];
 		d->cons = (d->cons + 1) % NBATCH;
 		d->ci = 0;
-		fe->bytes_done = d->cb->bytes_done;
+		/* done: the batches consumed, not the ones read ahead */
+		fe->bytes_done = d->cb_start;
+		d->cb_start = d->cb->bytes_done;
 	}
 }
 
