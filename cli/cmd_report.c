@@ -6,7 +6,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "../lib/progress.h"

@@ -133,7 +133,8 @@ static int spool(int *fd, enum zin_kind kind, const char *name,
 	struct progress pg;
 	progress_init(&pg, progress_wanted(opts ? opts->quiet : 0), name,
 	              kind ? "bytes decompressed" : "bytes read");
-	if (lseek(*fd, 0, SEEK_SET) != 0 && kind) {
+	/* a pipe is copied from where it is; a file to decompress, from 0 */
+	if (kind && lseek(*fd, 0, SEEK_SET) != 0) {
 		snprintf(err, errlen, "%s: cannot seek: %s", name, strerror(errno));
 		return -EIO;
 	}

@@ -257,6 +257,8 @@ COWSIM_PROGRESS=all "$COWSIM" import "$R/build.dat" -o "$T/b.ev" >"$T/out" 2>"$T
 progress_ok "$T/err" || fail "import: no rising progress"
 [ -s "$T/out" ] && fail "import wrote to stdout"
 grep -q "observed labels" "$T/err" || fail "import's summary is not on stderr"
+COWSIM_PROGRESS=all "$COWSIM" import -q "$R/build.dat" -o "$T/b.ev" 2>"$T/err"
+grep -q "%" "$T/err" && fail "import --quiet drew progress"
 COWSIM_PROGRESS=all "$COWSIM" synth --events 20000 -o "$T/syn.ev" 2>"$T/err"
 progress_ok "$T/err" || fail "synth: no rising progress"
 COWSIM_PROGRESS=all "$COWSIM" synth --events 20000 -q -o "$T/syn.ev" 2>"$T/err"
