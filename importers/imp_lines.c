@@ -216,21 +216,3 @@ int imp_lines_next(struct imp_lines *l, const char **line, size_t *len,
 			return rc;
 	}
 }
-
-size_t imp_lines_peek(const char *path, char *buf, size_t len)
-{
-	char err[256];
-	struct imp_lines l;
-	size_t n = 0;
-	if (imp_lines_open(&l, path, err, sizeof(err)))
-		return 0;
-	if (l.map) {
-		n = l.maplen < len ? l.maplen : len;
-		memcpy(buf, l.map, n);
-	} else if (!fill(&l, err, sizeof(err))) {
-		n = l.end < len ? l.end : len;
-		memcpy(buf, l.buf, n);
-	}
-	imp_lines_close(&l);
-	return n;
-}

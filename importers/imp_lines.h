@@ -65,8 +65,4 @@ void imp_lines_close(struct imp_lines *l);
 /* Bytes of the file consumed (see above), for a progress line. */
 uint64_t imp_lines_pos(const struct imp_lines *l);
 
-/* Peek at the first bytes of a file, decompressed if it is compressed.  Returns
- * the number of bytes put in buf (0 on error). */
-size_t imp_lines_peek(const char *path, char *buf, size_t len);
-
 #endif
