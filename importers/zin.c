@@ -261,22 +261,22 @@ ssize_t zin_read(struct zin *z, void *buf, size_t n, char *err,
 			z->bytes_in += (uint64_t)k;
 			z->in_eof = k == 0;
 		}
-		/* xz is told of the end (LZMA_FINISH); the others end when
-		 * their last frame has */
-		if (z->in_pos == z->in_end && z->in_eof && z->kind != ZIN_XZ) {
-			if (!z->open)
-				return 0;
+		/* the end: of the file, and of the last stream in it */
+		if (z->in_pos == z->in_end && z->in_eof && !z->open)
+			return 0;
+		ssize_t got = step(z, buf, n, err, errlen);
+		if (got)
+			return got;
+		/* Nothing more out of the decoder with nothing more in: a stream
+		 * cut short (xz says so itself, from LZMA_FINISH).  Output the
+		 * decoder still held - a full buffer last time - came out above. */
+		if (z->in_pos == z->in_end && z->in_eof && z->open &&
+		    z->kind != ZIN_XZ) {
 			snprintf(err, errlen, "%s: byte %" PRIu64 ": truncated %s "
 			         "stream (the file ends inside it)", z->name, zin_pos(z),
 			         zin_name(z->kind));
 			return -EIO;
 		}
-		if (z->kind == ZIN_XZ && !z->open && z->in_eof &&
-		    z->in_pos == z->in_end && ((lzma_stream *)z->ctx)->total_in)
-			return 0;
-		ssize_t got = step(z, buf, n, err, errlen);
-		if (got)
-			return got;
 	}
 }
 
