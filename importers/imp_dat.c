@@ -35,8 +35,9 @@
  * sizes; it is shown as that share of the file's bytes.
  *
  * libtracecmd's tracecmd_read_next_data(), tracecmd_cpus(),
- * tracecmd_page_size() and tracecmd_get_cpu_file_size() are exported but not declared in the
- * public header (trace-cmd 3.1.6); they are declared below.  The file is
+ * tracecmd_page_size() and tracecmd_get_cpu_file_size() are exported but
+ * not declared in the public header (trace-cmd 3.1.6); they are declared
+ * below.  The file is
  * read once, front to back: tracecmd_set_all_cpus_to_timestamp(), the
  * private rewind, loses instance buffers' records.
  */
@@ -364,9 +365,16 @@ static void track(struct dat_fe *d, struct buf_h *b, const struct tep_record *re
 		return;
 	d->data_done += rec->offset - *at;
 	*at = rec->offset;
-	if (d->data_total)
-		d->fe.bytes_done = (uint64_t)((double)d->data_done /
-		                   (double)d->data_total * (double)d->fe.bytes_total);
+}
+
+/* The progress so far as bytes of the file (once a batch, not a record:
+ * a division costs what a record's decoding does). */
+static uint64_t bytes_done(const struct dat_fe *d)
+{
+	if (!d->data_total)
+		return 0;
+	return (uint64_t)((double)d->data_done / (double)d->data_total *
+	                  (double)d->fe.bytes_total);
 }
 
 /* How long each CPU's data is.  Returns 0 or -ENOMEM. */
@@ -647,7 +655,7 @@ static void reader(struct dat_fe *d, const char *path, int c2p, int p2c)
 			eof = 1;
 			break;
 		}
-		b->bytes_done = d->fe.bytes_done;
+		b->bytes_done = bytes_done(d);
 		if (imp_probe_step(&meta, &b->r[b->n - 1], &sh->pr, d->fe.has_alloc, 1))
 			break;
 	}
@@ -685,7 +693,7 @@ static void reader(struct dat_fe *d, const char *path, int c2p, int p2c)
 		}
 		while (imp_batch_room(b) && fill_one(d, b))
 			;
-		b->bytes_done = d->fe.bytes_done;
+		b->bytes_done = bytes_done(d);
 send:
 		tokens--;
 		prod = (prod + 1) % NBATCH;
