@@ -26,6 +26,8 @@
 #include "../importers/open.h"
 #include "../importers/imp_core.h"
 #include "../importers/imp_fe.h"
+#include "../importers/zin.h"
+#include "../lib/progress.h"
 
 static const char import_usage[] =
 	"usage: cowsim import TRACE -o FILE|- [-I dat|ftrace|perf]\n"
@@ -33,8 +35,9 @@ static const char import_usage[] =
 	"\n"
 	"Read a trace as the Linux tracing tools wrote it - a trace-cmd\n"
 	"trace.dat, the kernel's ftrace text or `trace-cmd report` output, or\n"
-	"`perf script` output; text may be zstd-compressed - and write its\n"
-	"normalized events to FILE, a cowsim event file for `cowsim replay`.\n"
+	"`perf script` output, any of them plain or gzip, xz or zstd\n"
+	"compressed; - reads stdin - and write its normalized events to FILE, a\n"
+	"cowsim event file for `cowsim replay`.\n"
 	"\n"
 	"  -o, --output FILE       the event file to write; - for stdout (not a\n"
 	"                          terminal)\n"
@@ -44,7 +47,7 @@ static const char import_usage[] =
 	"      --comm NAME         keep the tree of the first exec of NAME\n"
 	"  -f, --format FMT        the summary: text (default, on stderr) or json\n"
 	"                          (one object on stdout; on stderr with -o -)\n"
-	"  -q, --quiet             no warnings, no text summary\n"
+	"  -q, --quiet             no warnings, no progress line, no text summary\n"
 	"\n"
 	"A system-wide trace is cut down to one process tree, followed through\n"
 	"forks from its exec: --pid, --comm, or by default the tree of the first\n"
@@ -52,7 +55,9 @@ static const char import_usage[] =
 	"everything.  The summary says what was read: events in and out,\n"
 	"processes, forks, execs, lost events, events skipped by name, inferred\n"
 	"mappings, unresolved GUPs, kernel-observed outcome labels, and the\n"
-	"speed.  Warnings about the input name its file and line (or record).\n"
+	"speed.  Warnings about the input name its file and line (or record);\n"
+	"on a terminal a progress line shows the bytes read, the rate and an\n"
+	"ETA.\n"
 	"Aliases kept from before the grammar (docs/cli.md): --format dat,\n"
 	"ftrace or perf is --input-format.\n"
 	"\n"
@@ -98,20 +103,19 @@ static void summary(FILE *o, const struct ev_source *src,
 {
 	const struct imp_stats *s = &c->st;
 	double mb = (double)src->bytes_total / 1e6;
-	/* For a .zst the file's MB/s is of compressed bytes: say so. */
-	unsigned char head[4] = { 0 };
+	/* For a compressed file the MB/s is of compressed bytes: say so. */
+	unsigned char head[ZIN_MAGIC_MAX] = { 0 };
+	size_t n = 0;
 	FILE *f = fopen(src->path, "rb");
 	if (f) {
-		if (fread(head, 1, 4, f) != 4)
-			head[0] = 0;
+		n = fread(head, 1, sizeof(head), f);
 		fclose(f);
 	}
-	int zst = head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f &&
-	          head[3] == 0xfd;
-	fprintf(o, "%s: %s%s, %.1f MB, %" PRIu64 " records in %.3f s "
+	const char *z = zin_name(zin_sniff(head, n));
+	fprintf(o, "%s: %s%s%s%s, %.1f MB, %" PRIu64 " records in %.3f s "
 	        "(%.1f MB/s%s, %.2f M records/s)\n", src->path, src->format,
-	        zst ? " (zstd)" : "", mb, s->records, secs,
-	        secs > 0 ? mb / secs : 0, zst ? " compressed" : "",
+	        z ? " (" : "", z ? z : "", z ? ")" : "", mb, s->records, secs,
+	        secs > 0 ? mb / secs : 0, z ? " compressed" : "",
 	        secs > 0 ? (double)s->records / secs / 1e6 : 0);
 	fprintf(o, "  selection:        %s\n",
 	        evsrc_meta_get(src, "import_selection"));
@@ -250,6 +254,7 @@ int cmd_import(int argc, char **argv)
 	struct ev_source *src = NULL;
 	struct evf_writer *w = NULL;
 	struct cs_ev *buf = NULL;
+	struct progress pg;
 	int rc = 0;
 	double t0 = now_s();
 
@@ -270,19 +275,25 @@ int cmd_import(int argc, char **argv)
 		rc = cli_die("out of memory");
 		goto out;
 	}
+	progress_init(&pg, progress_wanted(so.quiet), src->path, "events");
+	pg.bytes_total = src->bytes_total;
 	for (;;) {
 		long n = evsrc_next(src, buf, 4096);
 		if (n < 0) {
+			progress_abort(&pg);
 			rc = cli_die("%s", src->err);
 			goto out;
 		}
 		if (!n)
 			break;
 		if (evf_write(w, buf, (size_t)n)) {
+			progress_abort(&pg);
 			rc = cli_die("%s: write error: %s", outp, strerror(errno));
 			goto out;
 		}
+		progress_tick(&pg, src->events, src->bytes_done);
 	}
+	progress_done(&pg, src->events, src->bytes_done);
 	if (evf_finish(w, &src->strings, src->meta, src->nmeta, err,
 	               sizeof(err))) {
 		w = NULL;

@@ -14,11 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../importers/open.h"
 #include "../importers/scn.h"
 #include "../lib/esc.h"
+#include "../lib/progress.h"
 #include "../lib/readfile.h"
 #include "../reports/compare.h"
 #include "../reports/rep.h"
@@ -398,7 +398,7 @@ int cmd_replay(int argc, char **argv)
 		struct store_prov prov = { .command_line = cmdline,
 		                           .selection = selection, .cost = cost };
 		struct store_opts sto = { .faults = faults, .replace = replace,
-		                          .progress = !co.quiet && isatty(2),
+		                          .progress = progress_wanted(co.quiet),
 		                          .name = nnames ? names[i - optind] : NULL,
 		                          .prov = &prov };
 		struct store_rec *rec = NULL;
@@ -406,7 +406,7 @@ int cmd_replay(int argc, char **argv)
 
 		err[0] = 0;
 		replay_init(&r);
-		r.progress = !co.quiet && isatty(2);
+		r.progress = progress_wanted(co.quiet);
 		r.invariants = invariants;
 		rc = load_policies(&r, co.policy, configs, nconfigs, cost);
 		if (!rc && o.baseline && !find_run(&r, o.baseline))

@@ -7,9 +7,9 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
+#include "../lib/progress.h"
 #include "../reports/rep.h"
 #include "../reports/report.h"
 #include "../reports/store.h"
@@ -110,7 +110,7 @@ int cmd_report(int argc, char **argv)
 		goto done;
 	}
 	if (report_write(&dest, store_db(s), co.dbpath, &d, baseline,
-	                 !co.quiet && isatty(2), &nplots, err, sizeof(err))) {
+	                 progress_wanted(co.quiet), &nplots, err, sizeof(err))) {
 		rc = cli_die("%s", err);
 		goto done;
 	}

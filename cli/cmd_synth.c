@@ -8,15 +8,17 @@
 
 #include "../importers/synth.h"
 #include "cli.h"
+#include "../lib/progress.h"
 
 static const char synth_usage[] =
 	"usage: cowsim synth -n N [-s S] -o FILE|- [--procs N] [--cpus N]\n"
-	"                    [-a N] [-A N]\n"
+	"                    [-a N] [-A N] [-q]\n"
 	"\n"
 	"Write a synthetic event stream of N events: a long-lived server with\n"
 	"threads, heap and arenas; snapshot, worker and fork+exec children;\n"
 	"O_DIRECT pins and vmsplice references.  The same seed always gives the\n"
-	"same stream.\n"
+	"same stream.  On a terminal a progress line shows the events written,\n"
+	"the rate and an ETA; --quiet hides it.\n"
 	"\n"
 	"  -n, --events N          how many events (required)\n"
 	"  -s, --seed S            the random seed (default 1)\n"
@@ -26,6 +28,7 @@ static const char synth_usage[] =
 	"      --cpus N            events spread over N CPUs (4)\n"
 	"  -a, --arenas N          the server's anonymous arenas (4)\n"
 	"  -A, --arena-pages N     pages per arena (16384)\n"
+	"  -q, --quiet             no progress line\n"
 	"\n"
 	"examples:\n"
 	"  cowsim synth -n 20000000 -s 7 -o /tmp/bench.ev\n"
@@ -41,6 +44,7 @@ static const struct option synth_opts[] = {
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "arenas", required_argument, NULL, 'a' },
 	{ "arena-pages", required_argument, NULL, 'A' },
+	CLI_OPT_QUIET,
 	CLI_OPTS_END,
 };
 
@@ -105,6 +109,7 @@ int cmd_synth(int argc, char **argv)
 		                       "write the events; - for stdout)");
 	if (!o.events || !o.max_procs || !o.cpus || !o.arena_pages)
 		return cli_usage_error(&synth_verb, "counts must be positive");
+	o.progress = progress_wanted(co.quiet);
 	char err[512] = "";
 	if (synth_write(&o, co.output, err, sizeof(err)))
 		return cli_die("%s", err);

@@ -72,3 +72,13 @@ void evsrc_close(struct ev_source *s)
 	if (s)
 		s->ops->close(s);
 }
+
+void evsrc_msg_rename(char *msg, size_t len, const char *from, const char *to)
+{
+	char *p = strstr(msg, from);
+	char tail[1024];
+	if (!p || !*from)
+		return;
+	snprintf(tail, sizeof(tail), "%s", p + strlen(from));
+	snprintf(p, len - (size_t)(p - msg), "%s%s", to, tail);
+}

@@ -75,4 +75,8 @@ void evsrc_fini(struct ev_source *s);
 int evsrc_meta_set(struct ev_source *s, const char *key, const char *val);
 const char *evsrc_meta_get(const struct ev_source *s, const char *key);
 
+/* In a message, the first "from" (the path a reader opened, such as
+ * /proc/self/fd/N for a spooled input) becomes "to" (the input's name). */
+void evsrc_msg_rename(char *msg, size_t len, const char *from, const char *to);
+
 #endif

@@ -28,8 +28,16 @@
  * half-built handle - without crashing cowsim: the parent sees the socket
  * close and reports the file and record instead.
  *
- * libtracecmd's tracecmd_read_next_data() is exported but not declared in
- * the public header (trace-cmd 3.1.6); it is declared below.  The file is
+ * Progress: the reader reads each CPU's data front to back, so what is
+ * done is the sum over CPUs of how far into its data the last record read
+ * lies (record offsets, which for a compressed trace.dat are in the
+ * uncompressed space the CPU sizes are also given in), over the sum of the
+ * sizes; it is shown as that share of the file's bytes.
+ *
+ * libtracecmd's tracecmd_read_next_data(), tracecmd_cpus(),
+ * tracecmd_page_size() and tracecmd_get_cpu_file_size() are exported but
+ * not declared in the public header (trace-cmd 3.1.6); they are declared
+ * below.  The file is
  * read once, front to back: tracecmd_set_all_cpus_to_timestamp(), the
  * private rewind, loses instance buffers' records.
  */
@@ -54,6 +62,10 @@
 
 extern struct tep_record *tracecmd_read_next_data(struct tracecmd_input *h,
                                                   int *rec_cpu);
+extern int tracecmd_cpus(struct tracecmd_input *h);
+extern int tracecmd_page_size(struct tracecmd_input *h);
+extern unsigned long long tracecmd_get_cpu_file_size(struct tracecmd_input *h,
+                                                     int cpu);
 
 #define MAX_FIELDS 7
 #define NBATCH 4
@@ -91,6 +103,9 @@ struct buf_h {
 	struct evinfo *ev;     /* by event id */
 	int nev;
 	struct tep_record *peek;
+	int ncpu;
+	uint64_t *at;          /* per CPU: offset of the last record read */
+	uint64_t page;
 };
 
 struct dat_fe {
@@ -107,12 +122,15 @@ struct dat_fe {
 	bool gfp_ok;
 	struct tep_format_field *f_type, *f_flags, *f_pid;
 	bool swap;                  /* file endianness differs from ours */
+	uint64_t data_total;        /* CPU data, all buffers (progress) */
+	uint64_t data_done;
 	/* the reader process */
 	struct shared *sh;
 	pid_t child;
 	int c2p, p2c;               /* parent's ends of the two socket pairs */
 	int cons;
 	struct imp_batch *cb;       /* the batch being consumed */
+	uint64_t cb_start;          /* file bytes before it (progress) */
 	uint32_t ci;
 };
 
@@ -332,6 +350,50 @@ static struct tep_record *next_rec(struct dat_fe *d, int *bi)
 	return r;
 }
 
+/* Account rec's place in its CPU's data (see the top of the file).  A
+ * CPU's data starts on the page of its first record: asking libtracecmd
+ * (tracecmd_read_cpu_first()) would rewind, which loses the missed-events
+ * counts of instance buffers. */
+static void track(struct dat_fe *d, struct buf_h *b, const struct tep_record *rec)
+{
+	if (rec->cpu < 0 || rec->cpu >= b->ncpu)
+		return;
+	uint64_t *at = &b->at[rec->cpu];
+	if (*at == UINT64_MAX)
+		*at = b->page ? rec->offset / b->page * b->page : rec->offset;
+	if (rec->offset < *at)
+		return;
+	d->data_done += rec->offset - *at;
+	*at = rec->offset;
+}
+
+/* The progress so far as bytes of the file (once a batch, not a record:
+ * a division costs what a record's decoding does). */
+static uint64_t bytes_done(const struct dat_fe *d)
+{
+	if (!d->data_total)
+		return 0;
+	return (uint64_t)((double)d->data_done / (double)d->data_total *
+	                  (double)d->fe.bytes_total);
+}
+
+/* How long each CPU's data is.  Returns 0 or -ENOMEM. */
+static int cpu_extents(struct dat_fe *d, struct buf_h *b)
+{
+	int n = tracecmd_cpus(b->h);
+	if (n <= 0)
+		return 0;
+	if (!(b->at = malloc((size_t)n * sizeof(*b->at))))
+		return -ENOMEM;
+	b->ncpu = n;
+	b->page = (uint64_t)tracecmd_page_size(b->h);
+	for (int c = 0; c < n; c++) {
+		b->at[c] = UINT64_MAX;
+		d->data_total += tracecmd_get_cpu_file_size(b->h, c);
+	}
+	return 0;
+}
+
 static int dat_read_sync(struct dat_fe *d, struct imp_rec *r)
 {
 	struct imp_fe *fe = &d->fe;
@@ -351,6 +413,7 @@ static int dat_read_sync(struct dat_fe *d, struct imp_rec *r)
 		if (!rec)
 			return 0;
 		fe->where++;
+		track(d, &d->b[bi], rec);
 		if (rec->missed_events) {
 			memset(r, 0, sizeof(*r));
 			r->kind = IK_DROPPED;
@@ -479,7 +542,7 @@ static int setup(struct dat_fe *d, const char *path, char *err, size_t errlen)
 	}
 	for (int i = 0; i < d->nb; i++) {
 		d->b[i].tep = tracecmd_get_tep(d->b[i].h);
-		if (!d->b[i].tep || resolve(d, &d->b[i])) {
+		if (!d->b[i].tep || resolve(d, &d->b[i]) || cpu_extents(d, &d->b[i])) {
 			snprintf(err, errlen, "%s: cannot read its event formats", path);
 			return -EINVAL;
 		}
@@ -530,6 +593,7 @@ static void batch_move(struct imp_batch *dst, const struct imp_batch *src)
 	dst->n = src->n;
 	dst->used = src->used;
 	dst->end = src->end;
+	dst->bytes_done = src->bytes_done;
 	memcpy(dst->arena, src->arena, src->used);
 	memcpy(dst->where, src->where, src->n * sizeof(src->where[0]));
 	for (uint32_t i = 0; i < src->n; i++) {
@@ -591,6 +655,7 @@ static void reader(struct dat_fe *d, const char *path, int c2p, int p2c)
 			eof = 1;
 			break;
 		}
+		b->bytes_done = bytes_done(d);
 		if (imp_probe_step(&meta, &b->r[b->n - 1], &sh->pr, d->fe.has_alloc, 1))
 			break;
 	}
@@ -628,6 +693,7 @@ static void reader(struct dat_fe *d, const char *path, int c2p, int p2c)
 		}
 		while (imp_batch_room(b) && fill_one(d, b))
 			;
+		b->bytes_done = bytes_done(d);
 send:
 		tokens--;
 		prod = (prod + 1) % NBATCH;
@@ -676,6 +742,9 @@ static int dat_read(struct imp_fe *fe, struct imp_rec *r)
 		d->cb = &d->sh->ring[d->cons];
 		d->cons = (d->cons + 1) % NBATCH;
 		d->ci = 0;
+		/* done: the batches consumed, not the ones read ahead */
+		fe->bytes_done = d->cb_start;
+		d->cb_start = d->cb->bytes_done;
 	}
 }
 

@@ -115,6 +115,12 @@ int imp_open_source(const char *path, const char *format,
                     const struct evsrc_opts *opts, struct ev_source **out,
                     char *err, size_t errlen);
 
+/* src was opened as path (/proc/self/fd/N) and renamed after its input
+ * (open.c): messages of the front end, which know only path, are renamed
+ * too.  No-op if src is not an importer source.  Returns nothing: a path
+ * too long to keep leaves the messages as they are. */
+void imp_source_opened_as(struct ev_source *src, const char *path);
+
 /* The import's counters, for `cowsim import` (NULL if src is not an
  * importer source). */
 const struct imp_core *imp_source_core(const struct ev_source *src);

@@ -1,5 +1,5 @@
 /*
- * imp_lines.c - streamed lines of plain or zstd text (imp_lines.h).
+ * imp_lines.c - streamed lines of plain or compressed text (imp_lines.h).
  *
  * The buffer is refilled by moving the unread tail to the front and
  * reading behind it, so a line never straddles a refill; memchr finds the
@@ -17,56 +17,27 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zstd.h>
 
-#define ZIN_CAP (1u << 20)
 #define MAP_DROP (64u << 20)
-
-static const unsigned char zmagic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
-
-static ssize_t read_full(int fd, void *buf, size_t n)
-{
-	size_t have = 0;
-	while (have < n) {
-		ssize_t k = read(fd, (char *)buf + have, n - have);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -1;
-		if (k == 0)
-			break;
-		have += (size_t)k;
-	}
-	return (ssize_t)have;
-}
 
 static int start(struct imp_lines *l, char *err, size_t errlen)
 {
-	unsigned char head[4];
+	unsigned char head[ZIN_MAGIC_MAX];
 	ssize_t n;
 
-	if (lseek(l->fd, 0, SEEK_SET) != 0) {
-		snprintf(err, errlen, "%s: cannot seek: %s", l->path, strerror(errno));
-		return -EIO;
-	}
-	n = read_full(l->fd, head, 4);
+	while ((n = pread(l->fd, head, sizeof(head), 0)) < 0 && errno == EINTR)
+		;
 	if (n < 0) {
 		snprintf(err, errlen, "%s: %s", l->path, strerror(errno));
 		return -EIO;
 	}
-	l->zst = n == 4 && !memcmp(head, zmagic, 4);
-	if (lseek(l->fd, 0, SEEK_SET) != 0) {
-		snprintf(err, errlen, "%s: cannot seek: %s", l->path, strerror(errno));
-		return -EIO;
-	}
+	enum zin_kind kind = zin_sniff(head, (size_t)n);
 	l->start = l->end = 0;
 	l->eof = l->skipping = false;
 	l->lineno = 0;
-	l->bytes_in = 0;
-	l->zin_pos = l->zin_end = 0;
-	l->zin_eof = false;
-	l->zframe_open = false;
-	if (!l->zst && l->bytes_total > 2 * IMP_LINE_MAX && !l->map) {
+	l->fill_lo = l->fill_hi = 0;
+	l->fill_at = 0;
+	if (kind == ZIN_NONE && l->bytes_total > 2 * IMP_LINE_MAX && !l->map) {
 		void *m = mmap(NULL, l->bytes_total, PROT_READ, MAP_PRIVATE, l->fd, 0);
 		if (m != MAP_FAILED) {
 			madvise(m, l->bytes_total, MADV_SEQUENTIAL);
@@ -79,27 +50,22 @@ static int start(struct imp_lines *l, char *err, size_t errlen)
 		l->start = 0;
 		l->end = l->maplen;
 		l->eof = true;
-		l->bytes_in = l->maplen;
 		return 0;
 	}
 	if (!l->buf && !(l->buf = malloc(l->cap)))
 		return -ENOMEM;
-	if (l->zst && l->cap < IMP_LINES_BUF) {
+	if (kind != ZIN_NONE && l->cap < IMP_LINES_BUF) {
 		char *nb = realloc(l->buf, IMP_LINES_BUF);
 		if (!nb)
 			return -ENOMEM;
 		l->buf = nb;
 		l->cap = IMP_LINES_BUF;
 	}
-	if (l->zst) {
-		if (!l->zctx && !(l->zctx = ZSTD_createDCtx()))
-			return -ENOMEM;
-		ZSTD_DCtx_reset(l->zctx, ZSTD_reset_session_only);
-		if (!l->zin && !(l->zin = malloc(ZIN_CAP)))
-			return -ENOMEM;
-		l->zin_cap = ZIN_CAP;
-	}
-	return 0;
+	zin_close(&l->z);
+	int rc = zin_open(&l->z, l->fd, kind, l->path, err, errlen);
+	if (!rc)
+		rc = zin_rewind(&l->z, err, errlen);
+	return rc;
 }
 
 int imp_lines_open(struct imp_lines *l, const char *path, char *err,
@@ -141,14 +107,11 @@ void imp_lines_close(struct imp_lines *l)
 	if (l->fd >= 0)
 		close(l->fd);
 	l->fd = -1;
-	ZSTD_freeDCtx(l->zctx);
-	free(l->zin);
+	zin_close(&l->z);
 	free(l->buf);
 	if (l->map)
 		munmap(l->map, l->maplen);
 	l->map = NULL;
-	l->zctx = NULL;
-	l->zin = NULL;
 	l->buf = NULL;
 }
 
@@ -161,62 +124,30 @@ static int fill(struct imp_lines *l, char *err, size_t errlen)
 		l->end -= l->start;
 		l->start = 0;
 	}
-	size_t room = l->cap - l->end;
-	if (!l->zst) {
-		ssize_t k = read_full(l->fd, l->buf + l->end, room);
-		if (k < 0) {
-			snprintf(err, errlen, "%s:%" PRIu64 ": read error: %s", l->path,
-			         l->lineno + 1, strerror(errno));
-			return -EIO;
-		}
-		if (k == 0)
-			l->eof = true;
-		l->end += (size_t)k;
-		l->bytes_in += (uint64_t)k;
-		return 0;
+	char msg[512];
+	l->fill_lo = zin_pos(&l->z);
+	l->fill_at = l->end;
+	ssize_t k = zin_read(&l->z, l->buf + l->end, l->cap - l->end, msg,
+	                     sizeof(msg));
+	if (k < 0) {
+		snprintf(err, errlen, "%s (after line %" PRIu64 ")", msg, l->lineno);
+		return (int)k;
 	}
-	ZSTD_outBuffer out = { l->buf + l->end, room, 0 };
-	while (out.pos == 0) {
-		if (l->zin_pos == l->zin_end && !l->zin_eof) {
-			ssize_t k = read_full(l->fd, l->zin, l->zin_cap);
-			if (k < 0) {
-				snprintf(err, errlen, "%s:%" PRIu64 ": read error: %s",
-				         l->path, l->lineno + 1, strerror(errno));
-				return -EIO;
-			}
-			l->zin_pos = 0;
-			l->zin_end = (size_t)k;
-			l->bytes_in += (uint64_t)k;
-			if (k == 0)
-				l->zin_eof = true;
-		}
-		if (l->zin_pos == l->zin_end && l->zin_eof) {
-			if (l->zframe_open) {
-				snprintf(err, errlen, "%s:%" PRIu64 ": truncated zstd stream "
-				         "(the file ends inside a frame)", l->path,
-				         l->lineno + 1);
-				return -EIO;
-			}
-			l->eof = true;
-			return 0;
-		}
-		ZSTD_inBuffer in = { l->zin, l->zin_end, l->zin_pos };
-		size_t r = ZSTD_decompressStream(l->zctx, &out, &in);
-		l->zin_pos = in.pos;
-		if (ZSTD_isError(r)) {
-			snprintf(err, errlen, "%s:%" PRIu64 ": corrupt zstd data: %s",
-			         l->path, l->lineno + 1, ZSTD_getErrorName(r));
-			return -EIO;
-		}
-		l->zframe_open = r != 0;
-		if (out.pos == 0 && in.pos == in.size && !l->zframe_open &&
-		    l->zin_eof) {
-			l->eof = true;
-			return 0;
-		}
-	}
-	l->end += out.pos;
+	if (k == 0)
+		l->eof = true;
+	l->end += (size_t)k;
+	l->fill_hi = zin_pos(&l->z);
 	return 0;
+}
+
+uint64_t imp_lines_pos(const struct imp_lines *l)
+{
+	if (l->map)
+		return l->start;
+	if (l->start <= l->fill_at || l->end <= l->fill_at)
+		return l->fill_lo;
+	return l->fill_lo + (l->fill_hi - l->fill_lo) * (l->start - l->fill_at) /
+	                    (l->end - l->fill_at);
 }
 
 int imp_lines_next(struct imp_lines *l, const char **line, size_t *len,
@@ -284,22 +215,4 @@ int imp_lines_next(struct imp_lines *l, const char **line, size_t *len,
 		if (rc)
 			return rc;
 	}
-}
-
-size_t imp_lines_peek(const char *path, char *buf, size_t len)
-{
-	char err[256];
-	struct imp_lines l;
-	size_t n = 0;
-	if (imp_lines_open(&l, path, err, sizeof(err)))
-		return 0;
-	if (l.map) {
-		n = l.maplen < len ? l.maplen : len;
-		memcpy(buf, l.map, n);
-	} else if (!fill(&l, err, sizeof(err))) {
-		n = l.end < len ? l.end : len;
-		memcpy(buf, l.buf, n);
-	}
-	imp_lines_close(&l);
-	return n;
 }

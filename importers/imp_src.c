@@ -36,6 +36,7 @@ struct imp_source {
 	struct ev_source base;
 	struct imp_core core;
 	struct imp_fe *fe;
+	char opened[64];        /* the path fe knows, if not base.path */
 	int quiet;
 	int done;
 	int failed;
@@ -142,8 +143,11 @@ static int src_read(struct imp_source *s, struct imp_rec *r)
 			s->bad = b->bad;
 			s->base.bytes_done = b->bytes_done;
 			if (b->end) {
-				if (b->end < 0)
+				if (b->end < 0) {
 					snprintf(s->base.err, sizeof(s->base.err), "%s", b->err);
+					evsrc_msg_rename(s->base.err, sizeof(s->base.err),
+					                 s->opened, s->base.path);
+				}
 				return b->end < 0 ? b->end : 0;
 			}
 			pthread_mutex_lock(&s->mu);
@@ -180,8 +184,11 @@ static long imp_next(struct ev_source *src, struct cs_ev *buf, size_t max)
 		int rc = src_read(s, &r);
 		s->core.where = s->where;
 		if (rc < 0) {
-			if (!s->ahead)
+			if (!s->ahead) {
 				snprintf(src->err, sizeof(src->err), "%s", s->fe->err);
+				evsrc_msg_rename(src->err, sizeof(src->err), s->opened,
+				                 src->path);
+			}
 			s->failed = 1;
 			return rc;
 		}
@@ -229,6 +236,12 @@ static void imp_close(struct ev_source *src)
 
 static const struct ev_source_ops imp_ops = { .next = imp_next,
                                               .close = imp_close };
+
+void imp_source_opened_as(struct ev_source *src, const char *path)
+{
+	if (src && src->ops == &imp_ops && strlen(path) < 64)
+		snprintf(((struct imp_source *)src)->opened, 64, "%s", path);
+}
 
 const struct imp_core *imp_source_core(const struct ev_source *src)
 {

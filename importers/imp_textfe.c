@@ -18,9 +18,10 @@
 #include "imp_lines.h"
 
 #define BAD_LINES_TOLERATED 1000u
-/* bytes_done (the progress line) is refreshed every 65536 good records:
- * often enough to show progress, rarely enough to cost nothing. */
-#define PROGRESS_MASK 0xffffu
+/* bytes_done (the progress line) is refreshed every 1024 good records:
+ * under a batch (IMP_BATCH), so each batch carries its own position, and
+ * rarely enough that imp_lines_pos()'s division costs nothing. */
+#define PROGRESS_MASK 0x3ffu
 
 struct text_fe {
 	struct imp_fe fe;
@@ -86,7 +87,7 @@ static int text_read(struct imp_fe *fe, struct imp_rec *r)
 		                        sizeof(fe->err));
 		fe->where = f->L.lineno;
 		if (rc <= 0) {
-			fe->bytes_done = f->L.bytes_in;
+			fe->bytes_done = imp_lines_pos(&f->L);
 			return rc;
 		}
 		if (rc == 2)
@@ -96,7 +97,7 @@ static int text_read(struct imp_fe *fe, struct imp_rec *r)
 		if (rc > 0) {
 			fe->good++;
 			if ((fe->good & PROGRESS_MASK) == 0)
-				fe->bytes_done = f->L.bytes_in;
+				fe->bytes_done = imp_lines_pos(&f->L);
 			return 1;
 		}
 		if (rc < 0)

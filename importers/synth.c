@@ -19,6 +19,7 @@
 
 #include "ev.h"
 #include "evfile.h"
+#include "../lib/progress.h"
 #include "../lib/strtab.h"
 
 #define MAX_REGIONS 16
@@ -581,7 +582,11 @@ int synth_write(const struct synth_opts *o, const char *path, char *err,
 {
 	struct gen g = { .o = o, .rng = o->seed, .now = 1000000000ull,
 	                 .next_pid = 2000, .next_base = 0x7f0000000ull };
+	struct progress pg;
 	int r;
+
+	progress_init(&pg, o->progress, path, "events");
+	pg.items_total = o->events;
 
 	if (!o->events || !o->max_procs || !o->cpus || !o->arena_pages ||
 	    o->arena_pages > (1u << 22) || o->arenas > 8 || o->max_procs > 4096) {
@@ -624,6 +629,7 @@ int synth_write(const struct synth_opts *o, const char *path, char *err,
 	while (g.emitted < o->events) {
 		if ((r = step(&g)) || (r = do_puts(&g)))
 			goto fail;
+		progress_tick(&pg, g.emitted, 0);
 	}
 	/* The last action may have run past the count: drop its tail. */
 	uint64_t over = g.emitted - o->events;
@@ -636,6 +642,8 @@ int synth_write(const struct synth_opts *o, const char *path, char *err,
 	};
 	r = evf_finish(g.w, &g.strings, meta, 2, err, errlen);
 	g.w = NULL;
+	if (!r)
+		progress_done(&pg, o->events, 0);
 	goto out;
 fail:
 	if (!err[0] || r == -ENOMEM)
@@ -643,6 +651,7 @@ fail:
 		         r == -ENOMEM ? "out of memory" : "write error");
 	evf_abort(g.w);
 out:
+	progress_abort(&pg);
 	for (uint32_t i = 0; i < g.nprocs; i++)
 		proc_clear(&g.procs[i]);
 	free(g.procs);

@@ -37,6 +37,7 @@ struct synth_opts {
 	uint32_t cpus;         /* CPUs events are spread over (default 4) */
 	uint32_t arena_pages;  /* pages per server arena (default 16384) */
 	uint32_t arenas;       /* server arenas (default 4) */
+	int progress;          /* a progress line on stderr (lib/progress.h) */
 };
 
 void synth_defaults(struct synth_opts *o);

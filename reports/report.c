@@ -13,12 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "rep.h"
 #include "report.h"
 #include "rpt.h"
+#include "../lib/progress.h"
 
 #define MARKER ".cowsim-report"
 
@@ -126,39 +126,26 @@ int report_prepare(const char *dir, struct report_dest *dest, char *err,
 	return check_dest(dir, &dest->swap, err, errlen);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* Draw every plot that has data, with a progress line; 0 or -EIO. */
 static int draw_all(struct rpt *r, const char *gnuplot, int progress,
                     size_t *drawn)
 {
+	struct progress pg;
 	size_t todo = 0, done = 0;
 	for (size_t i = 0; i < r->nplots; i++)
 		todo += !r->plots[i].nodata[0];
-	double t0 = now_s(), last = 0;
+	progress_init(&pg, progress, "report", "plots");
+	pg.items_total = todo;
 	for (size_t i = 0; i < r->nplots; i++) {
 		if (r->plots[i].nodata[0])
 			continue;
 		if (plot_draw(r, gnuplot, r->plots[i].name)) {
-			if (progress)
-				fputc('\n', stderr);
+			progress_abort(&pg);
 			return -EIO;
 		}
-		done++;
-		double now = now_s();
-		if (progress && (now - last > 0.5 || done == todo)) {
-			double rate = done / (now - t0 > 0 ? now - t0 : 1e-9);
-			last = now;
-			fprintf(stderr, "\rreport: %zu/%zu plots, %.1f/s, ETA %.0fs   %s",
-			        done, todo, rate, (double)(todo - done) / rate,
-			        done == todo ? "\n" : "");
-		}
+		progress_tick(&pg, ++done, 0);
 	}
+	progress_done(&pg, done, 0);
 	*drawn = todo;
 	return 0;
 }

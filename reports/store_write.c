@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "../importers/evsrc.h"
+#include "../lib/progress.h"
 #include "../lib/version.h"
 #include "sqlbatch.h"
 
@@ -46,38 +47,11 @@ int store_sql_fail(const struct store_rec *t, int rc, const char *what,
 	return -EIO;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* The progress line while rows go in, in replay's style. */
+/* The progress line while rows go in (lib/progress.h). */
 struct prog {
-	int on;
-	const char *what;
-	uint64_t done, total;
-	double t0, last;
+	struct progress p;
+	uint64_t done;
 };
-
-static void prog_tick(struct prog *p, int final)
-{
-	if (!p->on || (!final && (p->done & 4095)))
-		return;
-	double now = now_s();
-	if (!final && now - p->last < 0.5)
-		return;
-	p->last = now;
-	double el = now - p->t0, rate = el > 0 ? (double)p->done / el : 0;
-	char eta[32] = "";
-	if (!final && p->total && p->done && rate > 0)
-		snprintf(eta, sizeof(eta), ", ETA %.0fs",
-		         (double)(p->total - p->done) / rate);
-	fprintf(stderr, "\r%s: %5.1f%% %" PRIu64 " rows, %.2f M/s%s   %s",
-	        p->what, p->total ? 100.0 * (double)p->done / (double)p->total : 100.0,
-	        p->done, rate / 1e6, eta, final ? "\n" : "");
-}
 
 /* A spool could not be written while the replay ran. */
 static void spool_fail(int e, char *err, size_t errlen)
@@ -438,7 +412,7 @@ static int insert_faults(struct store_rec *t, int64_t trace_id,
 		sqlbatch_int(&v[6], !!(fr.addr & FR_USER_BIT));
 		sqlbatch_text(&v[7], obs_name((unsigned)(fr.addr >> FR_OBS_SHIFT) & 0xf));
 		pg->done++;
-		prog_tick(pg, 0);
+		progress_tick(&pg->p, pg->done, 0);
 	}
 	if (rc < 0) {
 		snprintf(err, errlen, "reading the --faults spool: %s",
@@ -651,7 +625,7 @@ static int insert_run(struct store_rec *t, struct rec_run *rr,
 			sqlbatch_int(&bv[1], (int64_t)(v >> 8));
 			sqlbatch_text(&bv[2], sim_out_name((enum sim_out)(v & 0xff)));
 			pg->done++;
-			prog_tick(pg, 0);
+			progress_tick(&pg->p, pg->done, 0);
 		}
 		if (rc < 0) {
 			snprintf(err, errlen, "reading the --faults spool: %s",
@@ -680,7 +654,8 @@ int store_rec_commit(struct store_rec *t, const struct ev_source *src,
 	sqlite3_stmt *st = NULL;
 	int64_t trace_id = 0, *upid = NULL;
 	int faults_stored = 0, rc;
-	struct prog pg = { .on = t->o.progress, .what = t->s->path };
+	struct prog pg = { .done = 0 };
+	uint64_t rows = 0;
 
 	struct utsname host;
 	int host_ok = uname(&host) == 0;
@@ -694,12 +669,12 @@ int store_rec_commit(struct store_rec *t, const struct ev_source *src,
 		return -ENOMEM;
 	}
 	if (t->spool_faults)
-		pg.total += spool_size(&t->faults) / sizeof(struct fault_rec);
+		rows += spool_size(&t->faults) / sizeof(struct fault_rec);
 	for (size_t i = 0; i < t->nruns; i++)
 		if (t->runs[i].spool_on)
-			pg.total += spool_size(&t->runs[i].dec) / sizeof(uint64_t);
-	pg.on = pg.on && pg.total > 100000;
-	pg.t0 = pg.last = now_s();
+			rows += spool_size(&t->runs[i].dec) / sizeof(uint64_t);
+	progress_init(&pg.p, t->o.progress && rows > 100000, t->s->path, "rows");
+	pg.p.items_total = rows;
 
 	rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
@@ -789,16 +764,14 @@ int store_rec_commit(struct store_rec *t, const struct ev_source *src,
 	if (rc != SQLITE_OK)
 		goto sqlfail;
 	res->fault_rows = pg.done;
-	if (pg.on)
-		prog_tick(&pg, 1);
+	progress_done(&pg.p, pg.done, 0);
 	free(upid);
 	return 0;
 
 sqlfail:
 	rc = store_sql_fail(t, rc, "storing the replay", err, errlen);
 fail:
-	if (pg.on)
-		fputc('\n', stderr);
+	progress_abort(&pg.p);
 	sqlite3_finalize(st);
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	free(upid);

@@ -3,6 +3,7 @@
  * reports/compare.c's).
  */
 #include "replay.h"
+#include "../lib/progress.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -47,35 +48,18 @@ void replay_free(struct replay *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static void progress(struct replay *r, struct ev_source *src, double t0,
-                     int done)
-{
-	double el = now_s() - t0;
-	double rate = el > 0 ? (double)r->events / el : 0;
-	char eta[32] = "";
-	if (src->bytes_total && src->bytes_done && !done) {
-		double frac = (double)src->bytes_done / (double)src->bytes_total;
-		if (frac > 0.01)
-			snprintf(eta, sizeof(eta), ", ETA %.0fs", el / frac - el);
-		fprintf(stderr, "\r%s: %5.1f%% %" PRIu64 " events, %.2f M/s%s   ",
-		        r->trace, 100 * frac, r->events, rate / 1e6, eta);
-	} else {
-		fprintf(stderr, "\r%s: %" PRIu64 " events, %.2f M/s%s", r->trace,
-		        r->events, rate / 1e6, done ? "\n" : "   ");
-	}
-	if (done && src->bytes_total)
-		fputc('\n', stderr);
-}
-
 int replay_run(struct replay *r, struct ev_source *src, char *err,
                size_t errlen)
 {
 	struct cs_ev *buf = malloc(REPLAY_BLOCK * sizeof(*buf));
-	double t0 = now_s(), last_prog = t0;
+	double t0 = now_s();
+	struct progress pg;
 	int rc = 0;
 
 	if (!buf)
 		return -ENOMEM;
+	progress_init(&pg, r->progress, src->path, "events");
+	pg.bytes_total = src->bytes_total;
 	r->trace = src->path;
 	r->format = src->format;
 	const char *swap = evsrc_meta_get(src, "swap_total_kb");
@@ -136,17 +120,14 @@ int replay_run(struct replay *r, struct ev_source *src, char *err,
 			r->runs[i].seconds += now_s() - t;
 		}
 		r->events += (uint64_t)n;
-		if (r->progress && now_s() - last_prog > 0.5) {
-			last_prog = now_s();
-			progress(r, src, t0, 0);
-		}
+		progress_tick(&pg, r->events, src->bytes_done);
 	}
 	for (size_t i = 0; i < r->nruns; i++)
 		sim_finish(r->runs[i].e);
 	r->wall_seconds = now_s() - t0;
-	if (r->progress)
-		progress(r, src, t0, 1);
+	progress_done(&pg, r->events, src->bytes_done);
 out:
+	progress_abort(&pg);
 	free(buf);
 	return rc;
 }

@@ -154,8 +154,8 @@ expect 0 "" -- "$COWSIM" replay "$R/cowknown.dat" --check-invariants -q
 head -c 600000 "$R/cowknown.dat" >"$T/trunc.dat"
 expect 2 "trunc.dat" -- "$COWSIM" import "$T/trunc.dat" -o "$T/i.ev"
 head -c 40000 "$R/cowknown.ftrace.txt.zst" >"$T/trunc.txt.zst"
-expect 2 "trunc.txt.zst:[0-9]*: truncated zstd" -- "$COWSIM" import "$T/trunc.txt.zst" -o "$T/i.ev"
-expect 2 "trunc.txt.zst:[0-9]*: truncated zstd" -- "$COWSIM" replay "$T/trunc.txt.zst" -q
+expect 2 "trunc.txt.zst: byte [0-9]*: truncated zstd" -- "$COWSIM" import "$T/trunc.txt.zst" -o "$T/i.ev"
+expect 2 "trunc.txt.zst: byte [0-9]*: truncated zstd" -- "$COWSIM" replay "$T/trunc.txt.zst" -q
 [ -e "$T/i.ev" ] && fail "a failed import left its output file"
 # garbage lines, unknown events, time going back, lost events, a pid
 # reused after exit, a fault of a process never seen: recovered, counted,
@@ -337,6 +337,88 @@ script -qec "'$COWSIM' synth -n 100 -o -" /dev/null >"$T/tty" 2>&1
 grep -q "refusing to write binary to a terminal" "$T/tty" || fail "synth -o - to a terminal: $(head -c 300 "$T/tty")"
 script -qec "'$COWSIM' import '$R/cowknown.dat' -o -" /dev/null >"$T/tty" 2>&1
 grep -q "refusing to write binary to a terminal" "$T/tty" || fail "import -o - to a terminal: $(head -c 300 "$T/tty")"
+
+# compressed input and stdin: every format under gzip, xz and zstd, and
+# through a pipe, gives the events of the plain file; truncated: status 2,
+# the file and the byte named
+if command -v gzip >/dev/null && command -v xz >/dev/null && command -v zstd >/dev/null; then
+	zstdcat "$R/cowknown.ftrace.txt.zst" >"$T/c.ftrace"
+	zstdcat "$R/cowknown.perf.txt.zst" >"$T/c.perf"
+	cp "$R/cowknown.dat" "$T/c.dat"
+	"$COWSIM" import -q "$R/cowknown.dat" -o "$T/c.cows" 2>/dev/null || fail "import for the event file"
+	cp "$SRC/traces/scenarios/cow-01-basic.scn" "$T/c.scn"
+	# replay's csv less the trace's name and the timings
+	results() { "$COWSIM" replay --no-db -q -f csv -p linux-6.12 "$@" | awk -F, -v OFS=, '{ NF -= 2; $1 = ""; print }'; }
+	for f in c.ftrace c.perf c.dat c.cows c.scn; do
+		"$COWSIM" dump "$T/$f" >"$T/$f.want" 2>"$T/err" || fail "dump $f: $(cat "$T/err")"
+		results "$T/$f" >"$T/$f.rwant" || fail "replay $f"
+		cat "$T/$f" | "$COWSIM" dump - >"$T/got" 2>"$T/err" || fail "dump - <$f: $(cat "$T/err")"
+		cmp -s "$T/$f.want" "$T/got" || fail "dump - of $f differs from dump $f"
+		for z in gz xz zst; do
+			case $z in
+			gz) gzip -c "$T/$f" >"$T/$f.$z" ;;
+			xz) xz -c "$T/$f" >"$T/$f.$z" ;;
+			zst) zstd -q -c "$T/$f" >"$T/$f.$z" ;;
+			esac
+			"$COWSIM" dump "$T/$f.$z" >"$T/got" 2>"$T/err" || fail "dump $f.$z: $(cat "$T/err")"
+			cmp -s "$T/$f.want" "$T/got" || fail "dump $f.$z differs from dump $f"
+			cat "$T/$f.$z" | "$COWSIM" dump - >"$T/got" 2>"$T/err" || fail "dump - <$f.$z: $(cat "$T/err")"
+			cmp -s "$T/$f.want" "$T/got" || fail "dump - <$f.$z differs from dump $f"
+			results "$T/$f.$z" >"$T/got" || fail "replay $f.$z"
+			cmp -s "$T/$f.rwant" "$T/got" || fail "replay --no-db $f.$z differs from $f"
+			if [ "$f" != c.scn ]; then
+				head -c $(($(wc -c <"$T/$f.$z") / 2)) "$T/$f.$z" >"$T/trunc-$f.$z"
+				expect 2 "trunc-$f.$z: byte [0-9]*: truncated" -- "$COWSIM" dump "$T/trunc-$f.$z"
+				expect 2 "<stdin>: byte [0-9]*: truncated" -- sh -c "\"$COWSIM\" dump - <\"$T/trunc-$f.$z\""
+			fi
+		done
+	done
+	cat "$T/c.ftrace.gz" "$T/c.ftrace.gz" >"$T/twice.gz"
+	"$COWSIM" dump "$T/twice.gz" >"$T/got" 2>/dev/null
+	[ "$(wc -l <"$T/got")" -gt "$(wc -l <"$T/c.ftrace.want")" ] || fail "a second gzip member was not read"
+	printf '\037\213garbage' >"$T/bad.gz"
+	expect 2 "bad.gz: byte [0-9]*: corrupt gzip" -- "$COWSIM" dump "$T/bad.gz"
+	expect 0 "observed labels" -- sh -c "cat \"$R/cowknown.dat\" | \"$COWSIM\" import - -o \"$T/stdin.cows\""
+	expect 0 "" -- "$COWSIM" replay --no-db -q - <"$T/c.ftrace.xz"
+elif [ -n "${CI:-}" ]; then
+	fail "gzip, xz and zstd are needed (.ci/deps)"
+else
+	echo "cli: no gzip/xz/zstd here: compressed input not tested"
+fi
+
+# progress: with COWSIM_PROGRESS=all every tick draws a line; percentages
+# start low (the first block of a trace is not half of it), rise, and reach
+# 100% only on the last line.  Never on a file without it,
+# nor with --quiet.
+progress_ok() {
+	tr '\r' '\n' <"$1" | sed -n 's/^[^ ]*: *\([0-9.]*\)% .*/\1/p' >"$T/pct"
+	[ "$(wc -l <"$T/pct")" -ge 3 ] &&
+	awk '{ if (hit || $1 + 0 < prev || (NR == 1 && $1 + 0 >= 50)) bad = 1
+	       if ($1 + 0 >= 100) hit = 1; prev = $1 + 0 }
+	     END { exit bad || prev != 100 }' "$T/pct"
+}
+# (a plain text file is mapped: it once said 100% on its first line)
+zstdcat "$R/redis-bgsave.ftrace.txt.zst" >"$T/redis.txt"
+for f in "$T/redis.txt" "$R/redis-bgsave.ftrace.txt.zst" "$R/redis-bgsave.dat"; do
+	COWSIM_PROGRESS=all "$COWSIM" replay --no-db -p linux-6.12 "$f" >/dev/null 2>"$T/err"
+	progress_ok "$T/err" || fail "replay $f: no rising progress: $(tr '\r' '\n' <"$T/err" | head -5)"
+	COWSIM_PROGRESS=all "$COWSIM" replay --no-db -q -p linux-6.12 "$f" >/dev/null 2>"$T/err"
+	grep -q "%" "$T/err" && fail "replay --quiet drew progress"
+	"$COWSIM" replay --no-db -p linux-6.12 "$f" >/dev/null 2>"$T/err"
+	grep -q "%" "$T/err" && fail "replay drew progress on a file"
+done
+COWSIM_PROGRESS=all "$COWSIM" import "$R/build.dat" -o "$T/b.ev" >"$T/out" 2>"$T/err"
+progress_ok "$T/err" || fail "import: no rising progress"
+[ -s "$T/out" ] && fail "import wrote to stdout"
+grep -q "observed labels" "$T/err" || fail "import's summary is not on stderr"
+COWSIM_PROGRESS=all "$COWSIM" import -q "$R/build.dat" -o "$T/b.ev" 2>"$T/err"
+grep -q "%" "$T/err" && fail "import --quiet drew progress"
+COWSIM_PROGRESS=all "$COWSIM" synth --events 20000 -o "$T/syn.ev" 2>"$T/err"
+progress_ok "$T/err" || fail "synth: no rising progress"
+COWSIM_PROGRESS=all "$COWSIM" synth --events 20000 -q -o "$T/syn.ev" 2>"$T/err"
+[ -s "$T/err" ] && fail "synth --quiet drew progress"
+COWSIM_PROGRESS=1 "$COWSIM" replay --no-db -p linux-6.12 "$R/cowknown.dat" >/dev/null 2>"$T/err"
+grep -q "100.0% 1898 events" "$T/err" || fail "COWSIM_PROGRESS=1 did not force the line on: $(cat "$T/err")"
 
 if [ $fails -ne 0 ]; then
 	echo "$fails failure(s)"

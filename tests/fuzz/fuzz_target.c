@@ -4,7 +4,9 @@
  * COWSIM_FUZZ CMake option with clang).
  *
  *   FUZZ_FTRACE   ftrace / trace-cmd report text, through the whole import
- *                 (front end + core), as `cowsim import --input-format ftrace`
+ *                 (front end + core), as `cowsim import --input-format ftrace`;
+ *                 plain or compressed, so that the gzip, xz and zstd
+ *                 decoders (importers/zin.c) are fuzzed too (seeds of each)
  *   FUZZ_PERF     perf script text, likewise
  *   FUZZ_DAT      trace.dat through libtracecmd and the dat front end
  *   FUZZ_SCN      the scenario language (scn_parse_text)
