@@ -19,6 +19,7 @@
 
 #include "../importers/scn.h"
 #include "cli.h"
+#include "../importers/open.h"
 #include "../sim/config.h"
 #include "../sim/sim.h"
 
@@ -121,20 +122,23 @@ int cmd_check(int argc, char **argv)
 		return cli_usage_error(&check_verb, "no SCENARIO to check");
 	/* Parse every scenario first: a bad one stops everything, before any
 	 * result is printed. */
+	/* Opened as replay opens them, so a scenario may be compressed or
+	 * come on stdin ("-") too. */
 	size_t n = (size_t)(argc - optind);
-	struct scn *scns = calloc(n, sizeof(*scns));
-	if (!scns)
+	struct ev_source **srcs = calloc(n, sizeof(*srcs));
+	if (!srcs)
 		return cli_die("out of memory");
 	int rc = 0;
 	for (size_t i = 0; i < n && !rc; i++) {
 		char err[1024];
-		if (scn_parse_file(argv[optind + (int)i], &scns[i], err, sizeof(err)))
+		struct evsrc_opts so = { .format = "scenario", .quiet = 1 };
+		if (evsrc_open(argv[optind + (int)i], &so, &srcs[i], err, sizeof(err)))
 			rc = cli_die("%s", err);
 		if (!rc)
-			rc = cli_scn_check(&scns[i]);
+			rc = cli_scn_check(scn_of_source(srcs[i]));
 	}
 	for (size_t i = 0; i < n && !rc; i++) {
-		const struct scn *s = &scns[i];
+		const struct scn *s = scn_of_source(srcs[i]);
 		nscn++;
 		for (size_t p = 0; p < cfg_npresets() && rc != 2; p++) {
 			const char *name = cfg_preset_name(p);
@@ -194,8 +198,9 @@ int cmd_check(int argc, char **argv)
 		}
 	}
 	for (size_t i = 0; i < n; i++)
-		scn_free(&scns[i]);
-	free(scns);
+		if (srcs[i])
+			evsrc_close(srcs[i]);
+	free(srcs);
 	if (rc)
 		return rc;
 	printf("%zu scenario%s, %zu check%s, %zu failed\n", nscn,

@@ -420,6 +420,13 @@ COWSIM_PROGRESS=all "$COWSIM" synth --events 20000 -q -o "$T/syn.ev" 2>"$T/err"
 COWSIM_PROGRESS=1 "$COWSIM" replay --no-db -p linux-6.12 "$R/cowknown.dat" >/dev/null 2>"$T/err"
 grep -q "100.0% 1898 events" "$T/err" || fail "COWSIM_PROGRESS=1 did not force the line on: $(cat "$T/err")"
 
+# check reads scenarios as replay does: compressed, or on stdin
+gzip -c "$SRC/traces/scenarios/cow-01-basic.scn" >"$T/chk.scn.gz"
+expect 0 "1 scenario, 6 checks, 0 failed" -- "$COWSIM" check "$T/chk.scn.gz"
+"$COWSIM" check - <"$SRC/traces/scenarios/cow-01-basic.scn" >"$T/out" 2>&1 ||
+	fail "check - (stdin): $(head -c 300 "$T/out")"
+grep -q "1 scenario, 6 checks, 0 failed" "$T/out" || fail "check - (stdin) did not check"
+
 if [ $fails -ne 0 ]; then
 	echo "$fails failure(s)"
 	exit 1
