@@ -394,6 +394,9 @@ static int cpu_extents(struct dat_fe *d, struct buf_h *b)
 	return 0;
 }
 
+static void decode(const struct dat_fe *d, const struct buf_h *b,
+                   const struct tep_record *rec, struct imp_rec *r);
+
 static int dat_read_sync(struct dat_fe *d, struct imp_rec *r)
 {
 	struct imp_fe *fe = &d->fe;
@@ -429,7 +432,16 @@ static int dat_read_sync(struct dat_fe *d, struct imp_rec *r)
 		}
 	}
 	d->cur = rec;
-	struct buf_h *b = &d->b[bi];
+	decode(d, &d->b[bi], rec, r);
+	return 1;
+}
+
+/* One record into r, with the event table of its buffer b.  Everything in
+ * rec is the file's, so hostile: every field read is bounds-checked
+ * (rd(), rdstr()).  This is what the records fuzz target reaches. */
+static void decode(const struct dat_fe *d, const struct buf_h *b,
+                   const struct tep_record *rec, struct imp_rec *r)
+{
 	const void *data = rec->data;
 	int ds = rec->size;
 	int id = (int)rd(d, d->f_type, data, ds);
@@ -443,7 +455,7 @@ static int dat_read_sync(struct dat_fe *d, struct imp_rec *r)
 		r->kind = IK_UNKNOWN;
 		r->s = "(unknown event id)";
 		r->slen = strlen(r->s);
-		return 1;
+		return;
 	}
 	const struct evinfo *x = &b->ev[id];
 	r->kind = x->kind;
@@ -510,7 +522,6 @@ static int dat_read_sync(struct dat_fe *d, struct imp_rec *r)
 			r->a[0] = 0;
 		break;
 	}
-	return 1;
 }
 
 /* Open the file and resolve its events (in the reader process). */
@@ -865,5 +876,155 @@ int imp_dat_open(const char *path, struct imp_fe **out, char *err,
 	}
 	d->fe.has_alloc = d->sh->has_alloc;
 	*out = &d->fe;
+	return 0;
+}
+
+/* ---- records made of bytes, in this process: for the fuzz target ---- */
+
+/*
+ * A trace.dat is read by libtracecmd in a reader process (above), so a
+ * fuzzer driving a whole file sees neither the coverage nor the crashes of
+ * what runs there, nor much of cowsim's own code behind it.  Here the
+ * event formats of a trusted file are opened once, in this process, and
+ * the records are made of the fuzz input: each picks one of the file's
+ * events and brings its own payload, which decode() and then the core read
+ * as they would a record from the file.
+ */
+struct imp_dat_formats {
+	struct dat_fe d;            /* the template, opened in this process */
+	int *ids;                   /* its event ids, every one resolved */
+	int nids;
+};
+
+int imp_dat_formats_open(const char *template, struct imp_dat_formats **out,
+                         char *err, size_t errlen)
+{
+	struct imp_dat_formats *f = calloc(1, sizeof(*f));
+	int rc;
+	if (!f) {
+		snprintf(err, errlen, "%s: out of memory", template);
+		return -ENOMEM;
+	}
+	if ((rc = setup(&f->d, template, err, errlen)))
+		goto fail;
+	const struct buf_h *b = &f->d.b[0];
+	f->ids = malloc((size_t)b->nev * sizeof(*f->ids));
+	if (!f->ids) {
+		snprintf(err, errlen, "%s: out of memory", template);
+		rc = -ENOMEM;
+		goto fail;
+	}
+	for (int id = 0; id < b->nev; id++)
+		if (b->ev[id].kind)
+			f->ids[f->nids++] = id;
+	if (!f->nids) {
+		snprintf(err, errlen, "%s: no events", template);
+		rc = -EINVAL;
+		goto fail;
+	}
+	*out = f;
+	return 0;
+fail:
+	imp_dat_formats_close(f);
+	return rc;
+}
+
+void imp_dat_formats_close(struct imp_dat_formats *f)
+{
+	if (!f)
+		return;
+	for (int i = 0; i < f->d.nb; i++) {
+		free(f->d.b[i].ev);
+		free(f->d.b[i].at);
+	}
+	free(f->d.b);
+	if (f->d.top)
+		tracecmd_close(f->d.top);
+	free(f->ids);
+	free(f);
+}
+
+struct rec_fe {
+	struct imp_fe fe;
+	const struct imp_dat_formats *f;
+	const uint8_t *in;
+	size_t len, pos;
+	uint64_t ts;
+	unsigned char data[256];
+};
+
+/* 4 bytes a record - event (2), cpu and time step (1), payload length
+ * (1) - then the payload, the event's id written over its common_type
+ * field so that it decodes as that event. */
+static int rec_read(struct imp_fe *fe, struct imp_rec *r)
+{
+	struct rec_fe *q = (struct rec_fe *)fe;
+	const struct dat_fe *d = &q->f->d;
+	if (q->pos + 4 > q->len)
+		return 0;
+	const uint8_t *h = q->in + q->pos;
+	size_t n = h[3];
+	q->pos += 4;
+	if (n > q->len - q->pos)
+		n = q->len - q->pos;
+	memcpy(q->data, q->in + q->pos, n);
+	q->pos += n;
+	q->ts += 1 + (h[2] >> 3);
+	fe->where++;
+	struct tep_record rec = { .ts = q->ts, .data = q->data, .size = (int)n,
+	                          .cpu = h[2] & 3 };
+	if (h[2] & 4) {             /* a loss before this record */
+		memset(r, 0, sizeof(*r));
+		r->kind = IK_DROPPED;
+		r->tid = -1;
+		r->irq = -1;
+		r->ts = rec.ts;
+		r->cpu = (uint16_t)rec.cpu;
+		r->a[0] = (uint64_t)rec.cpu;
+		r->a[1] = n;
+		return 1;
+	}
+	int id = q->f->ids[(h[0] | h[1] << 8) % q->f->nids];
+	const struct tep_format_field *t = d->f_type;
+	if (t->offset >= 0 && (size_t)(t->offset + t->size) <= n && t->size == 2) {
+		uint16_t v = (uint16_t)id;
+		memcpy(q->data + t->offset, &v, 2);
+	}
+	decode(d, &d->b[0], &rec, r);
+	return 1;
+}
+
+static int rec_rewind(struct imp_fe *fe)
+{
+	struct rec_fe *q = (struct rec_fe *)fe;
+	q->pos = 0;
+	q->ts = 0;
+	fe->where = 0;
+	return 0;
+}
+
+static void rec_close(struct imp_fe *fe)
+{
+	free(fe);
+}
+
+static const struct imp_fe_ops rec_ops = {
+	.read = rec_read, .rewind = rec_rewind, .close = rec_close,
+};
+
+int imp_dat_records_open(const struct imp_dat_formats *f, const uint8_t *in,
+                         size_t len, struct imp_fe **out)
+{
+	struct rec_fe *q = calloc(1, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	q->fe.ops = &rec_ops;
+	q->fe.unit = "record";
+	q->fe.bytes_total = len;
+	q->fe.has_alloc = f->d.fe.has_alloc;
+	q->f = f;
+	q->in = in;
+	q->len = len;
+	*out = &q->fe;
 	return 0;
 }

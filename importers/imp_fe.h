@@ -115,6 +115,29 @@ int imp_open_source(const char *path, const char *format,
                     const struct evsrc_opts *opts, struct ev_source **out,
                     char *err, size_t errlen);
 
+/* An event source over a front end already open (imp_open_source()'s
+ * second half); fe is the source's from then on, also on failure.  path
+ * and format name it in messages and metadata.  Same returns. */
+int imp_open_fe_source(struct imp_fe *fe, const char *path,
+                       const char *format, const struct evsrc_opts *opts,
+                       struct ev_source **out, char *err, size_t errlen);
+
+/*
+ * For the fuzz target (tests/fuzz, FUZZ_DATREC): cowsim's trace.dat code
+ * after libtracecmd, in this process.  imp_dat_formats_open() opens the
+ * event formats of a trusted trace.dat once; imp_dat_records_open() makes
+ * a front end whose records are made of in[0..len) - each picks one of
+ * those events and brings its own payload (imp_dat.c says how) - decoded
+ * as records of the file are.  in and f must outlive the front end.
+ * Returns 0, -ENOMEM, or for the formats -EINVAL with a message.
+ */
+struct imp_dat_formats;
+int imp_dat_formats_open(const char *template, struct imp_dat_formats **out,
+                         char *err, size_t errlen);
+void imp_dat_formats_close(struct imp_dat_formats *f);
+int imp_dat_records_open(const struct imp_dat_formats *f, const uint8_t *in,
+                         size_t len, struct imp_fe **out);
+
 /* src was opened as path (/proc/self/fd/N) and renamed after its input
  * (open.c): messages of the front end, which know only path, are renamed
  * too.  No-op if src is not an importer source.  Returns nothing: a path

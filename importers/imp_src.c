@@ -296,13 +296,16 @@ static int probe(struct imp_source *s, struct imp_probe *pr, char *err,
 	return rc;
 }
 
+static int fe_source(struct imp_source *s, struct imp_fe *fe,
+                     const char *format, const struct evsrc_opts *opts,
+                     struct ev_source **out, char *err, size_t errlen);
+
 int imp_open_source(const char *path, const char *format,
                     const struct evsrc_opts *opts, struct ev_source **out,
                     char *err, size_t errlen)
 {
 	struct imp_source *s = calloc(1, sizeof(*s));
 	int rc;
-	char buf[64];
 
 	if (!s || evsrc_init(&s->base, &imp_ops, path, format)) {
 		if (s)
@@ -312,14 +315,49 @@ int imp_open_source(const char *path, const char *format,
 		return -ENOMEM;
 	}
 	s->quiet = opts ? opts->quiet : 0;
+	struct imp_fe *fe;
 	if (!strcmp(format, "dat"))
-		rc = imp_dat_open(path, &s->fe, err, errlen);
+		rc = imp_dat_open(path, &fe, err, errlen);
 	else if (!strcmp(format, "perf"))
-		rc = imp_perf_open(path, &s->fe, err, errlen);
+		rc = imp_perf_open(path, &fe, err, errlen);
 	else
-		rc = imp_ftrace_open(path, &s->fe, err, errlen);
-	if (rc)
-		goto fail;
+		rc = imp_ftrace_open(path, &fe, err, errlen);
+	if (rc) {
+		evsrc_fini(&s->base);
+		free(s);
+		return rc;
+	}
+	return fe_source(s, fe, format, opts, out, err, errlen);
+}
+
+int imp_open_fe_source(struct imp_fe *fe, const char *path,
+                       const char *format, const struct evsrc_opts *opts,
+                       struct ev_source **out, char *err, size_t errlen)
+{
+	struct imp_source *s = calloc(1, sizeof(*s));
+	if (!s || evsrc_init(&s->base, &imp_ops, path, format)) {
+		if (s)
+			evsrc_fini(&s->base);
+		free(s);
+		fe->ops->close(fe);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	s->quiet = opts ? opts->quiet : 0;
+	return fe_source(s, fe, format, opts, out, err, errlen);
+}
+
+/* The source s (its base set up) over the front end fe: probe, core,
+ * selection.  Frees s (and closes fe) on failure. */
+static int fe_source(struct imp_source *s, struct imp_fe *fe,
+                     const char *format, const struct evsrc_opts *opts,
+                     struct ev_source **out, char *err, size_t errlen)
+{
+	const char *path = s->base.path;
+	char buf[64];
+	int rc;
+
+	s->fe = fe;
 	struct imp_probe pr;
 	if ((rc = probe(s, &pr, err, errlen)))
 		goto fail;

@@ -420,6 +420,20 @@ COWSIM_PROGRESS=all "$COWSIM" synth --events 20000 -q -o "$T/syn.ev" 2>"$T/err"
 COWSIM_PROGRESS=1 "$COWSIM" replay --no-db -p linux-6.12 "$R/cowknown.dat" >/dev/null 2>"$T/err"
 grep -q "100.0% 1898 events" "$T/err" || fail "COWSIM_PROGRESS=1 did not force the line on: $(cat "$T/err")"
 
+# trace.dat files on which libtracecmd itself crashes (found by fuzzing;
+# kept as patches of a bundled trace): status 2 and a message, never a crash
+mkdir "$T/dc"
+python3 "$SRC/tests/patchfile.py" "$R/cowknown.dat" "$SRC/tests/data/dat-crashes.txt" "$T/dc" ||
+	fail "patchfile.py"
+n=0
+for f in "$T"/dc/*.dat; do
+	n=$((n + 1))
+	expect 2 "$(basename "$f"): .*libtracecmd" -- "$COWSIM" import -q "$f" -o "$T/dc.ev"
+	expect 2 "" -- "$COWSIM" replay "$f" --no-db -q
+done
+[ $n -ge 10 ] || fail "only $n libtracecmd crash cases"
+[ -e "$T/dc.ev" ] && fail "a crashing trace.dat left an event file"
+
 # check reads scenarios as replay does: compressed, or on stdin
 gzip -c "$SRC/traces/scenarios/cow-01-basic.scn" >"$T/chk.scn.gz"
 expect 0 "1 scenario, 6 checks, 0 failed" -- "$COWSIM" check "$T/chk.scn.gz"

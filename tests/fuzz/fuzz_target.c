@@ -8,7 +8,13 @@
  *                 plain or compressed, so that the gzip, xz and zstd
  *                 decoders (importers/zin.c) are fuzzed too (seeds of each)
  *   FUZZ_PERF     perf script text, likewise
- *   FUZZ_DAT      trace.dat through libtracecmd and the dat front end
+ *   FUZZ_DAT      trace.dat through libtracecmd and the dat front end (in
+ *                 its reader process: libtracecmd's own crashes end there,
+ *                 exit 2, and the fuzzer sees little past them)
+ *   FUZZ_DATREC   cowsim's trace.dat code after libtracecmd, in process:
+ *                 records made of the input, each one of the events of
+ *                 traces/real/cowknown.dat with a payload of its own,
+ *                 decoded as the reader decodes them and imported
  *   FUZZ_SCN      the scenario language (scn_parse_text)
  *   FUZZ_EVFILE   the binary event file reader (evf_open_source)
  *   FUZZ_SIM      the engine: the input decoded into an event stream over a
@@ -44,6 +50,24 @@
 #include "importers/imp_fe.h"
 #include "importers/scn.h"
 #include "sim/sim.h"
+#if defined(FUZZ_DATREC)
+#include "importers/imp_fe.h"
+static struct imp_dat_formats *formats;     /* opened once */
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char err[512];
+	(void)argc;
+	(void)argv;
+	if (imp_dat_formats_open(FUZZ_SRC "/traces/real/cowknown.dat", &formats,
+	                         err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		abort();
+	}
+	return 0;
+}
+#endif
 #if defined(FUZZ_DB)
 #include <sys/stat.h>
 #include "importers/evfile.h"
@@ -259,7 +283,7 @@ static void write_run(struct store *s, const char *trace)
 #endif
 
 #if defined(FUZZ_FTRACE) || defined(FUZZ_PERF) || defined(FUZZ_DAT) || \
-    defined(FUZZ_EVFILE)
+    defined(FUZZ_EVFILE) || defined(FUZZ_DATREC)
 static void drain(struct ev_source *src)
 {
 	static struct cs_ev buf[1024];
@@ -270,7 +294,10 @@ static void drain(struct ev_source *src)
 	}
 	evsrc_close(src);
 }
+#endif
 
+#if defined(FUZZ_FTRACE) || defined(FUZZ_PERF) || defined(FUZZ_DAT) || \
+    defined(FUZZ_EVFILE)
 static int to_memfd(const uint8_t *data, size_t size, char *path, size_t len)
 {
 	int fd = memfd_create("fuzz", 0);
@@ -295,7 +322,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char err[1024];
-#if defined(FUZZ_DB)
+#if defined(FUZZ_DATREC)
+	struct imp_fe *fe;
+	struct ev_source *src;
+	struct evsrc_opts o = { .quiet = 1 };
+	if (!imp_dat_records_open(formats, data, size, &fe) &&
+	    !imp_open_fe_source(fe, "fuzz.dat", "dat", &o, &src, err, sizeof(err)))
+		drain(src);
+#elif defined(FUZZ_DB)
 	char p[128], t[128];
 	struct store *s;
 	snprintf(t, sizeof(t), "%s/t.ev", dir);
