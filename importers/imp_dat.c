@@ -848,6 +848,14 @@ int imp_dat_open(const char *path, struct imp_fe **out, char *err,
 	fflush(NULL);
 	d->child = fork();
 	if (d->child == 0) {
+		/* A crash of libtracecmd ends the reader and nothing else: the
+		 * default action, not a handler inherited from the parent (a
+		 * sanitizer's or a fuzzer's would report the library's bug as
+		 * cowsim's); the parent sees the reader die and names the file. */
+		static const int fatal[] = { SIGSEGV, SIGBUS, SIGABRT, SIGFPE,
+		                             SIGILL };
+		for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+			signal(fatal[i], SIG_DFL);
 		close(c2p[0]);
 		close(p2c[1]);
 		reader(d, path, c2p[1], p2c[0]);

@@ -56,7 +56,11 @@ fuzz_one() {
 	fi
 	[ "$t" = db ] && maxlen=262144
 	[ "$t" = sim ] && maxlen=8192      # 512 events, x 6 presets, checked
-	if $NICE "$B/fuzz_$t" -max_total_time="$SECS" -max_len="$maxlen" -timeout=20 \
+	# A trace.dat of 1.1 MB takes seconds under ASan on a loaded machine:
+	# a timeout is a hang only well past that.
+	tmo=20
+	[ "$t" = dat ] && tmo=120
+	if $NICE "$B/fuzz_$t" -max_total_time="$SECS" -max_len="$maxlen" -timeout=$tmo \
 		-rss_limit_mb=4096 -malloc_limit_mb=4096 -print_final_stats=1 \
 		-artifact_prefix="$B/crash-$t/" "$work" >"$B/fuzz-$t.log" 2>&1; then
 		echo "fuzz: $t: ${SECS}s, $(sed -n 's/^stat::number_of_executed_units: *//p' "$B/fuzz-$t.log") inputs," \
