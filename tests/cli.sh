@@ -434,6 +434,19 @@ done
 [ $n -ge 10 ] || fail "only $n libtracecmd crash cases"
 [ -e "$T/dc.ev" ] && fail "a crashing trace.dat left an event file"
 
+# a replay that cannot fit in its memory limit says so and exits 2 (an
+# ASan build reserves terabytes of address space, so ulimit -v cannot be
+# used on one: there the sanitizers test covers memory errors instead)
+if ! ldd "$COWSIM" 2>/dev/null | grep -q libasan; then
+	"$COWSIM" synth -n 1000000 -s 5 -a 8 -A 200000 -o "$T/mem.ev" -q || fail "synth for the memory limit"
+	( ulimit -v 200000; exec "$COWSIM" replay "$T/mem.ev" --no-db -q ) >"$T/out" 2>"$T/err"
+	[ $? = 2 ] || fail "a replay over ulimit -v did not exit 2: $(head -c 300 "$T/err")"
+	grep -q "mem.ev: out of memory replaying under" "$T/err" ||
+		fail "a replay over ulimit -v: $(head -c 300 "$T/err")"
+	[ -s "$T/out" ] && fail "a replay out of memory printed half a result"
+	rm -f "$T/mem.ev"
+fi
+
 # check reads scenarios as replay does: compressed, or on stdin
 gzip -c "$SRC/traces/scenarios/cow-01-basic.scn" >"$T/chk.scn.gz"
 expect 0 "1 scenario, 6 checks, 0 failed" -- "$COWSIM" check "$T/chk.scn.gz"
