@@ -66,10 +66,6 @@ static const struct cli_verb compare_verb = {
 
 int cmd_compare(int argc, char **argv)
 {
-	static const char *const formats[] = { "table", "csv", "json",
-	                                       "markdown", "md", NULL };
-	static const enum cmp_fmt fmt_of[] = { CMP_TABLE, CMP_CSV, CMP_JSON,
-	                                       CMP_MARKDOWN, CMP_MARKDOWN };
 	struct cli_common co;
 	struct cmp_opts o = { .fmt = CMP_TABLE };
 	char err[160];
@@ -90,12 +86,12 @@ int cmd_compare(int argc, char **argv)
 		rc = cli_exit_status(c);
 		goto done;
 	}
-	int k = cli_choice(&compare_verb, "--format", co.format, formats);
+	int k = cli_choice(&compare_verb, "--format", co.format, cmp_format_names);
 	if (k < 0) {
 		rc = 2;
 		goto done;
 	}
-	o.fmt = fmt_of[k];
+	o.fmt = cmp_format_of[k];
 	if (optind < argc) {
 		rc = cli_usage_error(&compare_verb, "unexpected argument '%s' "
 		                     "(traces are chosen with --trace)",

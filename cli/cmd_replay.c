@@ -307,10 +307,6 @@ static const struct cli_verb replay_verb = {
 
 int cmd_replay(int argc, char **argv)
 {
-	static const char *const formats[] = { "table", "csv", "json",
-	                                       "markdown", "md", NULL };
-	static const enum cmp_fmt fmt_of[] = { CMP_TABLE, CMP_CSV, CMP_JSON,
-	                                       CMP_MARKDOWN, CMP_MARKDOWN };
 	struct cli_common co;
 	const char *cost = NULL;
 	int invariants = 0, no_db = 0, faults = 0, replace = 0;
@@ -351,12 +347,12 @@ int cmd_replay(int argc, char **argv)
 		rc = cli_exit_status(c);
 		goto done;
 	}
-	int k = cli_choice(&replay_verb, "--format", co.format, formats);
+	int k = cli_choice(&replay_verb, "--format", co.format, cmp_format_names);
 	if (k < 0) {
 		rc = 2;
 		goto done;
 	}
-	o.fmt = fmt_of[k];
+	o.fmt = cmp_format_of[k];
 	if (optind >= argc) {
 		rc = cli_usage_error(&replay_verb, "no TRACE to replay");
 		goto done;

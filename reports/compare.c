@@ -22,6 +22,11 @@
 #include "compare.h"
 #include "rep.h"
 
+const char *const cmp_format_names[] = { "table", "csv", "json", "markdown",
+                                         "md", NULL };
+const enum cmp_fmt cmp_format_of[] = { CMP_TABLE, CMP_CSV, CMP_JSON,
+                                       CMP_MARKDOWN, CMP_MARKDOWN };
+
 int cmp_check(const struct cmp_opts *o, char *err, size_t errlen)
 {
 	if (o->changed_only && (o->fmt == CMP_CSV || o->fmt == CMP_JSON)) {

@@ -45,6 +45,11 @@ struct cmp_opts {
 	                            (store ids, derived rows) */
 };
 
+/* The --format names compare and replay take, NULL-terminated, the first
+ * the default; cmp_format_of[i] is what cmp_format_names[i] means. */
+extern const char *const cmp_format_names[];
+extern const enum cmp_fmt cmp_format_of[];
+
 /* Whether o makes sense as a whole: --changed-only shapes the tables for
  * people, so csv and json (every value, for programs) refuse it.  Returns
  * 0, or -EINVAL with the reason in err. */
