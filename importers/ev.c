@@ -38,6 +38,10 @@ int ev_validate(const struct cs_ev *ev, uint64_t prev_ts, uint32_t nstrings,
 		return bad(why, "reserved byte is not zero");
 	if (ev->ts < prev_ts)
 		return bad(why, "timestamp goes backwards");
+	if (ev->tid > EV_PID_MAX || ev->tgid > EV_PID_MAX ||
+	    ((ev->type == EV_FORK || ev->type == EV_FORK_DONE) &&
+	     ev->arg > EV_PID_MAX))
+		return bad(why, "task id above Linux's PID_MAX_LIMIT");
 	switch (ev->type) {
 	case EV_MMAP:
 	case EV_MUNMAP:

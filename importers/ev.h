@@ -12,6 +12,9 @@
  * Invariants (checked by ev_validate(), relied on by the engine):
  *  - ts never decreases from one record to the next;
  *  - type is one of enum ev_type; rsv is 0;
+ *  - task ids (tid, tgid, and the child of EV_FORK/EV_FORK_DONE) are at
+ *    most EV_PID_MAX, so a hostile stream cannot make more tasks than
+ *    Linux can have;
  *  - addresses are user virtual addresses (< 2^47); page-granular operations
  *    (mmap, munmap, mprotect, madvise, mremap, gup, swap, ksm, page_init)
  *    carry a page-aligned addr and a length in pages (len > 0);
@@ -174,6 +177,9 @@ enum ev_obs {
 #define EV_MADV_PAGEOUT    21
 
 #define EV_PAGE_SHIFT 12
+/* PID_MAX_LIMIT on 64-bit Linux (include/linux/threads.h): no task id
+ * is above it, whatever kernel.pid_max says. */
+#define EV_PID_MAX    (1u << 22)
 #define EV_PAGE_SIZE  4096ull
 #define EV_USER_TOP   (1ull << 47)
 

@@ -345,7 +345,8 @@ static long evf_next(struct ev_source *s, struct cs_ev *buf, size_t max)
 		const struct cs_ev *e = &buf[i];
 		/* Most records are faults: check those inline, the rest fully. */
 		if (e->type == EV_FAULT && !e->rsv && e->ts >= r->prev_ts &&
-		    e->addr < EV_USER_TOP) {
+		    e->addr < EV_USER_TOP && e->tid <= EV_PID_MAX &&
+		    e->tgid <= EV_PID_MAX) {
 			r->prev_ts = e->ts;
 			continue;
 		}

@@ -197,7 +197,11 @@ static int shadow_apply(struct imp_core *c, struct imp_as *as,
 	default:
 		break;
 	}
-	(void)c;
+	if (err == -E2BIG)
+		imp_core_fail(c, "more than %u mappings in the address space of "
+		              "process %u (Linux allows vm.max_map_count, 65530 by "
+		              "default): not a trace a kernel wrote", VMA_MAX_AREAS,
+		              ev->tgid);
 	return err;
 }
 

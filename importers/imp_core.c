@@ -65,6 +65,22 @@ uint64_t imp_stat_get(const struct imp_stats *s, size_t i)
 	return ((const uint64_t *)s)[i];
 }
 
+void imp_core_fail(struct imp_core *c, const char *fmt, ...)
+{
+	if (c->fatal[0])
+		return;
+	int n = snprintf(c->fatal, sizeof(c->fatal), "%s:%s%" PRIu64 ": ",
+	                 c->src->path, c->where_unit &&
+	                 strcmp(c->where_unit, "line") ? " record " : "",
+	                 c->where);
+	if (n < 0 || (size_t)n >= sizeof(c->fatal))
+		n = 0;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->fatal + n, sizeof(c->fatal) - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
 void imp_core_warn(struct imp_core *c, int kind, const char *fmt, ...)
 {
 	char msg[600];
@@ -207,6 +223,15 @@ static uint8_t sel_initial(struct imp_core *c, uint32_t tid, uint32_t tgid)
 static struct imp_task *task_new(struct imp_core *c, uint32_t tid,
                                  uint32_t tgid)
 {
+	/* Linux has no task above PID_MAX_LIMIT: a record naming one is
+	 * corrupt, and believing them all would let a trace make 2^32. */
+	if (tid > EV_PID_MAX || tgid > EV_PID_MAX) {
+		c->st.impossible++;
+		imp_core_warn(c, WARN_OTHER, "pid %u is above Linux's "
+		              "PID_MAX_LIMIT (%u): record skipped",
+		              tid > EV_PID_MAX ? tid : tgid, EV_PID_MAX);
+		return NULL;
+	}
 	struct imp_task *t = calloc(1, sizeof(*t));
 	if (!t) {
 		c->oom = 1;
@@ -597,7 +622,15 @@ static void on_task_exit(struct imp_core *c, const struct imp_rec *r)
 /* ------------------------------------------------------------------ */
 /* the record stage                                                   */
 
+static int feed(struct imp_core *c, const struct imp_rec *r);
+
 int imp_core_feed(struct imp_core *c, const struct imp_rec *r)
+{
+	int rc = feed(c, r);
+	return c->fatal[0] ? -EINVAL : rc;
+}
+
+static int feed(struct imp_core *c, const struct imp_rec *r)
 {
 	struct imp_task *t = NULL;
 	struct cs_ev ev;
@@ -701,8 +734,8 @@ int imp_core_feed(struct imp_core *c, const struct imp_rec *r)
 		return 0;
 	}
 	t = imp_task_get(c, tid, r->tgid > 0 ? (uint32_t)r->tgid : 0);
-	if (!t)
-		return -ENOMEM;
+	if (!t)         /* out of memory, or a pid no task can have (skipped) */
+		return c->oom ? -ENOMEM : 0;
 	if (t->state == T_EXITED) {
 		/* exit_mm() after sched_process_exit: clear_child_tid and the
 		 * like.  The engine has dropped the task already. */

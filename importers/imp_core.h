@@ -275,12 +275,14 @@ struct imp_core {
 	uint64_t open_seq;
 	uint32_t warned[8];
 	int oom;
+	char fatal[400];           /* set by imp_core_fail(): the import stops */
 };
 
 int imp_core_init(struct imp_core *c, struct ev_source *src);
 void imp_core_free(struct imp_core *c);
 
-/* Process one record.  Returns 0 or -ENOMEM. */
+/* Process one record.  Returns 0, -ENOMEM, or -EINVAL when the trace
+ * passed a hard limit (c->fatal says which, and where). */
 int imp_core_feed(struct imp_core *c, const struct imp_rec *r);
 
 /* End of input: close windows, release holds, discard unfinished
@@ -298,6 +300,12 @@ static inline size_t imp_core_pending(const struct imp_core *c)
  * kind < 8 limits each kind to a few messages. */
 void imp_core_warn(struct imp_core *c, int kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Stop the import at the current record: a hard limit no kernel-written
+ * trace reaches was passed.  The message gets the file and line/record in
+ * front, as a warning's; the first one is kept. */
+void imp_core_fail(struct imp_core *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Count an unknown event by name. */
 void imp_core_skip(struct imp_core *c, const char *name, size_t len);

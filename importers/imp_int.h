@@ -154,7 +154,8 @@ static inline bool range_ok(uint64_t addr, uint32_t pages)
 /* The task of tid, or NULL (a one-entry cache in front of the table). */
 struct imp_task *imp_task_find(struct imp_core *c, uint32_t tid);
 /* The task of a record, created if the trace never introduced it; NULL
- * (and c->oom) when out of memory. */
+ * when out of memory (c->oom set) or for a pid above EV_PID_MAX (no task
+ * can have one: counted as impossible, warned, the record skipped). */
 struct imp_task *imp_task_get(struct imp_core *c, uint32_t tid,
                               uint32_t tgid);
 /* The string id of s in the stream's table; 0 (and c->oom) on failure. */

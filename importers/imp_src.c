@@ -210,11 +210,16 @@ static long imp_next(struct ev_source *src, struct cs_ev *buf, size_t max)
 			}
 			break;
 		}
-		if (imp_core_feed(&s->core, &r)) {
-			snprintf(src->err, sizeof(src->err), "%s: out of memory",
-			         src->path);
+		if ((rc = imp_core_feed(&s->core, &r))) {
+			if (s->core.fatal[0])
+				snprintf(src->err, sizeof(src->err), "%s", s->core.fatal);
+			else
+				snprintf(src->err, sizeof(src->err), "%s: out of memory",
+				         src->path);
+			evsrc_msg_rename(src->err, sizeof(src->err), s->opened,
+			                 src->path);
 			s->failed = 1;
-			return -ENOMEM;
+			return rc;
 		}
 	}
 	size_t n = imp_core_pop(&s->core, buf, max);

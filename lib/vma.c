@@ -26,6 +26,8 @@ void vma_set_free(struct vma_set *s)
 
 static int vma_reserve(struct vma_set *s, size_t extra)
 {
+	if (s->n + extra > VMA_MAX_AREAS)
+		return -E2BIG;
 	if (s->n + extra <= s->cap)
 		return 0;
 	size_t cap = s->cap ? s->cap * 2 : 8;
@@ -42,8 +44,9 @@ static int vma_reserve(struct vma_set *s, size_t extra)
 int vma_set_copy(struct vma_set *dst, const struct vma_set *src)
 {
 	assert(dst->n == 0);
-	if (vma_reserve(dst, src->n))
-		return -ENOMEM;
+	int grow = vma_reserve(dst, src->n);
+	if (grow)
+		return grow;
 	if (src->n)
 		memcpy(dst->v, src->v, src->n * sizeof(*src->v));
 	dst->n = src->n;
@@ -83,8 +86,9 @@ static int vma_split(struct vma_set *s, uint64_t pg)
 
 	if (i == s->n || s->v[i].start >= pg)
 		return 0;
-	if (vma_reserve(s, 1))
-		return -ENOMEM;
+	int grow = vma_reserve(s, 1);
+	if (grow)
+		return grow;
 	memmove(&s->v[i + 1], &s->v[i], (s->n - i) * sizeof(*s->v));
 	s->n++;
 	s->v[i].end = pg;
@@ -124,8 +128,9 @@ int vma_unmap(struct vma_set *s, uint64_t start, uint64_t end)
 	 * failure leaves the set untouched. */
 	if (start >= end)
 		return 0;
-	if (vma_reserve(s, 2))
-		return -ENOMEM;
+	int grow = vma_reserve(s, 2);
+	if (grow)
+		return grow;
 	vma_split(s, start);
 	vma_split(s, end);
 	size_t i = vma_lower_bound(s, start), j = i;
@@ -144,8 +149,9 @@ int vma_map(struct vma_set *s, uint64_t start, uint64_t end, uint32_t flags,
 {
 	if (start >= end)
 		return 0;
-	if (vma_reserve(s, 3))
-		return -ENOMEM;
+	int grow = vma_reserve(s, 3);
+	if (grow)
+		return grow;
 	vma_unmap(s, start, end);
 	size_t i = vma_lower_bound(s, start);
 	memmove(&s->v[i + 1], &s->v[i], (s->n - i) * sizeof(*s->v));
@@ -161,8 +167,9 @@ int vma_update(struct vma_set *s, uint64_t start, uint64_t end,
 {
 	if (start >= end)
 		return 0;
-	if (vma_reserve(s, 2))
-		return -ENOMEM;
+	int grow = vma_reserve(s, 2);
+	if (grow)
+		return grow;
 	vma_split(s, start);
 	vma_split(s, end);
 	size_t i = vma_lower_bound(s, start), j = i;

@@ -23,11 +23,16 @@
  * simulated mm) and by the importers (a shadow set per traced process to
  * know when a fault needs an inferred mapping).
  *
- * Errors: functions that can grow the array return 0 or -ENOMEM, and leave
- * the set unchanged on failure.
+ * Errors: functions that can grow the array return 0, -ENOMEM, or -E2BIG
+ * past VMA_MAX_AREAS areas, and leave the set unchanged on failure.
  */
 #ifndef COWSIM_VMA_H
 #define COWSIM_VMA_H
+
+/* The most areas one set holds: 16 times Linux's default vm.max_map_count
+ * (65530), so no kernel-written trace reaches it, while a hostile one
+ * cannot grow a set without bound. */
+#define VMA_MAX_AREAS (1u << 20)
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -4,6 +4,7 @@
  */
 #include "replay.h"
 #include "../lib/progress.h"
+#include "../lib/vma.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -46,6 +47,25 @@ void replay_free(struct replay *r)
 	}
 	free(r->runs);
 	memset(r, 0, sizeof(*r));
+}
+
+/* Why engine i stopped (sim_apply()'s error ae), as the message for err;
+ * returns the replay's error. */
+static int engine_error(const struct replay *r, size_t i,
+                        const struct ev_source *src, int ae, char *err,
+                        size_t errlen)
+{
+	if (ae == -E2BIG) {
+		/* the engine counted the event it stopped at */
+		snprintf(err, errlen, "%s: event %" PRIu64 ": more than %u mappings "
+		         "in one address space (Linux allows vm.max_map_count, "
+		         "65530 by default): not a trace a kernel wrote", src->path,
+		         sim_metrics(r->runs[i].e)->events - 1, VMA_MAX_AREAS);
+		return -EINVAL;
+	}
+	snprintf(err, errlen, "%s: out of memory replaying under %s", src->path,
+	         r->runs[i].cfg.name);
+	return -ENOMEM;
 }
 
 int replay_run(struct replay *r, struct ev_source *src, char *err,
@@ -94,17 +114,14 @@ int replay_run(struct replay *r, struct ev_source *src, char *err,
 		for (size_t i = 0; i < r->nruns; i++) {
 			struct sim_engine *e = r->runs[i].e;
 			double t = now_s();
-			if (!r->invariants && sim_apply_block(e, buf, (size_t)n)) {
-				snprintf(err, errlen, "%s: out of memory replaying under %s",
-				         src->path, r->runs[i].cfg.name);
-				rc = -ENOMEM;
+			int ae;
+			if (!r->invariants && (ae = sim_apply_block(e, buf, (size_t)n))) {
+				rc = engine_error(r, i, src, ae, err, errlen);
 				goto out;
 			}
 			for (long k = 0; r->invariants && k < n; k++) {
-				if (sim_apply(e, &buf[k])) {
-					snprintf(err, errlen, "%s: out of memory replaying "
-					         "under %s", src->path, r->runs[i].cfg.name);
-					rc = -ENOMEM;
+				if ((ae = sim_apply(e, &buf[k]))) {
+					rc = engine_error(r, i, src, ae, err, errlen);
 					goto out;
 				}
 				char why[400];

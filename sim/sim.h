@@ -17,8 +17,9 @@
  *   sim_procs(e), sim_threads(e), sim_markers(e)    read results
  *   sim_destroy(e)
  *
- * Errors: sim_apply() returns 0, or -ENOMEM (the engine is then unusable;
- * destroy it).  Events that make no sense for the simulated state (a fault
+ * Errors: sim_apply() returns 0, -ENOMEM, or -E2BIG when an address space
+ * would pass VMA_MAX_AREAS areas (lib/vma.h: no kernel-written trace does);
+ * the engine is then unusable: destroy it.  Events that make no sense for the simulated state (a fault
  * outside any mapping, a fork by an unknown task, an unknown GUP handle) are
  * not errors: they are counted in the metrics and skipped, because real
  * traces have lost events and the replay must go on.

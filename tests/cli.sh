@@ -447,6 +447,13 @@ if ! ldd "$COWSIM" 2>/dev/null | grep -q libasan; then
 	rm -f "$T/mem.ev"
 fi
 
+# hard limits on what a hostile input makes the engine hold: areas per
+# address space (1,048,576; Linux's default vm.max_map_count is 65,530)
+printf 'process P\nrepeat 530000\nmmap P a 1 prot=r\nmmap P b 1 prot=rw\nend\n' >"$T/vmas.scn"
+expect 2 "vmas.scn: event 1048575: more than 1048576 mappings in one address space" -- \
+	"$COWSIM" replay "$T/vmas.scn" --no-db -q -p linux-6.12
+[ -s "$T/out" ] && fail "a replay past the mappings limit printed a result"
+
 # check reads scenarios as replay does: compressed, or on stdin
 gzip -c "$SRC/traces/scenarios/cow-01-basic.scn" >"$T/chk.scn.gz"
 expect 0 "1 scenario, 6 checks, 0 failed" -- "$COWSIM" check "$T/chk.scn.gz"

@@ -235,6 +235,15 @@ int main(void)
 	reseal(p);
 	CHECK(read_all(p, err, sizeof(err), &n) == -EINVAL);
 	CHECK(strstr(err, "record 42") != NULL);
+	/* ... and one naming a task Linux cannot have (a fault: the reader's
+	 * fast path for faults checks it too) */
+	path_of(p, sizeof(p), "bigpid.ev");
+	write_sample(p, 100);
+	uint32_t bigpid = EV_PID_MAX + 1;
+	corrupt(p, 64 + 48 * 7 + 8, &bigpid, 4);
+	reseal(p);
+	CHECK(read_all(p, err, sizeof(err), &n) == -EINVAL);
+	CHECK(strstr(err, "record 7") && strstr(err, "PID_MAX_LIMIT"));
 	/* ... and so is one whose time runs backwards */
 	path_of(p, sizeof(p), "backwards.ev");
 	write_sample(p, 100);

@@ -329,7 +329,9 @@ static void self_fork(void)
 	"               q-99    [000] .....  1.000005: sched_process_fork: comm=q pid=99 child_comm=p child_pid=100\n"
 	"               p-100   [001] .....  1.000006: page_fault_user: address=0x7f0000001000 ip=0x1 error_code=0x7\n"
 	"               p-100   [001] .....  1.000007: task_newtask: pid=100 comm=p clone_flags=1200000 oom_score_adj=0\n"
-	"               p-100   [001] .....  1.000008: page_fault_user: address=0x7f0000002000 ip=0x1 error_code=0x7\n";
+	"               p-100   [001] .....  1.000008: page_fault_user: address=0x7f0000002000 ip=0x1 error_code=0x7\n"
+	/* a pid above PID_MAX_LIMIT: no such task can exist */
+	"               x-5000000 [001] .....  1.000009: page_fault_user: address=0x7f0000003000 ip=0x1 error_code=0x7\n";
 	struct ev_source *src = NULL;
 	char *g = render(t, NULL, 0, &src);
 	const char *want[] = {
@@ -342,7 +344,7 @@ static void self_fork(void)
 	};
 	in_order("self fork", g, want);
 	CHECK(src && evsrc_meta_get(src, "import_impossible") &&
-	      !strcmp(evsrc_meta_get(src, "import_impossible"), "2"));
+	      !strcmp(evsrc_meta_get(src, "import_impossible"), "3"));
 	evsrc_close(src);
 	free(g);
 }
