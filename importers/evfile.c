@@ -494,7 +494,7 @@ int evf_open_source(const char *path, struct ev_source **out, char *err,
 	memset(&r->base.strings, 0, sizeof(r->base.strings));
 	for (uint32_t i = 0; i < h.nstrings; i++) {
 		uint32_t l;
-		char *s = get_blob(r->f, th, size, &l);
+		char *s = get_blob(r->f, th, EVF_STR_MAX, &l);
 		if (!s || strtab_intern(&r->base.strings, s, l) != i) {
 			free(s);
 			snprintf(err, errlen, "%s: corrupt string table (string %u)", path, i);

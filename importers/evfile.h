@@ -57,6 +57,9 @@
 #define EVF_VERSION 2u
 #define EVF_HEADER  64u
 #define EVF_BLOCK   4096u   /* records a block checksum covers */
+/* The longest string a reader accepts: paths, names and marker text, all
+ * far shorter (a trace line is at most 64 KiB). */
+#define EVF_STR_MAX (1u << 16)
 
 #define EVF_F_LABELS 0x1u   /* contains EV_OBSERVED */
 
