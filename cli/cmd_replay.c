@@ -57,7 +57,8 @@ static int load_policies(struct replay *r, const char *list,
 		} else if (rc) {
 			return cli_die("%s", err);
 		} else {
-			cost_origin = cost;     /* errors name the file's lines */
+			/* errors name the file's lines */
+			cost_origin = strcmp(cost, "-") ? cost : "<stdin>";
 		}
 		rc = 0;
 		cost_text = cost_buf;
@@ -70,7 +71,7 @@ static int load_policies(struct replay *r, const char *list,
 			const char *why = strstr(err, ": ");
 			cfg_release(&probe);
 			free(cost_buf);
-			if (cost_origin != cost)
+			if (!strcmp(cost_origin, "--cost"))
 				return cli_die("--cost %s: no such file, and %s", cost,
 				               why ? why + 2 : err);
 			return cli_die("%s", err);

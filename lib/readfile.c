@@ -4,6 +4,7 @@
 #include "readfile.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +13,15 @@ int read_text_file(const char *path, size_t limit, const char *what,
                    char **out, size_t *len, size_t *nul_at, char *err,
                    size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
+	/* "-" is stdin, as for every file the tool reads; named so. */
+	bool in = !strcmp(path, "-");
+	FILE *f = in ? stdin : fopen(path, "rb");
 	char *buf = NULL;
 	size_t n = 0, cap = 0;
 	int rc = 0;
 
+	if (in)
+		path = "<stdin>";
 	if (!f) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
@@ -66,6 +71,7 @@ int read_text_file(const char *path, size_t limit, const char *what,
 	buf = NULL;
 out:
 	free(buf);
-	fclose(f);
+	if (!in)
+		fclose(f);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /*
  * readfile.h - read a whole small text file (a scenario, a configuration)
- * into memory, refusing what is too large or is not text.
+ * into memory, refusing what is too large or is not text.  The path "-"
+ * reads stdin (named "<stdin>" in messages).
  *
  * Low-level: includes nothing above lib/.
  *

@@ -430,7 +430,8 @@ int cfg_load_file(struct sim_config *c, const char *path, char *err,
 	                       err, errlen);
 	if (r)
 		return r;
-	r = cfg_load_text(c, path, buf, err, errlen);
+	r = cfg_load_text(c, strcmp(path, "-") ? path : "<stdin>", buf, err,
+	                  errlen);
 	free(buf);
 	return r;
 }

@@ -454,6 +454,14 @@ expect 2 "vmas.scn: event 1048575: more than 1048576 mappings in one address spa
 	"$COWSIM" replay "$T/vmas.scn" --no-db -q -p linux-6.12
 [ -s "$T/out" ] && fail "a replay past the mappings limit printed a result"
 
+# --config - and --cost - read stdin, and their errors say so
+printf '[policy]\nname = mine\nmodel = page-count\n' >"$T/mine.ini"
+"$COWSIM" replay "$SCN" --no-db -q -c - <"$T/mine.ini" >"$T/out" 2>"$T/err" || fail "-c -: $(cat "$T/err")"
+grep -q "mine" "$T/out" || fail "-c - did not add the policy from stdin"
+printf '[cost]\nfork_base_ns = x\n' >"$T/c.ini"
+"$COWSIM" replay "$SCN" --no-db -q -p linux-6.12 --cost - <"$T/c.ini" >"$T/out" 2>"$T/err"
+[ $? = 2 ] && grep -q "<stdin>:2: 'fork_base_ns'" "$T/err" || fail "--cost - error: $(cat "$T/err")"
+
 # check reads scenarios as replay does: compressed, or on stdin
 gzip -c "$SRC/traces/scenarios/cow-01-basic.scn" >"$T/chk.scn.gz"
 expect 0 "1 scenario, 6 checks, 0 failed" -- "$COWSIM" check "$T/chk.scn.gz"
