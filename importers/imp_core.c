@@ -192,7 +192,7 @@ static void task_release(struct imp_task *t)
 }
 
 /* Remove t from the table and free it. */
-static void task_delete(struct imp_core *c, struct imp_task *t)
+static void imp_task_delete(struct imp_core *c, struct imp_task *t)
 {
 	imp_task_index_remove(&c->tasks, c, t);
 	if (c->tlast == t)
@@ -220,7 +220,7 @@ static uint8_t sel_initial(struct imp_core *c, uint32_t tid, uint32_t tgid)
 	}
 }
 
-static struct imp_task *task_new(struct imp_core *c, uint32_t tid,
+static struct imp_task *imp_task_new(struct imp_core *c, uint32_t tid,
                                  uint32_t tgid)
 {
 	/* Linux has no task above PID_MAX_LIMIT: a record naming one is
@@ -259,7 +259,7 @@ struct imp_task *imp_task_get(struct imp_core *c, uint32_t tid,
 			t->tgid = tgid;
 		return t;
 	}
-	t = task_new(c, tid, tgid);
+	t = imp_task_new(c, tid, tgid);
 	if (t)
 		t->sel = sel_initial(c, tid, t->tgid);
 	return t;
@@ -495,12 +495,12 @@ static void on_newtask(struct imp_core *c, struct imp_task *parent,
 			imp_core_warn(c, WARN_PIDREUSE, "pid %u reused before its "
 			              "exit was seen: the old task is dropped", pid);
 		}
-		task_delete(c, ch);
+		imp_task_delete(c, ch);
 		parent = imp_task_find(c, (uint32_t)r->tid);
 	}
 	uint64_t fl = r->a[1];
 	uint32_t tgid = (fl & LINUX_CLONE_THREAD) && parent ? parent->tgid : pid;
-	ch = task_new(c, pid, tgid);
+	ch = imp_task_new(c, pid, tgid);
 	if (!ch)
 		return;
 	ch->clone_flags = fl;
@@ -550,13 +550,13 @@ static void on_fork(struct imp_core *c, const struct imp_rec *r)
 		}
 		uint32_t tgid = ch && ch->tgid != cpid ? ch->tgid : 0;
 		if (ch)
-			task_delete(c, ch);
+			imp_task_delete(c, ch);
 		p = imp_task_find(c, ppid ? ppid : (uint32_t)r->tid);
 		if (!p)
 			return;
 		if (tgid == p->tgid)
 			fl |= LINUX_CLONE_THREAD | LINUX_CLONE_VM;
-		ch = task_new(c, cpid, (fl & LINUX_CLONE_THREAD) ? p->tgid : cpid);
+		ch = imp_task_new(c, cpid, (fl & LINUX_CLONE_THREAD) ? p->tgid : cpid);
 		if (!ch)
 			return;
 		ch->sel = p->sel;
@@ -684,7 +684,7 @@ static int feed(struct imp_core *c, const struct imp_rec *r)
 	case IK_FREE: {
 		struct imp_task *f = imp_task_find(c, (uint32_t)r->a[0]);
 		if (f && f->state == T_EXITED)
-			task_delete(c, f);
+			imp_task_delete(c, f);
 		return 0;
 	}
 	case IK_FORK:
@@ -701,10 +701,10 @@ static int feed(struct imp_core *c, const struct imp_rec *r)
 			struct imp_task *ch = imp_task_find(c, ctid);
 			if (!ch || ch->state == T_EXITED) {
 				if (ch)
-					task_delete(c, ch);
+					imp_task_delete(c, ch);
 				struct imp_task *p = imp_task_find(c,
 				                                   (uint32_t)r->a[3]);
-				ch = task_new(c, ctid, cpid);
+				ch = imp_task_new(c, ctid, cpid);
 				if (ch && p) {
 					ch->sel = p->sel;
 					ch->comm = p->comm;

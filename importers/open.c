@@ -136,7 +136,7 @@ static int open_fmt(const char *path, const char *fmt,
 
 /* Replace fd by a spooled copy of it (decompressed per kind).  Returns 0
  * or a negative errno with a message. */
-static int spool(int *fd, enum zin_kind kind, const char *name,
+static int spool_to_tmpfile(int *fd, enum zin_kind kind, const char *name,
                  uint64_t size, const struct evsrc_opts *opts, char *err,
                  size_t errlen)
 {
@@ -175,7 +175,7 @@ int evsrc_open(const char *path, const struct evsrc_opts *opts,
 	}
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
 	    lseek(fd, 0, SEEK_SET) != 0) {
-		if ((rc = spool(&fd, ZIN_NONE, name, 0, opts, err, errlen)))
+		if ((rc = spool_to_tmpfile(&fd, ZIN_NONE, name, 0, opts, err, errlen)))
 			goto out;
 		via_fd = true;
 	} else if (in) {
@@ -205,7 +205,7 @@ int evsrc_open(const char *path, const struct evsrc_opts *opts,
 	/* Text streams through its decompressor; the rest is read at
 	 * offsets or whole, so it is decompressed first. */
 	if (kind && strcmp(fmt, "ftrace") && strcmp(fmt, "perf")) {
-		if ((rc = spool(&fd, kind, name, (uint64_t)st.st_size, opts, err,
+		if ((rc = spool_to_tmpfile(&fd, kind, name, (uint64_t)st.st_size, opts, err,
 		                errlen)))
 			goto out;
 		via_fd = true;

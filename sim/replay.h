@@ -9,11 +9,12 @@
  * many policies there are.
  *
  * Lifecycle: replay_init(), replay_add() per policy, replay_run() once,
- * then read r->runs[i] (reports/rep.h's rep_add_replay() takes them for
- * printing), replay_free().
+ * then read r->runs[i] (the layers above print and store them; nothing
+ * here prints), replay_free().
  *
- * Errors: replay_run() returns 0, -EINVAL (the source failed: its message is
- * in err, naming file and line/record) or -ENOMEM.  A failed replay has no
+ * Errors: replay_run() returns 0, -EINVAL (the source failed, or the trace
+ * passed a hard limit: its message is in err, naming file and line, record
+ * or event) or -ENOMEM.  A failed replay has no
  * results to print: callers must not store or print a partial one.
  */
 #ifndef COWSIM_REPLAY_H
