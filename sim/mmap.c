@@ -322,8 +322,15 @@ int ev_page_init(struct sim_engine *e, struct sim_mm *mm,
 			if (err)
 				return err;
 		}
-		if (e->fr[f].map && (e->fr[f].flags & FR_ANON))
+		if (e->fr[f].map && (e->fr[f].flags & FR_ANON)) {
+			/* A frame the snapshot shows mapped again: shared from
+			 * now on, so no mapper may write it in place - the PTE
+			 * already there is write-protected, as fork() does the
+			 * parent's.  (Found by fuzzing: two pagemap runs naming
+			 * one PFN left that PTE writable on a page of mapcount 2.) */
 			e->fr[f].flags &= (uint16_t)~FR_EXCL;
+			rmap_walk(e, f, pg + i, rmap_wrprotect, NULL);
+		}
 		bool w = (v->flags & VMA_WRITE) && (e->fr[f].flags & FR_EXCL) &&
 		         !(v->flags & VMA_SHARED);
 		map_frame(e, mm, ptep, f, w);
