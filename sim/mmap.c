@@ -295,7 +295,10 @@ int ev_page_init(struct sim_engine *e, struct sim_mm *mm,
 		bool file = (fl & EV_PM_FILE) && v->file;
 		const uint32_t *known = ev->aux ? u64map_get(&e->pfn, ev->aux + i)
 		                                : NULL;
-		if (known)
+		/* The PFN's frame may have been freed since (a pagemap names
+		 * PFNs, and the engine's frames die with their last mapper):
+		 * then the PFN starts afresh. */
+		if (known && *known < e->nfr && (e->fr[*known].flags & FR_USED))
 			f = *known;
 		if (f == NO_FRAME && file) {
 			err = pagecache_get(e, v->file, v->pgoff + (pg + i - v->start),
@@ -317,7 +320,7 @@ int ev_page_init(struct sim_engine *e, struct sim_mm *mm,
 			}
 			v->flags |= VMA_HAS_ANON;
 		}
-		if (ev->aux && !known) {
+		if (ev->aux && (!known || *known != f)) {
 			err = u64map_set(e, &e->pfn, ev->aux + i, f);
 			if (err)
 				return err;
