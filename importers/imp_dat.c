@@ -397,6 +397,20 @@ static int cpu_extents(struct dat_fe *d, struct buf_h *b)
 static void decode(const struct dat_fe *d, const struct buf_h *b,
                    const struct tep_record *rec, struct imp_rec *r);
 
+/* The loss record that goes before rec: `missed` events lost on its CPU. */
+static void loss_rec(const struct tep_record *rec, uint64_t missed,
+                     struct imp_rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->kind = IK_DROPPED;
+	r->tid = -1;
+	r->irq = -1;
+	r->ts = rec->ts;
+	r->cpu = (uint16_t)rec->cpu;
+	r->a[0] = (uint64_t)rec->cpu;
+	r->a[1] = missed;
+}
+
 static int dat_read_sync(struct dat_fe *d, struct imp_rec *r)
 {
 	struct imp_fe *fe = &d->fe;
@@ -418,14 +432,8 @@ static int dat_read_sync(struct dat_fe *d, struct imp_rec *r)
 		fe->where++;
 		track(d, &d->b[bi], rec);
 		if (rec->missed_events) {
-			memset(r, 0, sizeof(*r));
-			r->kind = IK_DROPPED;
-			r->tid = -1;
-			r->irq = -1;
-			r->ts = rec->ts;
-			r->cpu = (uint16_t)rec->cpu;
-			r->a[0] = (uint64_t)rec->cpu;
-			r->a[1] = rec->missed_events > 0 ? (uint64_t)rec->missed_events : 0;
+			loss_rec(rec, rec->missed_events > 0 ?
+			         (uint64_t)rec->missed_events : 0, r);
 			d->stash = rec;
 			d->stash_b = bi;
 			return 1;
@@ -982,14 +990,7 @@ static int rec_read(struct imp_fe *fe, struct imp_rec *r)
 	struct tep_record rec = { .ts = q->ts, .data = q->data, .size = (int)n,
 	                          .cpu = h[2] & 3 };
 	if (h[2] & 4) {             /* a loss before this record */
-		memset(r, 0, sizeof(*r));
-		r->kind = IK_DROPPED;
-		r->tid = -1;
-		r->irq = -1;
-		r->ts = rec.ts;
-		r->cpu = (uint16_t)rec.cpu;
-		r->a[0] = (uint64_t)rec.cpu;
-		r->a[1] = n;
+		loss_rec(&rec, n, r);
 		return 1;
 	}
 	int id = q->f->ids[(h[0] | h[1] << 8) % q->f->nids];
