@@ -8,6 +8,7 @@
  *  4. memory does not grow with trace length: a steady workload ten times
  *     longer ends with the same engine memory.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -191,6 +192,53 @@ static void page_init_twice(void)
 	}
 }
 
+/* A brk() the trace shows succeeding over pages the model still maps
+ * (shared memory here): the kernel grows the heap only into free space, so
+ * the model's area is stale and must go with its pages.  Found by fuzz_sim:
+ * laying the heap over it left the shared page's writable PTE in a private
+ * area (tests/fuzz/corpus/sim/brk-over-shared). */
+static void brk_over_mapping(void)
+{
+	struct cs_ev ev[] = {
+		{ .type = EV_EXEC, .tid = 100, .tgid = 100 },
+		{ .type = EV_MMAP, .tid = 100, .tgid = 100, .addr = 0x20000000,
+		  .len = 8, .flags = EV_PROT_READ | EV_PROT_WRITE | EV_MAP_ANON |
+		  EV_MAP_SHARED },
+		{ .type = EV_FAULT, .tid = 100, .tgid = 100, .addr = 0x20002000,
+		  .flags = EV_PF_USER | EV_PF_WRITE },
+		{ .type = EV_BRK, .tid = 100, .tgid = 100, .addr = 0x20004000,
+		  .aux = 0x20000000 },
+		{ .type = EV_FAULT, .tid = 100, .tgid = 100, .addr = 0x20002000,
+		  .flags = EV_PF_USER | EV_PF_WRITE },
+	};
+	for (size_t p = 0; p < sizeof(presets) / sizeof(presets[0]); p++) {
+		struct sim_config cfg;
+		struct sim_engine *e;
+		struct sim_page_state st;
+		char err[256];
+		CHECK(load(&cfg, presets[p]) == 0);
+		CHECK(sim_create(&cfg, &e) == 0);
+		for (size_t i = 0; i < sizeof(ev) / sizeof(ev[0]); i++) {
+			ev[i].ts = 1000 + i;
+			CHECK(sim_apply(e, &ev[i]) == 0);
+			if (sim_check(e, err, sizeof(err)))
+				fprintf(stderr, "%s, event %zu: %s\n", presets[p], i, err);
+			CHECK(sim_check(e, err, sizeof(err)) == 0);
+			int r = sim_page_state(e, 100, 0x20002000, &st);
+			if (i == 2)      /* shmem: a writable page-cache page */
+				CHECK(r == 0 && st.present && st.writable &&
+				      !st.anon);
+			if (i == 3)      /* the heap replaced it */
+				CHECK(r == -ENOENT);
+			if (i == 4)      /* the heap's own, private page */
+				CHECK(r == 0 && st.present && st.writable &&
+				      st.anon && st.exclusive);
+		}
+		sim_destroy(e);
+		cfg_release(&cfg);
+	}
+}
+
 static void steady_memory(const char *dir)
 {
 	/* The same loop 2,000 and 20,000 times: the engine must end with the
@@ -244,6 +292,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++)
 		property(path, presets[i], 1);
 	page_init_twice();
+	brk_over_mapping();
 
 	struct sim_metrics a, b;
 	metrics_of(path, "linux-5.9", &a, NULL);
