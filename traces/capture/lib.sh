@@ -21,7 +21,9 @@
 # the file is complete, so results are judged by checking files, not exit codes.
 #
 # Environment knobs: FORMATS="dat ftrace perf" (subset to re-run),
-# TC_BUF_KB (trace-cmd -b, per CPU), FTRACE_BUF_KB (instance buffer per CPU,
+# TC_BUF_KB (trace-cmd -b, per CPU), TC_SCOPE (dat: "system", the default,
+# records every task; "tree" records only the workload's process tree, see
+# cap_dat_tree), TREE_BUF_KB (its buffer per CPU, must hold the whole run), FTRACE_BUF_KB (instance buffer per CPU,
 # must hold the whole run), PERF_MMAP (perf -m), KEEP_WORK=1 (keep temp dir).
 
 set -euo pipefail
@@ -34,14 +36,17 @@ REALDIR=$ROOT/traces/real
 BINDIR=$CAPDIR/bin
 LAUNCH=$BINDIR/cowsim-launch
 COWKNOWN=$BINDIR/cowknown
+FORKSWEEP=$BINDIR/forksweep
 TRACEFS=${TRACEFS:-/sys/kernel/tracing}
 CFLAGS_COW="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2"
-export LAUNCH COWKNOWN CAPDIR
+export LAUNCH COWKNOWN FORKSWEEP CAPDIR
 
 TC_BUF_KB=${TC_BUF_KB:-65536}
 FTRACE_BUF_KB=${FTRACE_BUF_KB:-262144}
 PERF_MMAP=${PERF_MMAP:-64M}
 FORMATS=${FORMATS:-dat ftrace perf}
+TC_SCOPE=${TC_SCOPE:-system}
+TREE_BUF_KB=${TREE_BUF_KB:-262144}
 
 # The events of every capture (reference/tracing.md §4 needs the fault, alloc
 # and raw_syscalls events together; the per-syscall events give arguments).
@@ -69,7 +74,7 @@ die() { log "ERROR: $*"; exit 1; }
 cow_build() {
 	mkdir -p "$BINDIR"
 	local p
-	for p in cowsim-launch cowknown; do
+	for p in cowsim-launch cowknown forksweep; do
 		if [[ ! -x $BINDIR/$p || $CAPDIR/$p.c -nt $BINDIR/$p ]]; then
 			log "cc $CFLAGS_COW -o bin/$p $p.c"
 			# shellcheck disable=SC2086
@@ -231,6 +236,52 @@ cap_dat() {
 	publish "$tmp/trace.dat" "$out"
 }
 
+# trace.dat of the workload's process tree only.  On a shared machine a
+# system-wide record of a long run is mostly other tasks' faults, and
+# `trace-cmd record -F -c` let a busy task's events through on this VM (6.18,
+# trace-cmd 3.1.6).  So the top-level buffer is set up by hand with the
+# kernel's own pid filter (set_event_pid = the shell that execs the workload,
+# options/event-fork adds every descendant at fork), and `trace-cmd extract`
+# writes the same trace.dat as record would.  Marker writes are not events, so
+# the pid filter does not touch them.  The buffer must hold the whole run: an
+# overrun (per_cpu/cpu*/stats) fails the capture.
+cap_dat_tree() {
+	local out=$REALDIR/$NAME.dat tmp=$COWSIM_WORK/tc t=$TRACEFS e
+	mkdir -p "$tmp"
+	rm -f "$tmp/trace.dat" "$COWSIM_WORK/status.dat"
+	cmdlog "echo 0 > $t/tracing_on; echo local > $t/trace_clock; echo nop > $t/current_tracer; echo $TREE_BUF_KB > $t/buffer_size_kb; echo 1 > $t/options/event-fork"
+	echo 0 >"$t/tracing_on"
+	echo local >"$t/trace_clock"
+	echo nop >"$t/current_tracer"
+	echo "$TREE_BUF_KB" >"$t/buffer_size_kb"
+	echo 1 >"$t/options/event-fork"
+	: >"$t/set_event"
+	for e in "${COW_EVENTS[@]}"; do echo "$e" >>"$t/set_event"; done
+	cmdlog "for e in ${COW_EVENTS[*]}; do echo \$e >> $t/set_event; done"
+	: >"$t/trace"
+	cmdlog "(echo \$BASHPID > $t/set_event_pid; echo 1 > $t/tracing_on; COWSIM_MARKER=$t/trace_marker COWSIM_FMT=dat exec $CAPDIR/capture-$NAME.sh --workload)"
+	(
+		echo "$BASHPID" >"$t/set_event_pid"
+		echo 1 >"$t/tracing_on"
+		COWSIM_MARKER=$t/trace_marker COWSIM_FMT=dat exec "$CAPDIR/capture-$NAME.sh" --workload
+	) || true
+	echo 0 >"$t/tracing_on"
+	local c ov=0
+	for c in "$t"/per_cpu/cpu*/stats; do
+		ov=$((ov + $(sed -n 's/^overrun: //p' "$c")))
+	done
+	cmdlog "echo 0 > $t/tracing_on; trace-cmd extract -o $tmp/trace.dat"
+	(cd "$tmp" && trace-cmd extract -o "$tmp/trace.dat") >"$tmp/extract.log" 2>&1 ||
+		log "trace-cmd extract exited $? (checking the file)"
+	tfs_restore
+	workload_ok dat
+	((ov == 0)) || die "the buffer overran ($ov events lost): raise TREE_BUF_KB"
+	[[ -s $tmp/trace.dat ]] || { cat "$tmp/extract.log" >&2; die "trace-cmd wrote no trace.dat"; }
+	trace-cmd report -i "$tmp/trace.dat" >/dev/null 2>"$tmp/report.err" ||
+		{ cat "$tmp/report.err" >&2; die "trace.dat does not read back"; }
+	publish "$tmp/trace.dat" "$out"
+}
+
 cap_ftrace() {
 	local inst=cowsim-$NAME d=$TRACEFS/instances/cowsim-$NAME
 	local out=$REALDIR/$NAME.ftrace.txt.zst tmp=$COWSIM_WORK/ft
@@ -341,10 +392,12 @@ cow_main() {
 	trap 'exit 143' TERM
 	tfs_save
 	if declare -F prepare >/dev/null; then prepare; fi
+	[[ $TC_SCOPE == system || $TC_SCOPE == tree ]] ||
+		die "TC_SCOPE must be system or tree, not '$TC_SCOPE'"
 	local f
 	for f in $FORMATS; do
 		case $f in
-		dat) cap_dat ;;
+		dat) if [[ $TC_SCOPE == tree ]]; then cap_dat_tree; else cap_dat; fi ;;
 		ftrace) cap_ftrace ;;
 		perf) cap_perf ;;
 		*) die "unknown format '$f' in FORMATS" ;;
