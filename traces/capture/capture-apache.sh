@@ -79,7 +79,7 @@ workload() {
 	echo "load before: $(cat /proc/loadavg)" >"$notes"
 	# its own session: prefork's shutdown SIGTERMs its whole process group
 	# (ap_unixd_killpg(getpgrp(), SIGTERM)), which would include this script
-	setsid nice -n -10 "$LAUNCH" --marker "$COWSIM_MARKER" --meta capture=$NAME \
+	setsid $PRIO "$LAUNCH" --marker "$COWSIM_MARKER" --meta capture=$NAME \
 		--pidfile "$d/pid" -- /usr/sbin/apache2 -f "$d/httpd.conf" -D FOREGROUND &
 	lpid=$!
 	local i url=http://127.0.0.1:$AP_PORT/cgi-bin/hello.sh

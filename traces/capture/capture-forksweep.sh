@@ -30,7 +30,7 @@ workload() {
 		echo "### forksweep ($COWSIM_FMT run) sizes=$FS_SIZES areas=$FS_AREAS forks=$FS_FORKS vforks=$FS_VFORKS seed=$FS_SEED"
 		echo "load before: $(cat /proc/loadavg)"
 	} >"$notes"
-	nice -n -10 "$LAUNCH" --marker "$COWSIM_MARKER" --meta capture=$NAME -- \
+	$PRIO "$LAUNCH" --marker "$COWSIM_MARKER" --meta capture=$NAME -- \
 		"$FORKSWEEP" --marker "$COWSIM_MARKER" --sizes "$FS_SIZES" \
 		--areas "$FS_AREAS" --forks "$FS_FORKS" --vforks "$FS_VFORKS" \
 		--seed "$FS_SEED" >>"$notes"

@@ -87,7 +87,7 @@ workload() {
 	trap '[[ -n $spid ]] && kill -INT $spid 2>/dev/null; [[ -n $lpid ]] && wait $lpid 2>/dev/null; true' EXIT
 	echo "load before: $(cat /proc/loadavg)" >"$notes"
 	# shellcheck disable=SC2046
-	nice -n -10 "$LAUNCH" --marker "$COWSIM_MARKER" --meta capture=$NAME \
+	$PRIO "$LAUNCH" --marker "$COWSIM_MARKER" --meta capture=$NAME \
 		--user "$PG_USER" --pidfile "$d/pid" -- \
 		"$PG_BIN/postgres" $(pg_opts) >"$d/server.log" 2>&1 &
 	lpid=$!
