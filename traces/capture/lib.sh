@@ -51,8 +51,9 @@ TREE_BUF_KB=${TREE_BUF_KB:-262144}
 # How the fork-timing captures (forksweep, pgbench, apache) start their
 # server or program: on a shared machine other tasks preempt a fork in the
 # middle and inflate the latency the trace shows; nice -10 makes that rarer.
-# Not SCHED_FIFO: an RT parent's fork wakes the child through RT push
-# balancing, which added ~20 us to every small fork in a trial capture.
+# Not SCHED_FIFO: in a trial forksweep capture (load ~8) it narrowed the
+# spread but raised the fastest small forks from 24 us to 47 us, a shift of
+# the very per-fork term the captures are for.
 PRIO=${PRIO:-nice -n -10}
 
 # The events of every capture (reference/tracing.md §4 needs the fault, alloc
