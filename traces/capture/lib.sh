@@ -419,7 +419,8 @@ cow_main() {
 	cow_report
 }
 
-# Write traces/real/NAME.capture.txt (commands, versions, notes, counts).
+# Write traces/real/NAME.capture.txt (commands, versions, notes, counts),
+# with paths relative to the repository and the temp dir as $COWSIM_WORK.
 cow_report() {
 	local info=$REALDIR/$NAME.capture.txt
 	{
@@ -448,7 +449,7 @@ cow_report() {
 			[[ -f $f ]] || continue
 			/usr/bin/python3 "$CAPDIR/tracestats.py" --root "${ROOT_EXE:-}" "$f"
 		done
-	} >"$info.tmp"
+	} | sed -e "s|$ROOT/||g" -e "s|$COWSIM_WORK|\$COWSIM_WORK|g" >"$info.tmp"
 	mv "$info.tmp" "$info"
 	log "wrote $info"
 	cat "$info"

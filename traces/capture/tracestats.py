@@ -128,6 +128,10 @@ def stats(path, root_exe):
             r = rest
             if r.startswith('tracing_mark_write: '):
                 r = r[len('tracing_mark_write: '):]
+            elif re.match(r'0x[0-9a-f]+: cowsim: ', r):
+                # a trace.dat without kallsyms (lib.sh cap_dat_tree) prints
+                # the marker's ip as a number, not tracing_mark_write
+                r = r.split(': ', 1)[1]
             if r.startswith('cowsim: '):
                 verb = r.split()[1] if len(r.split()) > 1 else '?'
                 s['marker_' + verb] += 1
