@@ -5,7 +5,7 @@
 #
 # A private configuration in the temp dir (only the prefork, authz_core,
 # alias and cgi modules; 127.0.0.1:$AP_PORT; StartServers 2, at most 4
-# children) runs under cowsim-launch at nice -10 with -D FOREGROUND; the
+# children) runs under cowsim-launch under $PRIO (nice -10) with -D FOREGROUND; the
 # children run as www-data.  `ab -n $AP_REQUESTS -c $AP_CONC` requests the
 # CGI; SIGTERM to the pid the launcher reported stops the server.  Only the
 # workload's process tree is recorded (TC_SCOPE=tree, lib.sh cap_dat_tree),

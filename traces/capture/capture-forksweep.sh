@@ -6,9 +6,9 @@
 # forksweep builds each configuration (one populated region of each size in
 # FS_SIZES MiB; FS_AREAS one-page VMAs, dense-unpopulated, dense-populated and
 # one per 2 MiB slot), forks FS_FORKS times over it, in an order shuffled by
-# FS_SEED, then does FS_VFORKS vforks and posix_spawns.  It runs at nice -10
-# so that other load on the machine inflates its fork latencies less.
-# trace.dat only (FORMATS=dat): calibration needs the timings, not the three
+# FS_SEED, then does FS_VFORKS vforks and posix_spawns.  It runs under $PRIO
+# (lib.sh; nice -10) so that other load on the machine inflates its fork latencies less.
+# trace.dat of the process tree only (FORMATS=dat, TC_SCOPE=tree): calibration needs the timings, not the three
 # formats.  capture-forksweep-holdout.sh runs it again with other shapes.
 # Run as root:  traces/capture/capture-forksweep.sh
 NAME=${FORKSWEEP_NAME:-forksweep}

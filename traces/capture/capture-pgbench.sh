@@ -6,7 +6,7 @@
 # lives in the temp dir and listens only on a unix socket there, port
 # $PG_PORT, with shared_buffers=$PG_SHARED_BUFFERS.  prepare() (untraced)
 # runs initdb and `pgbench -i -s $PG_SCALE`; the traced run starts the
-# postmaster under cowsim-launch --user $PG_USER at nice -10, runs
+# postmaster under cowsim-launch --user $PG_USER under $PRIO (nice -10), runs
 # `pgbench -C` with $PG_CLIENTS clients x $PG_TXNS transactions each (one new
 # connection, so one postmaster fork, per transaction; $PG_BENCH_OPTS adds
 # e.g. -S), and stops the server with SIGINT (fast shutdown) to the pid the

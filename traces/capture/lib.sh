@@ -6,7 +6,9 @@
 # three times, once per format:
 #
 #   dat     trace-cmd record -d --no-filter ... -- <script> --workload
-#           (top-level tracefs buffer, trace.dat, markers via trace_marker)
+#           (top-level tracefs buffer, trace.dat, markers via trace_marker);
+#           with TC_SCOPE=tree the kernel's pid filter on the top-level
+#           buffer and trace-cmd extract instead (cap_dat_tree): NAME.dat.zst
 #   ftrace  a private tracefs instance instances/cowsim-NAME with the same
 #           events, whose `trace` file (the kernel's own text) is saved
 #   perf    perf record -d (per command, following children) and
@@ -23,9 +25,10 @@
 # Environment knobs: FORMATS="dat ftrace perf" (subset to re-run),
 # TC_BUF_KB (trace-cmd -b, per CPU), TC_SCOPE (dat: "system", the default,
 # records every task; "tree" records only the workload's process tree, see
-# cap_dat_tree), TREE_BUF_KB (its buffer per CPU, must hold the whole run), FTRACE_BUF_KB (instance buffer per CPU,
-# must hold the whole run), PRIO (the scheduling prefix of fork-timing
-# workloads, default "nice -n -10"), PERF_MMAP (perf -m), KEEP_WORK=1 (keep temp dir).
+# cap_dat_tree), TREE_BUF_KB (its buffer per CPU, must hold the whole run),
+# FTRACE_BUF_KB (instance buffer per CPU, must hold the whole run), PRIO (the
+# scheduling prefix of fork-timing workloads, default "nice -n -10"),
+# PERF_MMAP (perf -m), KEEP_WORK=1 (keep temp dir).
 
 set -euo pipefail
 export PATH=/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin
