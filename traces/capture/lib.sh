@@ -162,11 +162,14 @@ tfs_restore() {
 			[[ -n $e ]] && echo "$e" >>"$t/set_event"
 		done <<<"$TFS_SET_EVENT"
 	fi
-	if [[ "$(sort "$t/set_event_pid" | tr '\n' ' ')" != "$(tfs_get set_event_pid)" ]]; then
-		: >"$t/set_event_pid"
-		local p
-		for p in $TFS_EVENT_PID; do echo "$p" >>"$t/set_event_pid"; done
-	fi
+	# Always rewritten, even when it reads the same: after an event-fork
+	# capture (cap_dat_tree) the list reads empty once every traced task
+	# has exited, yet the kernel keeps the (empty) pid list and its
+	# filter, so every event of every task is ignored until the file is
+	# truncated.
+	: >"$t/set_event_pid"
+	local p
+	for p in $TFS_EVENT_PID; do echo "$p" >>"$t/set_event_pid"; done
 	local o name
 	for o in $(tfs_get trace_options); do
 		if ! grep -qx -- "$o" "$t/trace_options"; then
