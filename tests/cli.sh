@@ -141,6 +141,12 @@ expect 0 "swap_total_kb=0" -- "$COWSIM" import "$R/cowknown.ftrace.txt.zst" -o "
 expect 0 "processes: *7 " -- "$COWSIM" import "$R/cowknown.perf.txt.zst" --comm cowknown -o "$T/p.ev"
 expect 0 "vforks 42" -- "$COWSIM" import "$R/build.dat" --input-format dat -o "$T/b.ev"
 expect 2 "give one" -- "$COWSIM" import "$R/cowknown.dat" --pid 1 --comm x -o "$T/i.ev"
+# -o onto a FIFO (or device) is refused, and the FIFO stays one: the rename
+# into place would replace it with a regular file (it did replace /dev/null)
+mkfifo "$T/fifo"
+expect 2 "not a regular file" -- "$COWSIM" import "$R/cowknown.dat" -o "$T/fifo"
+expect 2 "not a regular file" -- "$COWSIM" synth --events 10 -o "$T/fifo"
+[ -p "$T/fifo" ] || fail "import -o FIFO replaced the FIFO"
 # replay reads real traces directly, and shows the kernel's outcomes
 "$COWSIM" replay "$R/redis-bgsave.dat" --policy all --format json -q >"$T/j" 2>"$T/err" || fail "replay of a trace.dat: $(head -c 300 "$T/err")"
 for k in observed_copies observed_reuses observed_zero_fills agree labelled observed_fork_latency_ns_p50; do
