@@ -2,9 +2,12 @@
  * html.c - the report's index.html.  It leads with the cross-trace
  * summary, one screen: a row per trace and preset with its copies against
  * the baseline preset, its agreement with the kernel and its modeled and
- * observed median fork latency.  Then the traces, and per trace a grid of
- * the small plots plots.c draws (or why there is none) with its tables
- * folded below, so that a section is about a screen high however many
+ * observed median fork latency (forks only, as the fork_latency view and
+ * the run's metrics: one figure whichever the reader looks at).  Then the
+ * traces, and per trace a grid of the small plots plots.c draws (or why
+ * there is none) with its tables folded below - the fork cost per run,
+ * the fork latency percentiles, the vforks and CLONE_VM clones apart,
+ * every metric - so that a section is about a screen high however many
  * traces there are.  It uses no network resource (inline CSS, relative
  * image links) and ends with a small script that records on the body what
  * the browser test (tests/report-browser.sh) checks: how many pictures

@@ -6,8 +6,13 @@
  * copies by cause, zero-fills apart (stacked on the copies they would
  * dwarf them), copies against the baseline preset, agreement with the
  * kernel on an axis zoomed to the values and what the disagreements were,
- * the fork latency CDF with the kernel's observed latency, cumulative
+ * the fork latency CDF with the kernel's observed latency, the fork view
+ * (each fork's latency by its parent's size, modeled against observed,
+ * and each run's fork latency beside its page-table memory: what fork
+ * would cost under each design the trace was replayed with), cumulative
  * copies and allocated frames over trace time with the workload's phases.
+ * Every fork figure takes forks only (forks.kind = 'fork', the definition
+ * of docs/model.md): a vfork's time is its child's run until exec.
  * Where there is nothing to draw (no forks, no labels, runs stored without
  * a time series) the plot gets the sentence the page shows instead of an
  * empty picture.
