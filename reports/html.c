@@ -481,7 +481,9 @@ fail:
 static void html_traces(const struct rpt *r, FILE *f)
 {
 	fputs("<table><tr><th>#</th><th>trace</th><th>format</th><th>events</th>"
-	      "<th>processes</th><th>forks</th><th>write faults</th><th>labelled"
+	      "<th>processes</th><th title=\"every process creation: forks, "
+	      "vforks and CLONE_VM clones\">clones</th><th>write faults</th>"
+	      "<th>labelled"
 	      "</th><th>duration (s)</th><th>dropped</th><th>presets</th><th>hash"
 	      "</th></tr>\n", f);
 	for (size_t i = 0; i < r->d->ntraces; i++) {
