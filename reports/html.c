@@ -402,7 +402,9 @@ static int html_summary(struct rpt *r, FILE *f)
 	fputs("<table id=\"summary\"><thead><tr><th rowspan=\"2\">trace</th>"
 	      "<th rowspan=\"2\">preset</th><th colspan=\"3\">COW copies (pages)"
 	      "</th><th rowspan=\"2\">agreement<br>with kernel</th><th colspan="
-	      "\"2\">fork p50 (us)</th></tr>\n<tr><th>all</th><th>vs ", f);
+	      "\"2\" title=\"forks only: no vfork (its time is the child's run until "
+	      "exec) and no CLONE_VM clone\">fork p50 (us)</th></tr>\n<tr><th>all"
+	      "</th><th>vs ", f);
 	esc_html(f, r->baseline ? r->baseline : "baseline");
 	fputs("</th><th>unnecessary</th><th>modeled</th><th>observed</th></tr>"
 	      "</thead>\n", f);
