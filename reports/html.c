@@ -42,7 +42,7 @@ static const char css[] =
 	".grid{display:grid;grid-template-columns:repeat(auto-fill,"
 	"minmax(" STR(PLOT_W) "px,1fr));gap:.4em;align-items:start}\n"
 	"figure{margin:0}img{display:block;border:1px solid #eee}\n"
-	"figcaption{font-size:.75em;color:#555}\n"
+	"figcaption{font-size:.75em;line-height:1.1;color:#555}\n"
 	".nodata{color:#6b4a00;background:#fff6e0;border:1px solid #e8d3a0;"
 	"padding:.3em .8em .3em 2em;margin:.5em 0;font-size:.85em}\n"
 	".meta{color:#555;font-size:.85em;margin:.2em 0}"
