@@ -6,7 +6,9 @@
  *  2. determinism: the same stream twice gives the same metrics;
  *  3. page states after fork and COW, read through sim_page_state();
  *  4. memory does not grow with trace length: a steady workload ten times
- *     longer ends with the same engine memory.
+ *     longer ends with the same engine memory;
+ *  5. the kind of every combination of clone flags (sim_fork_kind()), the
+ *     one definition of which clones a fork latency figure takes.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -273,6 +275,30 @@ static void steady_memory(const char *dir)
 		        mem[0], reps[0], mem[1], reps[1]);
 }
 
+/* docs/model.md's table: CLONE_THREAD wins, then CLONE_VFORK (with or
+ * without CLONE_VM the parent waits for the child), then CLONE_VM. */
+static void fork_kinds(void)
+{
+	static const struct {
+		uint32_t flags;
+		const char *kind;
+	} want[] = {
+		{ 0, "fork" },
+		{ EV_CLONE_VM, "clone-vm" },
+		{ EV_CLONE_VFORK, "vfork" },
+		{ EV_CLONE_VM | EV_CLONE_VFORK, "vfork" },
+		{ EV_CLONE_THREAD, "thread" },
+		{ EV_CLONE_THREAD | EV_CLONE_VM, "thread" },
+		{ EV_CLONE_THREAD | EV_CLONE_VFORK, "thread" },
+		{ EV_CLONE_THREAD | EV_CLONE_VM | EV_CLONE_VFORK, "thread" },
+		{ 0x11 /* CSIGNAL bits: not the kind's */, "fork" },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		CHECK(!strcmp(sim_fork_kind_name(sim_fork_kind(want[i].flags)),
+		              want[i].kind));
+	CHECK(sim_fork_kind_name(SIM_KIND_NR) == NULL);
+}
+
 int main(int argc, char **argv)
 {
 	char dir[] = "/tmp/cowsim-test-XXXXXX";
@@ -301,6 +327,7 @@ int main(int argc, char **argv)
 	CHECK(a.forks > 0 && a.copies_fault > 0 && a.gups > 0 && a.exits > 0);
 
 	page_states();
+	fork_kinds();
 	steady_memory(dir);
 	unlink(path);
 	rmdir(dir);
