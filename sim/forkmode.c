@@ -395,7 +395,15 @@ void fm_event(struct sim_engine *e, struct sim_mm *mm, const struct cs_ev *ev)
 		end = start + 1;
 		break;
 	}
-	case EV_MMAP:
+	case EV_MMAP: {
+		/* Only a mapping over existing areas (MAP_FIXED) unmaps
+		 * anything; a new one changes no entry until it is touched. */
+		size_t i = vma_lower_bound(&mm->vmas, start);
+		if (i == mm->vmas.n || mm->vmas.v[i].start >= end)
+			return;
+		unmap = true;
+		break;
+	}
 	case EV_MUNMAP:
 		unmap = true;
 		break;
