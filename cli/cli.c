@@ -317,3 +317,27 @@ int cli_scn_check(const struct scn *s)
 	}
 	return 0;
 }
+
+int cli_fork_mode(struct sim_config *c, const char *mode, const char *origin)
+{
+	char text[96], err[512];
+
+	snprintf(text, sizeof(text), "[switches]\nfork_mode = %s\n", mode);
+	if (cfg_apply_text(c, origin, text, err, sizeof(err))) {
+		/* The text is ours: its line number means nothing. */
+		const char *why = strstr(err, ": ");
+		return cli_die("%s: %s", origin, why ? why + 2 : err);
+	}
+	if (c->fork_mode != FORK_COPY) {
+		size_t n = strlen(c->name);
+		snprintf(c->name + n, sizeof(c->name) - n, "+%s", mode);
+	}
+	if (c->text) {
+		char *t;
+		if (asprintf(&t, "%s\n; %s\n%s", c->text, origin, text) < 0)
+			return cli_die("out of memory");
+		free(c->text);
+		c->text = t;
+	}
+	return 0;
+}

@@ -199,4 +199,16 @@ int cli_load_runs(const struct cli_common *co, struct store *s,
  */
 int cli_scn_check(const struct scn *s);
 
+/*
+ * Put configuration c under fork design `mode` (the fork_mode switch:
+ * copy, on-demand, async), as `--fork-mode` and a scenario's `fork-mode`
+ * do: the switch is set, "+MODE" is added to the name unless the mode is
+ * copy (so one replay can hold a preset under several designs), and the
+ * switch is appended to c->text (if any) so that the stored configuration
+ * says it.  origin names the setting in messages.  Returns 0, or 2 after
+ * printing "ORIGIN: 'fork_mode' has no value 'x'" (or out of memory).
+ */
+struct sim_config;
+int cli_fork_mode(struct sim_config *c, const char *mode, const char *origin);
+
 #endif

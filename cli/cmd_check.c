@@ -25,6 +25,7 @@
 
 static const char check_usage[] =
 	"usage: cowsim check SCENARIO.scn... [-v] [--no-invariants]\n"
+	"                    [--fork-mode copy|on-demand|async]\n"
 	"\n"
 	"Replay each scenario under every policy its `expect` lines name (all\n"
 	"presets if it has none), verify the engine's invariants after every\n"
@@ -35,15 +36,18 @@ static const char check_usage[] =
 	"\n"
 	"  -v, --verbose           print passing checks too\n"
 	"      --no-invariants     do not check the engine's invariants\n"
+	"      --fork-mode MODE    replay every policy under this fork design,\n"
+	"                          whatever a scenario's `fork-mode` says\n"
 	"\n"
 	"example:\n"
 	"  cowsim check traces/scenarios/*.scn\n";
 
-enum { OPT_NO_INVARIANTS = CLI_OPT_VERB_FIRST };
+enum { OPT_NO_INVARIANTS = CLI_OPT_VERB_FIRST, OPT_FORK_MODE };
 
 static const struct option check_opts[] = {
 	CLI_OPT_VERBOSE,
 	{ "no-invariants", no_argument, NULL, OPT_NO_INVARIANTS },
+	{ "fork-mode", required_argument, NULL, OPT_FORK_MODE },
 	CLI_OPTS_END,
 };
 
@@ -106,6 +110,7 @@ int cmd_check(int argc, char **argv)
 	struct cli_common co;
 	int verbose = 0, c;
 	bool invariants = true;
+	const char *fork_mode = NULL;
 	size_t nchecks = 0, nfailed = 0, nscn = 0;
 
 	cli_common_init(&co);
@@ -114,6 +119,8 @@ int cmd_check(int argc, char **argv)
 			verbose = 1;
 		else if (c == OPT_NO_INVARIANTS)
 			invariants = false;
+		else if (c == OPT_FORK_MODE)
+			fork_mode = optarg;
 	}
 	cli_common_free(&co);
 	if (c != CLI_END)
@@ -155,6 +162,15 @@ int cmd_check(int argc, char **argv)
 				rc = cli_die("%s", err);
 				break;
 			}
+			/* The design the scenario is about, or the one asked for. */
+			const char *mode = fork_mode ? fork_mode
+			                   : s->fork_mode[0] ? s->fork_mode : NULL;
+			if (mode && cli_fork_mode(&cfg, mode, fork_mode ? "--fork-mode"
+			                                      : s->path)) {
+				cfg_release(&cfg);
+				rc = 2;
+				break;
+			}
 			int r = run_one(s, &cfg, invariants, &m);
 			cfg_release(&cfg);
 			if (r == 2) {
@@ -191,7 +207,7 @@ int cmd_check(int argc, char **argv)
 					if (!ok)
 						nfailed++;
 					if (!ok || verbose)
-						printf("%s:%u: %s: %s: %s\n", s->path, x->line, name,
+						printf("%s:%u: %s: %s: %s\n", s->path, x->line, cfg.name,
 						       what, ok ? "ok" : "FAILED");
 				}
 			}

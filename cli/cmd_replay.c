@@ -33,6 +33,44 @@
 
 /* ------------------------------------------------------------------ */
 
+/* Add configuration c to r, under each fork design of modes (a comma-
+ * separated list of fork_mode values, or "all"; NULL: as c says).  c is
+ * taken over.  Returns 0 or 2 after printing why. */
+static int add_policy(struct replay *r, struct sim_config *c,
+                      const char *modes)
+{
+	int rc = 0;
+
+	if (!modes) {
+		if (replay_add(r, c)) {
+			cfg_release(c);
+			return cli_die("out of memory");
+		}
+		return 0;
+	}
+	char *copy = strdup(strcmp(modes, "all") ? modes : "copy,on-demand,async");
+	if (!copy) {
+		cfg_release(c);
+		return cli_die("out of memory");
+	}
+	for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok && !rc;
+	     tok = strtok_r(NULL, ",", &save)) {
+		struct sim_config d = *c;
+		d.text = c->text ? strdup(c->text) : NULL;
+		if (c->text && !d.text)
+			rc = cli_die("out of memory");
+		else if ((rc = cli_fork_mode(&d, tok, "--fork-mode")))
+			cfg_release(&d);
+		else if (replay_add(r, &d)) {
+			cfg_release(&d);
+			rc = cli_die("out of memory");
+		}
+	}
+	free(copy);
+	cfg_release(c);
+	return rc;
+}
+
 /* Add to r the presets named in list ("all" or comma-separated; NULL means
  * all unless configs were given), then each config file, each with the
  * cost override if given (a file with a [cost] section, read whole, or the
@@ -40,7 +78,7 @@
  * printing why. */
 static int load_policies(struct replay *r, const char *list,
                          const char **configs, size_t nconfigs,
-                         const char *cost)
+                         const char *cost, const char *modes)
 {
 	char err[512];
 	const char *cost_text = NULL, *cost_origin = "--cost";
@@ -113,11 +151,8 @@ static int load_policies(struct replay *r, const char *list,
 				cfg_release(&c);
 				goto out;
 			}
-			if (replay_add(r, &c)) {
-				cfg_release(&c);
-				rc = cli_die("out of memory");
+			if ((rc = add_policy(r, &c, modes)))
 				goto out;
-			}
 		}
 	}
 	for (size_t i = 0; i < nconfigs; i++) {
@@ -130,11 +165,8 @@ static int load_policies(struct replay *r, const char *list,
 			rc = cli_die("%s", err);
 			goto out;
 		}
-		if (replay_add(r, &c)) {
-			cfg_release(&c);
-			rc = cli_die("out of memory");
+		if ((rc = add_policy(r, &c, modes)))
 			goto out;
-		}
 	}
 	if (!r->nruns)
 		rc = cli_die("no policy to replay under (--policy or --config)");
@@ -220,7 +252,7 @@ static const char replay_usage[] =
 	"                     [-b POLICY] [--changed-only] [-I FORMAT]\n"
 	"                     [-q] [-D FILE | --no-db] [--faults] [--replace]\n"
 	"                     [--check-invariants] [-P N | --comm NAME]\n"
-	"                     [--name NAME]...\n"
+	"                     [--name NAME]... [--fork-mode MODE[,MODE...]|all]\n"
 	"\n"
 	"Replay each TRACE (a cowsim event file, a scenario, or a trace the\n"
 	"importers read) through the policies, all in one pass, and print their\n"
@@ -232,6 +264,9 @@ static const char replay_usage[] =
 	"  -c, --config FILE.ini   add a policy from an INI file (repeatable)\n"
 	"  -C, --cost NAME|FILE    replace every policy's cost parameters: preset\n"
 	"                          x86-64 or vm, or a file with a [cost] section\n"
+	"      --fork-mode MODES   replay every policy under each fork design:\n"
+	"                          copy, on-demand, async (comma-separated), or\n"
+	"                          all; a run not under copy is named POLICY+MODE\n"
 	"  -f, --format FMT        what is written: table (default), csv, json,\n"
 	"                          markdown (or md)\n"
 	"  -b, --baseline POLICY   deltas and ratios of each policy to this one\n"
@@ -280,6 +315,7 @@ enum {
 	OPT_REPLACE,
 	OPT_CHANGED_ONLY,
 	OPT_NAME,
+	OPT_FORK_MODE,
 };
 
 static const struct option replay_opts[] = {
@@ -299,6 +335,7 @@ static const struct option replay_opts[] = {
 	CLI_OPT_PID,
 	CLI_OPT_COMM,
 	{ "name", required_argument, NULL, OPT_NAME },
+	{ "fork-mode", required_argument, NULL, OPT_FORK_MODE },
 	CLI_OPTS_END,
 };
 
@@ -309,7 +346,7 @@ static const struct cli_verb replay_verb = {
 int cmd_replay(int argc, char **argv)
 {
 	struct cli_common co;
-	const char *cost = NULL;
+	const char *cost = NULL, *fork_modes = NULL;
 	int invariants = 0, no_db = 0, faults = 0, replace = 0;
 	struct store *db = NULL;
 	const char **configs = NULL, **names = NULL;
@@ -332,6 +369,7 @@ int cmd_replay(int argc, char **argv)
 				goto done;
 			break;
 		case 'C': cost = optarg; break;
+		case OPT_FORK_MODE: fork_modes = optarg; break;
 		case OPT_INVARIANTS: invariants = 1; break;
 		case OPT_NO_DB: no_db = 1; break;
 		case OPT_FAULTS: faults = 1; break;
@@ -405,7 +443,8 @@ int cmd_replay(int argc, char **argv)
 		replay_init(&r);
 		r.progress = progress_wanted(co.quiet);
 		r.invariants = invariants;
-		rc = load_policies(&r, co.policy, configs, nconfigs, cost);
+		rc = load_policies(&r, co.policy, configs, nconfigs, cost,
+		                   fork_modes);
 		if (!rc && o.baseline && !find_run(&r, o.baseline))
 			rc = cli_die("--baseline %s: not one of the policies replayed "
 			             "(--policy, --config)", o.baseline);

@@ -1164,6 +1164,21 @@ static int dispatch_stmt(struct ctx *c, struct suggest *sg)
 			return fail_at(c, c->st->t[1].col, "expected on or off");
 		return 0;
 	}
+	if (IS("fork-mode")) {
+		/* The values of the configuration's fork_mode switch. */
+		static const char *const modes[] = { "copy", "on-demand", "async" };
+		int r = need(c, 2, "fork-mode copy|on-demand|async");
+		if (r || (r = no_extra(c, 2)))
+			return r;
+		for (size_t i = 0; i < sizeof(modes) / sizeof(*modes); i++) {
+			if (tok_is(&c->st->t[1], modes[i])) {
+				snprintf(c->s->fork_mode, sizeof(c->s->fork_mode), "%s",
+				         modes[i]);
+				return 0;
+			}
+		}
+		return fail_at(c, c->st->t[1].col, "expected copy, on-demand or async");
+	}
 	if (IS("scenario")) {
 		int r = need(c, 2, "scenario \"NAME\"");
 		if (r || (r = no_extra(c, 2)))

@@ -50,6 +50,8 @@ struct scn {
 	struct scn_expect *exp;
 	size_t nexp, capexp;
 	bool swap;
+	char fork_mode[16];  /* `fork-mode M`: the fork design every policy
+	                        replays it under ("" = each policy's own) */
 };
 
 /* What a scenario may make the parser do: a scenario is code, and a hostile

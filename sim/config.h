@@ -39,6 +39,15 @@ enum pol_swapin {
 	SWAPIN_EXCLUSIVE,  /* 5.19: swp_exclusive bit, else page_count == 1 */
 };
 
+/* How fork() gives the child its page tables (docs/model.md, "Fork designs"). */
+enum fork_mode {
+	FORK_COPY,         /* mainline copy_page_range(): every PTE table now */
+	FORK_ON_DEMAND,    /* On-demand-fork (EuroSys 2021) / COW PTE: PTE
+	                      tables shared, copied at their first change */
+	FORK_ASYNC,        /* Async-fork (PVLDB 16(5) 2023): the child copies
+	                      the PTE tables after fork returns */
+};
+
 /* The cost model's parameters (see cost.h for how they combine). */
 struct cost_params {
 	double fork_base_ns;        /* fork() of an empty mm */
@@ -50,6 +59,9 @@ struct cost_params {
 	double fault_base_ns;       /* minor fault entry/exit + PTE update */
 	double fault_per_copy_ns;   /* allocate + copy 4 KiB */
 	double fault_per_zero_ns;   /* allocate + clear 4 KiB */
+	double fork_per_shared_pt_ns; /* fork_mode on-demand: share one PTE
+	                                 table (write-protect its PMD entry,
+	                                 take a reference on the table) */
 };
 
 struct sim_config {
@@ -81,6 +93,7 @@ struct sim_config {
 	bool exit_drains_lru;         /* exit_mmap() -> lru_add_drain() */
 	bool munmap_drains_lru;       /* unmap_region() -> lru_add_drain() */
 	uint32_t lru_batch;           /* per-CPU LRU add batch (PAGEVEC_SIZE) */
+	enum fork_mode fork_mode;     /* not a kernel era: a fork design */
 
 	struct cost_params cost;
 	char cost_preset[32];         /* the cost preset [cost] is ("x86-64",
@@ -132,7 +145,9 @@ const char *cfg_preset_name(size_t i);
 /* The model's name as the INI, the JSON output and the store spell it. */
 const char *cfg_model_name(const struct pol_ops *m);
 
-/* Write the effective configuration (every key) as INI text to buf.
+/* Write the effective configuration (every key, but for the keys of a
+ * fork design other than copy when fork_mode is copy: the dump of a copy
+ * configuration is what it was before fork_mode) as INI text to buf.
  * Returns the length that would be written (snprintf semantics). */
 size_t cfg_format(const struct sim_config *c, char *buf, size_t len);
 

@@ -21,6 +21,26 @@ double cost_fork(const struct cost_params *c, const struct sim_fork_rec *r,
 	       c->fork_per_copy_ns * r->pages_copied;
 }
 
+double cost_fork_deferred(const struct cost_params *c,
+                          const struct sim_fork_rec *r, bool shared)
+{
+	/* Priced through cost_fork() so that its terms, whatever they are,
+	 * apply to the tables the parent did copy. */
+	struct sim_fork_rec p = *r;
+	p.pt_pages -= r->pt_deferred;
+	p.ptes -= r->ptes_deferred;
+	p.pages_copied -= r->copies_deferred;
+	return cost_fork(c, &p, false) +
+	       (shared ? c->fork_per_shared_pt_ns * r->pt_deferred : 0);
+}
+
+double cost_pt_copy(const struct cost_params *c, uint64_t ptes,
+                    uint32_t copies)
+{
+	return c->fork_per_pt_page_ns + c->fork_per_pte_ns * (double)ptes +
+	       c->fork_per_copy_ns * copies;
+}
+
 void cost_faults(const struct cost_params *c, uint64_t fault_ns[OUT_NR])
 {
 	for (int o = 0; o < OUT_NR; o++) {

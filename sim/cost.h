@@ -35,6 +35,19 @@
 double cost_fork(const struct cost_params *c, const struct sim_fork_rec *r,
                  bool vm);
 
+/* fork_mode on-demand or async: the parent-visible part of fork r, what
+ * cost_fork() charges for all but the r->pt_deferred PTE tables (with their
+ * r->ptes_deferred PTEs and r->copies_deferred early copies), plus
+ * fork_per_shared_pt_ns per deferred table when they are shared
+ * (on-demand).  No errors. */
+double cost_fork_deferred(const struct cost_params *c,
+                          const struct sim_fork_rec *r, bool shared);
+
+/* Copying one PTE table of ptes entries, copies of them early COW, after
+ * fork (an on-demand unshare, an async sync or background copy), in ns. */
+double cost_pt_copy(const struct cost_params *c, uint64_t ptes,
+                    uint32_t copies);
+
 /* Fill fault_ns[o] with the modeled latency of a fault of outcome o, in
  * ns, truncated to whole ns (the engine adds these up per fault). */
 void cost_faults(const struct cost_params *c, uint64_t fault_ns[OUT_NR]);

@@ -19,6 +19,7 @@
  *   page_alloc.c  frames (mm/page_alloc.c)
  *   task.c        tasks
  *   cost.c        the fork and fault latency model
+ *   forkmode.c    fork designs beyond copy: shared and deferred PTE tables
  *   tables.c      growth, and the memory count of lib/hmap.h tables
  *   internal.h    what they share (as mm/internal.h)
  *
@@ -101,6 +102,7 @@ void sim_destroy(struct sim_engine *e)
 	free(e->forks);
 	free(e->fork_lat_scratch);
 	free(e->samples);
+	fm_free(e);
 	proc_destroy(e);
 	free(e);
 }
@@ -190,7 +192,7 @@ void sim_finish(struct sim_engine *e)
 	free(v);
 	free(o);
 	e->m.final_frames = e->frames_used;
-	e->m.final_pt_pages = e->pt.live;
+	e->m.final_pt_pages = pt_modeled(&e->pt);
 	e->m.peak_pt_pages = e->pt.peak;
 	take_sample(e);
 }

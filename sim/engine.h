@@ -133,6 +133,8 @@ struct sim_mm {
 	struct vma_set vmas;
 	bool has_pinned;     /* MMF_HAS_PINNED, sticky (008cfe4418b3) */
 	uint32_t next_free;
+	uint32_t fm_shared;  /* fork_mode on-demand: its shared PTE tables */
+	uint32_t fm_jobs;    /* fork_mode async: copies it is parent or child of */
 };
 
 #define TASK_CACHE 64
@@ -178,6 +180,49 @@ struct sim_race {
 	uint64_t pg;
 	uint64_t npages;
 	uint32_t frame;
+};
+
+/*
+ * fork_mode on-demand and async (forkmode.c): the engine keeps every page
+ * table materialized as mainline's fork leaves it, and this ledger says
+ * what the modeled design has instead.  On-demand: a share record per
+ * shared PTE table, count = address spaces sharing it (0 = free record),
+ * found through share: (mm id << FM_KEY_SHIFT | table) -> record.  Async:
+ * a job per fork whose child has PTE tables still to copy, in address
+ * order, each with the time by which the child's background copy has it.
+ * live counts records and jobs: while it is 0 every event takes the
+ * engine's usual path.
+ */
+struct fm_share {
+	uint32_t count;
+	uint32_t next_free;
+};
+
+struct fm_tab {
+	uint64_t key;        /* pg >> PT_SHIFT */
+	uint64_t done;       /* ts when the child's background copy has it */
+	uint32_t ptes;
+	uint16_t copies;     /* early COW pages in it, copied with it */
+	uint8_t copied;
+};
+
+struct fm_job {
+	uint32_t parent, child;   /* indices into e->mm */
+	uint32_t fork;            /* index into e->forks */
+	uint32_t n, cur;          /* tables; those before cur are copied */
+	struct fm_tab *tab;
+};
+
+struct fm_state {
+	uint32_t live;
+	struct u64map share;
+	struct fm_share *sh;
+	uint32_t nsh, capsh, free_sh;
+	struct fm_job *job;
+	uint32_t njob, capjob;
+	uint64_t next_done;       /* earliest tab.done of the jobs' next tables */
+	struct fm_tab *build;     /* the fork being copied (async) */
+	uint32_t nbuild, capbuild;
 };
 
 struct sim_engine {
@@ -236,6 +281,7 @@ struct sim_engine {
 	struct u64map pfn;
 
 	struct sim_race race;
+	struct fm_state fm;
 	uint32_t hold;           /* frame a fault handler holds (never freed) */
 
 	/* the event being applied */

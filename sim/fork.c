@@ -15,7 +15,9 @@
  * copy_table() runs once per PTE of every forked address space, so it
  * keeps to the common case and asks the policy only about pages its
  * fork_filter says it might copy (docs/bench.md).  The fork's modeled
- * latency comes from cost.c.
+ * latency comes from cost.c.  With fork_mode on-demand or async the copy
+ * is made all the same and forkmode.c records which tables the design
+ * shares or leaves to the child, and prices the fork without them.
  */
 #include "internal.h"
 
@@ -67,6 +69,8 @@ static void mm_teardown(struct sim_engine *e, uint32_t mi)
 
 	if (e->cfg->exit_drains_lru)
 		sim_lru_drain_local(e);
+	if (mm->fm_shared || mm->fm_jobs)
+		fm_mm_gone(e, mm);
 	for (size_t i = 0; i < mm->vmas.n; i++)
 		zap_range(e, mm, mm->vmas.v[i].start, mm->vmas.v[i].end);
 	/* References the process held through files (io_uring buffers, pipes
@@ -225,9 +229,18 @@ static int copy_range(struct sim_engine *e, struct fork_ctx *fc,
 		if (!d)
 			return -ENOMEM;
 		fc->child->nr_pt += n;
+		uint64_t ptes0 = fc->rec->ptes;
+		uint32_t copies0 = fc->rec->pages_copied;
 		int err = copy_table(e, fc, vma, stbl, pt_table(&e->pt, d), pg,
 		                     stop);
 		if (err)
+			return err;
+		/* Another design shares the table, or leaves it to the child:
+		 * forkmode.c keeps the ledger of it. */
+		if (e->cfg->fork_mode != FORK_COPY &&
+		    (err = fm_fork_table(e, fc->parent, fc->child, pg,
+		                         fc->rec->ptes - ptes0,
+		                         fc->rec->pages_copied - copies0, fc->rec)))
 			return err;
 		pg = stop;
 	}
@@ -351,6 +364,9 @@ int ev_fork(struct sim_engine *e, uint32_t t, const struct cs_ev *ev)
 		e->race = (struct sim_race){ .kind = 2, .mm = pmi };
 	}
 	rec.latency_ns = (uint64_t)cost_fork(&e->cfg->cost, &rec, vm);
+	if (!vm && e->cfg->fork_mode != FORK_COPY &&
+	    (err = fm_fork_end(e, pmi, cmi, (uint32_t)e->nforks, &rec)))
+		return err;
 	e->forks[e->nforks++] = rec;
 	return 0;
 }

@@ -326,6 +326,18 @@ int ev_fork(struct sim_engine *e, uint32_t t, const struct cs_ev *ev);
 void ev_fork_done(struct sim_engine *e, const struct cs_ev *ev);
 int ev_exec(struct sim_engine *e, uint32_t t, const struct cs_ev *ev);
 
+/* ---- forkmode.c: fork_mode on-demand and async (engine.h, fm_state) ---- */
+
+int fm_fork_table(struct sim_engine *e, struct sim_mm *parent,
+                  struct sim_mm *child, uint64_t pg, uint64_t ptes,
+                  uint32_t copies, struct sim_fork_rec *rec);
+int fm_fork_end(struct sim_engine *e, uint32_t pmi, uint32_t cmi,
+                uint32_t fork, struct sim_fork_rec *rec);
+void fm_event(struct sim_engine *e, struct sim_mm *mm, const struct cs_ev *ev);
+void fm_mm_gone(struct sim_engine *e, struct sim_mm *mm);
+int fm_check(struct sim_engine *e, char *buf, size_t len);
+void fm_free(struct sim_engine *e);
+
 /* ---- gup.c ---- */
 
 void gup_release(struct sim_engine *e, uint32_t g);

@@ -475,7 +475,7 @@ void take_sample(struct sim_engine *e)
 		.ts = e->now, .events = e->m.events,
 		.copies = e->m.copies_fault + e->m.copies_file + e->m.copies_fork,
 		.zero_fills = e->m.zero_fills, .frames = e->frames_used,
-		.pt_pages = e->pt.live,
+		.pt_pages = pt_modeled(&e->pt),
 	};
 	e->next_sample = e->m.events + e->sample_every;
 }
@@ -520,6 +520,11 @@ static int apply_slow(struct sim_engine *e, const struct cs_ev *ev)
 	    (err = proc_attach(e, t)))
 		return err;
 	struct sim_mm *mm = &e->mm[e->task[t - 1].mm];
+
+	/* fork_mode on-demand or async: settle the tables this event reads
+	 * or changes first (forkmode.c). */
+	if (e->fm.live)
+		fm_event(e, mm, ev);
 
 	switch ((enum ev_type)ev->type) {
 	case EV_FAULT:
@@ -616,7 +621,10 @@ HOT_INLINE int apply_one(struct sim_engine *e, const struct cs_ev *ev)
 		return err;
 	e->m.events++;
 	uint32_t t;
-	if (ev->type == EV_FAULT && !e->race.kind && (t = task_find(e, ev->tid)))
+	/* A pending race or a fork_mode ledger (forkmode.c) sends every
+	 * event through apply_slow(); one test for both. */
+	if (ev->type == EV_FAULT && !((unsigned)e->race.kind | e->fm.live) &&
+	    (t = task_find(e, ev->tid)))
 		err = ev_fault(e, t, ev);
 	else
 		err = apply_slow(e, ev);

@@ -279,6 +279,8 @@ int sim_check(struct sim_engine *e, char *buf, size_t len)
 			FAIL("swap slot %u: count %u but %u swap PTEs", s, sl->count, sc[s]);
 	}
 	err = proc_check(e, buf, len);
+	if (!err)
+		err = fm_check(e, buf, len);
 out:
 	free(ref);
 	free(map);

@@ -62,8 +62,8 @@ uint32_t pt_alloc(struct pt_pool *p)
 		p->next++;
 		memset(pt_table(p, idx), 0, PT_ENTRIES * sizeof(uint64_t));
 	}
-	if (++p->live > p->peak)
-		p->peak = p->live;
+	if (++p->live - p->virt > p->peak)
+		p->peak = p->live - p->virt;
 	return idx;
 }
 

@@ -42,6 +42,12 @@ struct pt_pool {
 	uint32_t next;         /* next never-used index */
 	uint32_t free_head;    /* free list, linked through entry 0 */
 	uint64_t live;         /* tables handed out and not freed */
+	/* Of the live tables, those the modeled machine does not have: PTE
+	 * tables that a fork_mode other than copy shares or has not copied
+	 * yet, which the engine keeps materialized (forkmode.c).  live - virt
+	 * is the modeled page-table footprint; peak is its maximum.  0 with
+	 * fork_mode = copy. */
+	uint64_t virt;
 	uint64_t peak;
 };
 
@@ -52,6 +58,25 @@ static inline uint64_t *pt_table(const struct pt_pool *p, uint32_t idx)
 {
 	return p->chunk[idx >> PT_CHUNK_SHIFT] +
 	       (uint64_t)(idx & (PT_CHUNK_TABLES - 1)) * PT_ENTRIES;
+}
+
+/* Page-table pages the modeled machine has (see virt). */
+static inline uint64_t pt_modeled(const struct pt_pool *p)
+{
+	return p->live - p->virt;
+}
+
+/* n materialized tables become modeled ones (copied after all), or the
+ * other way round (pt_virt_add: shared or deferred at fork). */
+static inline void pt_virt_sub(struct pt_pool *p, uint64_t n)
+{
+	p->virt -= n;
+	if (p->live - p->virt > p->peak)
+		p->peak = p->live - p->virt;
+}
+static inline void pt_virt_add(struct pt_pool *p, uint64_t n)
+{
+	p->virt += n;
 }
 
 /* A zeroed table, or 0 on ENOMEM. */

@@ -118,7 +118,16 @@ const char *sim_out_name(enum sim_out o);
 	X(observed_reuses, count, "write-protect faults the kernel resolved by reuse") \
 	X(observed_zero_fills, count, "faults the kernel resolved with a zeroed page") \
 	X(vforks, count, "vfork()s: clones with CLONE_VFORK, whose parent waits until the child execs or exits") \
-	X(vm_clones, count, "clones sharing the address space (CLONE_VM) with neither CLONE_VFORK nor CLONE_THREAD")
+	X(vm_clones, count, "clones sharing the address space (CLONE_VM) with neither CLONE_VFORK nor CLONE_THREAD") \
+	X(fm_pt_deferred, count, "PTE tables forks did not copy: shared (fork_mode on-demand) or left to the child (async)") \
+	X(fm_pt_fork_fallback, count, "PTE tables fork_mode on-demand copied at fork all the same: they map a page fork copies (maybe pinned)") \
+	X(fm_pt_unshared, count, "shared PTE tables copied at the first fault or change that needed one of its own (on-demand)") \
+	X(fm_pt_dropped, count, "shared PTE tables a process let go of without a copy (exit, exec, unmap of the whole table)") \
+	X(fm_pt_synced, count, "PTE tables an async parent copied for its child before changing them (proactive sync)") \
+	X(fm_pt_bg_copied, count, "PTE tables async children copied themselves, after fork returned") \
+	X(fm_copy_ns, ns, "modeled time of on-demand table copies and async syncs, in the process that needed them") \
+	X(fm_child_ns, ns, "modeled page-table copying of async children, after fork returned") \
+	X(fm_pin_window, pages, "early-COW copies async children made after fork returned (writes through a pin in between reach the copy)")
 
 #define SIM_GAUGES(X) \
 	X(peak_frames, pages, "peak allocated frames (anonymous + page cache)") \
@@ -204,6 +213,13 @@ struct sim_fork_rec {
 	uint64_t observed_ns;   /* kernel-observed (0 = unknown) */
 	uint64_t parent_rss;    /* the parent's present PTEs at the fork: its
 	                           size, whatever the fork then copies */
+	/* fork_mode on-demand / async (0 with copy): of the pt_pages, ptes and
+	 * pages_copied above, those the fork left shared or to the child, and
+	 * the child's own copying time (async) */
+	uint32_t pt_deferred;
+	uint32_t copies_deferred;
+	uint64_t ptes_deferred;
+	uint64_t child_ns;
 };
 
 /* A point of the time series kept for plots. */

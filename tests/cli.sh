@@ -475,6 +475,34 @@ expect 0 "1 scenario, 6 checks, 0 failed" -- "$COWSIM" check "$T/chk.scn.gz"
 	fail "check - (stdin): $(head -c 300 "$T/out")"
 grep -q "1 scenario, 6 checks, 0 failed" "$T/out" || fail "check - (stdin) did not check"
 
+# --fork-mode: each policy under each design, named POLICY+MODE; the stored
+# configuration says the design; a bad design is one error naming it
+"$COWSIM" replay "$SCN" --no-db -q -p linux-6.12 --fork-mode all -f csv >"$T/fm.csv" 2>"$T/err" ||
+	fail "replay --fork-mode all: $(head -c 300 "$T/err")"
+for n in linux-6.12 linux-6.12+on-demand linux-6.12+async; do
+	grep -q ",$n," "$T/fm.csv" || fail "replay --fork-mode all: no run $n"
+done
+[ "$(wc -l <"$T/fm.csv")" = 4 ] || fail "replay --fork-mode all: not 3 runs"
+expect 2 "--fork-mode: 'fork_mode' has no value 'lazy'" -- "$COWSIM" replay "$SCN" --no-db -p linux-6.12 --fork-mode copy,lazy
+expect 2 "'fork_mode' has no value 'eager'" -- "$COWSIM" check --fork-mode eager "$SCN"
+"$COWSIM" replay "$SCN" -q -D "$T/fm.db" -p linux-6.12 --fork-mode on-demand >/dev/null 2>"$T/err" ||
+	fail "replay --fork-mode on-demand into a store: $(head -c 300 "$T/err")"
+"$COWSIM" compare -D "$T/fm.db" -f csv >"$T/out" 2>&1 && grep -q "linux-6.12+on-demand" "$T/out" ||
+	fail "the stored run is not named linux-6.12+on-demand: $(head -c 300 "$T/out")"
+# a scenario's fork-mode statement: the design its expectations are about
+printf 'fork-mode lazy
+' >"$T/fm.scn"
+expect 2 "fm.scn:1:11: expected copy, on-demand or async" -- "$COWSIM" check "$T/fm.scn"
+printf 'fork-mode async
+process P
+mmap P m 1
+write P m
+fork P C
+expect linux-6.12 fm_pt_deferred=1
+' >"$T/fm2.scn"
+expect 0 "1 scenario, 1 check, 0 failed" -- "$COWSIM" check "$T/fm2.scn"
+expect 1 "linux-6.12: fm_pt_deferred=1 (is 0): FAILED" -- "$COWSIM" check --fork-mode copy "$T/fm2.scn"
+
 if [ $fails -ne 0 ]; then
 	echo "$fails failure(s)"
 	exit 1

@@ -108,6 +108,23 @@ int main(void)
 	const uint64_t *z = pt_table(&pool, again);
 	for (unsigned i = 0; i < PT_ENTRIES; i++)
 		CHECK_EQ(z[i], 0);
+
+	/* Tables a fork design shares or has not copied (virt) are not in
+	 * the modeled count nor its peak; copying one later raises both. */
+	pt_pool_free(&pool);
+	pt_pool_init(&pool);
+	uint32_t a = pt_alloc(&pool), b = pt_alloc(&pool), c = pt_alloc(&pool);
+	CHECK(a && b && c);
+	CHECK_EQ(pool.peak, 3);
+	pt_virt_add(&pool, 2);               /* two of them shared */
+	CHECK_EQ(pt_modeled(&pool), 1);
+	uint32_t d = pt_alloc(&pool);        /* 4 live, 2 modeled */
+	CHECK(d);
+	CHECK_EQ(pt_modeled(&pool), 2);
+	CHECK_EQ(pool.peak, 3);
+	pt_virt_sub(&pool, 2);               /* both copied after all */
+	CHECK_EQ(pt_modeled(&pool), 4);
+	CHECK_EQ(pool.peak, 4);
 	pt_pool_free(&pool);
 	CHECK_DONE();
 }
