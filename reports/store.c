@@ -199,10 +199,17 @@ static const char schema_v3[] =
  * parent's size at the fork (present PTEs), the x of the report's fork
  * view, which no fork design changes.  Forks stored before get their kind
  * from their flags (sb_fork_kind_case(), the same rule) and no size
- * (NULL: that cowsim did not record it). */
+ * (NULL: that cowsim did not record it).  With them, what a fork design
+ * (fork_mode, docs/model.md) left out of the fork: the page-table pages,
+ * PTEs and early copies shared or left to the child, and an async child's
+ * own copying time - 0 under copy, NULL before version 4. */
 static const char schema_v4[] =
 	"ALTER TABLE forks ADD COLUMN kind TEXT;\n"
-	"ALTER TABLE forks ADD COLUMN parent_rss INTEGER;\n";
+	"ALTER TABLE forks ADD COLUMN parent_rss INTEGER;\n"
+	"ALTER TABLE forks ADD COLUMN pt_deferred INTEGER;\n"
+	"ALTER TABLE forks ADD COLUMN ptes_deferred INTEGER;\n"
+	"ALTER TABLE forks ADD COLUMN copies_deferred INTEGER;\n"
+	"ALTER TABLE forks ADD COLUMN child_dur INTEGER;\n";
 
 /* The views, at their current definitions (recreated on every migration).
  * latest_runs: the newest run of each policy name on each trace, which is

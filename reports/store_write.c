@@ -544,8 +544,9 @@ static int insert_run(struct store_rec *t, struct rec_run *rr,
 	rc = sqlite3_prepare_v2(db,
 		"INSERT INTO forks (run_id, ts, parent_upid, child_upid, parent_tid, "
 		"child_tid, clone_flags, vmas, ptes, pt_pages, pages_copied, dur, "
-		"observed_dur, kind, parent_rss) VALUES "
-		"(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL);
+		"observed_dur, kind, parent_rss, pt_deferred, ptes_deferred, "
+		"copies_deferred, child_dur) VALUES "
+		"(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		goto fail;
 	for (size_t i = 0; i < nf; i++) {
@@ -577,6 +578,10 @@ static int insert_run(struct store_rec *t, struct rec_run *rr,
 		                  sim_fork_kind_name(sim_fork_kind(f[i].clone_flags)),
 		                  -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 15, (int64_t)f[i].parent_rss);
+		sqlite3_bind_int64(st, 16, f[i].pt_deferred);
+		sqlite3_bind_int64(st, 17, (int64_t)f[i].ptes_deferred);
+		sqlite3_bind_int64(st, 18, f[i].copies_deferred);
+		sqlite3_bind_int64(st, 19, (int64_t)f[i].child_ns);
 		if ((rc = sqlite3_step(st)) != SQLITE_DONE)
 			goto fail;
 		sqlite3_reset(st);

@@ -161,5 +161,19 @@ cw=$(q f.db "SELECT observed_dur FROM forks f JOIN runs r ON r.id = f.run_id JOI
 [ "$(summary_obs rep/index.html cowknown.dat)" = "$(awk -v n="$cw" 'BEGIN { printf "%.1f", n / 1e3 }')" ] ||
 	fail "cowknown.dat: the report's observed p50 not $cw ns"
 
+# ---- fork designs: each fork row carries what its design left out ----------
+"$COWSIM" replay "$SRC/traces/real/redis-bgsave.dat" -p linux-6.12 --fork-mode copy,on-demand,async \
+	-D fm.db -q >/dev/null 2>fm.err || fail "fork modes: $(head -c 300 fm.err)"
+for pol in linux-6.12 linux-6.12+on-demand linux-6.12+async; do
+	row=$(q fm.db "SELECT r.fm_pt_deferred || ' ' || sum(f.pt_deferred) || ' ' || sum(f.child_dur > 0) FROM forks f JOIN runs r ON r.id = f.run_id WHERE r.policy = '$pol' AND f.kind = 'fork'")
+	set -- $row
+	[ "$1" = "$2" ] || fail "$pol: forks.pt_deferred sum $2, run's fm_pt_deferred $1"
+	case $pol in
+	*+on-demand) [ "$2" -gt 0 ] && [ "$3" = 0 ] || fail "$pol: deferred $2, async child time on $3 forks" ;;
+	*+async) [ "$2" -gt 0 ] && [ "$3" -gt 0 ] || fail "$pol: deferred $2, child time on $3 forks" ;;
+	*) [ "$2" = 0 ] && [ "$3" = 0 ] || fail "$pol (copy): deferred $2, child time on $3 forks" ;;
+	esac
+done
+
 [ "$fails" = 0 ] || { echo "forklat: $fails failure(s)"; exit 1; }
 echo "forklat: ok (kv.ev observed fork p50 $want ns, every clone's $mixed ns; build.dat vfork p50 $bw ns)"
