@@ -78,6 +78,7 @@ static const struct key_desc keys[] = {
 	CO(fault_base_ns, "per page fault, entry to exit"),
 	CO(fault_per_copy_ns, "extra per fault that copies a page"),
 	CO(fault_per_zero_ns, "extra per fault that allocates a zeroed page"),
+	CO(fork_per_copied_vma_ns, "extra per inherited VMA with PTEs copied (copy_page_range)"),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 

@@ -50,6 +50,8 @@ struct cost_params {
 	double fault_base_ns;       /* minor fault entry/exit + PTE update */
 	double fault_per_copy_ns;   /* allocate + copy 4 KiB */
 	double fault_per_zero_ns;   /* allocate + clear 4 KiB */
+	double fork_per_copied_vma_ns; /* extra per area with PTEs copied:
+	                                  copy_page_range()'s walk of it */
 };
 
 struct sim_config {

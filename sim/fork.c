@@ -267,9 +267,12 @@ static int mm_dup(struct sim_engine *e, uint32_t pmi, uint32_t cmi,
 		if (!(v->flags & VMA_HAS_ANON) ||
 		    (v->flags & (VMA_DONTCOPY | VMA_WIPEONFORK | VMA_SPECIAL)))
 			continue;
+		uint64_t done = rec->ptes;
 		err = copy_range(e, &fc, v);
 		if (err)
 			return err;
+		if (rec->ptes != done)
+			rec->vmas_copied++;
 		parent = fc.parent = &e->mm[pmi];
 		child = fc.child = &e->mm[cmi];
 	}

@@ -164,6 +164,9 @@ struct sim_fork_rec {
 	uint32_t pages_copied;  /* early COW copies */
 	uint64_t latency_ns;    /* modeled */
 	uint64_t observed_ns;   /* kernel-observed (0 = unknown) */
+	uint32_t vmas_copied;   /* of vmas, those copy_page_range() copied at
+	                           least one PTE of (the rest cost only
+	                           vm_area_dup()) */
 };
 
 /* A point of the time series kept for plots. */
