@@ -90,6 +90,13 @@ static int collect(struct cal_state *s, struct cal_trace *t,
 		rc = cli_die("%s", err);
 		goto out;
 	}
+	/* perf record follows a tree by inheriting its events into every
+	 * child (perf_event_init_task() in copy_process()): the forks it
+	 * times are slowed by the measuring itself (docs/costs.md). */
+	if (!co->quiet && src->format && !strcmp(src->format, "perf"))
+		fprintf(stderr, "cowsim: %s: a perf capture: its forks include "
+		        "perf's own per-child event inheritance; fit trace-cmd or "
+		        "ftrace captures\n", t->path);
 	size_t nf;
 	const struct sim_fork_rec *f = sim_forks(r.runs[0].e, &nf);
 	t->first = s->all.n;
@@ -138,7 +145,7 @@ static double median(double *v, size_t n)
 struct cal_err {
 	size_t n;
 	double obs_p50, before_p50, after_p50;   /* median latency, ns */
-	double before_abs, after_abs;   /* median |relative error| */
+	double before_abs, after_abs;   /* median |model - observed| / observed */
 	size_t big, big_before, big_after;   /* forks > BIG_FORK_PTES, and
 	                                        those within 20% */
 };
@@ -169,7 +176,7 @@ static int errors(const struct cal_state *s, const double beta[P],
 			aft[k] = a;
 			eb[k] = fabs(s->before[i] - f->y) / f->y;
 			ea[k] = fabs(a - f->y) / f->y;
-			if (f->x[4] > BIG_FORK_PTES) {
+			if (f->x[COST_PTES] > BIG_FORK_PTES) {
 				e->big++;
 				e->big_before += eb[k] <= 0.2;
 				e->big_after += ea[k] <= 0.2;
@@ -208,10 +215,14 @@ struct cal_out {
 static void write_table(FILE *out, const struct cal_out *o)
 {
 	const struct cal_state *s = o->s;
-	fprintf(out, "fitted on %zu fork%s of %zu trace%s under %s, from cost "
-	        "%s; 95%% intervals: bootstrap over forks, %u resamples\n\n",
-	        o->nfit, o->nfit == 1 ? "" : "s", s->nt, s->nt == 1 ? "" : "s",
-	        s->cfg.name, o->cost_name, o->boot);
+	size_t held = 0;
+	for (size_t ti = 0; ti < s->nt; ti++)
+		held += s->t[ti].held_out;
+	fprintf(out, "fitted on %zu fork%s of %zu trace%s (%zu held out) under "
+	        "%s, from cost %s; 95%% intervals: bootstrap over forks, %u "
+	        "resamples\n\n", o->nfit, o->nfit == 1 ? "" : "s",
+	        s->nt - held, s->nt - held == 1 ? "" : "s", held, s->cfg.name,
+	        o->cost_name, o->boot);
 	fprintf(out, "%-24s %12s %12s %25s\n", "parameter", "start", "fitted",
 	        "95% interval");
 	for (size_t k = 0; k < P; k++) {
@@ -257,9 +268,10 @@ static void write_table(FILE *out, const struct cal_out *o)
 	for (size_t ti = 0; o->verbose && ti < s->nt; ti++) {
 		const struct cal_trace *t = &s->t[ti];
 		if (t->n)
-			fprintf(out, "\n%s:\n%8s %8s %8s %9s %6s %10s %16s %16s\n",
-			        t->path, "areas", "copied", "pt pages", "PTEs",
-			        "early", "observed", "before", "after");
+			fprintf(out, "\n%s:\n%7s %7s %7s %8s %9s %6s %10s %16s "
+			        "%16s\n", t->path, "areas", "copied", "file",
+			        "pt pages", "PTEs", "early", "observed", "before",
+			        "after");
 		for (size_t i = t->first; i < t->first + t->n; i++) {
 			const struct calib_fork *f = &s->all.f[i];
 			double a = calib_predict(o->res->beta, f->x);
@@ -268,9 +280,10 @@ static void write_table(FILE *out, const struct cal_out *o)
 			         pct_off(s->before[i], f->y));
 			snprintf(af, sizeof(af), "%.1f (%+.0f%%)", a / 1e3,
 			         pct_off(a, f->y));
-			fprintf(out, "%8.0f %8.0f %8.0f %9.0f %6.0f %10.1f %16s %16s\n",
-			        f->x[1], f->x[2], f->x[3], f->x[4], f->x[5], f->y / 1e3,
-			        b, af);
+			fprintf(out, "%7.0f %7.0f %7.0f %8.0f %9.0f %6.0f %10.1f %16s "
+			        "%16s\n", f->x[COST_VMAS], f->x[COST_VMAS_COPIED],
+			        f->x[COST_VMAS_FILE], f->x[COST_PT_PAGES],
+			        f->x[COST_PTES], f->x[COST_COPIES], f->y / 1e3, b, af);
 		}
 	}
 	fputs("\n(latencies in us; before: the starting cost; >1k PTEs: forks "
@@ -349,7 +362,7 @@ static int write_ini(FILE *out, const struct cal_out *o)
 	for (size_t k = 0; k < P; k++)
 		*cost_term_param(&c.cost, k) = o->res->beta[k];
 	fprintf(out, "; Fitted by cowsim %s calibrate (robust: least absolute "
-	        "relative error,\n; non-negative) on %zu fork%s with a "
+	        "log error,\n; non-negative) on %zu fork%s with a "
 	        "kernel-observed latency, replayed under %s,\n; from the "
 	        "traces:\n", cowsim_version(), o->nfit, o->nfit == 1 ? "" : "s",
 	        s->cfg.name);
@@ -361,9 +374,16 @@ static int write_ini(FILE *out, const struct cal_out *o)
 		fprintf(out, "; Median |error| per fork: %.1f%% with the starting "
 		        "cost (%s), %.1f%% fitted.\n", 100 * e.before_abs,
 		        o->cost_name, 100 * e.after_abs);
-	if (!errors(s, o->res->beta, NULL, 1, &e) && e.n)
+	if (!errors(s, o->res->beta, NULL, 1, &e) && e.n) {
 		fprintf(out, "; Held out (%zu forks): %.1f%% before, %.1f%% "
-		        "fitted.\n", e.n, 100 * e.before_abs, 100 * e.after_abs);
+		        "fitted; the traces:\n", e.n, 100 * e.before_abs,
+		        100 * e.after_abs);
+		for (size_t ti = 0; ti < s->nt; ti++)
+			if (s->t[ti].held_out)
+				fprintf(out, ";   %s (%zu fork%s)\n",
+				        base(s->t[ti].path), s->t[ti].n,
+				        s->t[ti].n == 1 ? "" : "s");
+	}
 	fprintf(out, "; Intervals: 95%%, percentile bootstrap over forks, %u "
 	        "resamples.  Keys not\n; fitted are the starting cost's.  Load "
 	        "with: cowsim replay --cost FILE\n", o->boot);
@@ -436,7 +456,7 @@ static const char calibrate_usage[] =
 	"forks in the real TRACEs (the parent's clone/fork, sys_enter to\n"
 	"sys_exit), and print each parameter with its 95% interval and the\n"
 	"error per trace and per fork, with the starting cost and fitted.\n"
-	"The fit minimizes the sum of the forks' absolute relative errors\n"
+	"The fit minimizes the sum of the forks' |log(observed / model)|\n"
 	"(robust: a preempted fork moves it no more than any other fork that\n"
 	"is off), parameters >= 0; intervals are a bootstrap over forks.\n"
 	"vforks and faults are not fitted (docs/costs.md says why).\n"

@@ -1,12 +1,12 @@
 /*
  * calib.c - the robust fit of the fork cost parameters (calib.h).
  *
- * Least absolute relative deviations with non-negative parameters, by
+ * Least absolute log deviations with non-negative parameters, by
  * iteratively reweighted least squares: minimizing sum |e_i| (e_i the
- * relative error of fork i) is minimizing sum w_i e_i^2 with w_i =
- * 1/|e_i| at the solution, so each step solves that weighted problem
- * with the last step's errors, floored at CALIB_EPS so that a fork the
- * model already hits does not take all the weight.  p is at most
+ * log error of fork i) is minimizing sum w_i e_i^2 with w_i = 1/|e_i| at
+ * the solution, so each step solves that weighted problem (linearized,
+ * fit_once()) with the last step's errors, floored at CALIB_EPS so that
+ * a fork the model already hits does not take all the weight.  p is at most
  * COST_FORK_NTERMS, so each weighted step builds the p x p normal
  * equations and solves them with the bounds by projected coordinate
  * descent, which needs no factorization and copes with collinear counts
@@ -27,6 +27,11 @@
 #define P COST_FORK_NTERMS
 #define CALIB_EPS 1e-6           /* floor of |relative error| in weights */
 #define CALIB_IRLS_MAX 200
+/* A resample starts from the full fit, a few steps from its own: IRLS
+ * creeps on an L1 plateau for long after it stops mattering, and the
+ * intervals need hundreds of refits (all bundled traces in under 10 s,
+ * bench/calibrate.sh). */
+#define CALIB_IRLS_BOOT 30
 #define CALIB_CD_MAX 2000
 /* What is left of a unit count once the counts before it are taken out,
  * below which it is collinear with them (identify()). */
@@ -108,14 +113,14 @@ static void nnls_cd(const double *A, const double *b, size_t p, double *z)
 
 /* One fit on rows idx[0..n) (a row may repeat) of the parameters in
  * use[], the others held at start; res gets beta, objective and
- * iterations.  w, t: n doubles of scratch each.  Each step linearizes
+ * iterations.  At most `steps` steps.  w, t: n doubles of scratch each.  Each step linearizes
  * log m around the last step's model m0 (the observed y at the first
  * step): |log y - log m| ~ |t - m| / m0 with t = m0 (1 + log(y / m0)),
  * and solves for m the least squares of (t - m) / m0 weighted by
  * 1 / max(e, CALIB_EPS), e = |log(y / m0)|. */
 static void fit_once(const struct calib_data *d, const size_t *idx, size_t n,
-                     const bool use[P], const double start[P], double *w,
-                     double *t, struct calib_result *res)
+                     const bool use[P], const double start[P], unsigned steps,
+                     double *w, double *t, struct calib_result *res)
 {
 	size_t col[P], p = 0;
 	double scale[P], beta[P], z[P], A[P * P], b[P];
@@ -140,7 +145,7 @@ static void fit_once(const struct calib_data *d, const size_t *idx, size_t n,
 		w[j] = 1 / (d->f[idx[j]].y * d->f[idx[j]].y);
 		t[j] = d->f[idx[j]].y;
 	}
-	for (unsigned it = 1; p && it <= CALIB_IRLS_MAX; it++) {
+	for (unsigned it = 1; p && it <= steps; it++) {
 		memset(A, 0, sizeof(A));
 		memset(b, 0, sizeof(b));
 		for (size_t j = 0; j < n; j++) {
@@ -167,7 +172,7 @@ static void fit_once(const struct calib_data *d, const size_t *idx, size_t n,
 			memcpy(res->beta, beta, sizeof(beta));
 			res->iterations = it;
 		}
-		if (it > 2 && fabs(gain) <= 1e-10 * best)
+		if (it > 2 && fabs(gain) <= 1e-9 * best)
 			break;
 		for (size_t j = 0; j < n; j++) {
 			const struct calib_fork *f = &d->f[idx[j]];
@@ -279,7 +284,8 @@ int calib_fit(const struct calib_data *d, const bool free_k[P],
 		goto out;
 	for (size_t j = 0; j < n; j++)
 		idx[j] = j;
-	fit_once(d, idx, n, res->identified, start, w, w + n, res);
+	fit_once(d, idx, n, res->identified, start, CALIB_IRLS_MAX, w, w + n,
+	         res);
 	memcpy(res->lo, res->beta, sizeof(res->lo));
 	memcpy(res->hi, res->beta, sizeof(res->hi));
 	uint64_t s = seed;
@@ -288,7 +294,8 @@ int calib_fit(const struct calib_data *d, const bool free_k[P],
 		for (size_t j = 0; j < n; j++)
 			idx[j] = (size_t)(next_rand(&s) % n);
 		/* From the full fit: the resample's answer is near it. */
-		fit_once(d, idx, n, res->identified, res->beta, w, w + n, &one);
+		fit_once(d, idx, n, res->identified, res->beta, CALIB_IRLS_BOOT, w,
+		         w + n, &one);
 		for (size_t k = 0; k < P; k++)
 			bs[k * boot + r] = one.beta[k];
 	}

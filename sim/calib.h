@@ -5,16 +5,18 @@
  *
  * The model is linear: a fork's latency is sum_k beta_k * x_k over the
  * counts of cost_fork_counts().  The fit chooses the free betas, each
- * >= 0, that minimize the sum of the forks' absolute relative errors
- * |model - observed| / observed: least absolute deviations, so a fork
- * the scheduler preempted (observed far above the model) pulls the fit no
- * more than any other fork that is off, whatever its size; relative, so
- * a 100 us fork counts as much as a 9 ms one, as the bars of issue 11 are
- * relative.  It is solved by iteratively reweighted least squares (each
- * step a weighted non-negative least squares by projected coordinate
- * descent over the normal equations, p <= COST_FORK_NTERMS unknowns).
- * Fixed betas keep the caller's value and their part is taken off the
- * observed latencies first.
+ * >= 0, that minimize the sum over forks of |log(observed / model)|:
+ * least absolute deviations, so a fork the scheduler preempted (observed
+ * far above the model) pulls the fit only as much as any other fork that
+ * is off, and for forks of equal counts the answer is their median; of
+ * the logarithm, so a 100 us fork counts as much as a 9 ms one (the bars
+ * of issue 11 are relative) and a fork 2x over the model weighs what one
+ * 2x under does.  It is solved by iteratively reweighted least squares
+ * (each step a weighted non-negative least squares of the linearized
+ * problem, by projected coordinate descent over the normal equations,
+ * p <= COST_FORK_NTERMS unknowns).  Fixed betas keep the caller's value
+ * and their part is taken off the observed latencies first; so are the
+ * betas whose counts the forks cannot tell apart (calib_result).
  *
  * The uncertainty of each beta is a percentile bootstrap over forks:
  * refit on `boot` resamples drawn with replacement, with a seeded
@@ -52,7 +54,7 @@ struct calib_result {
 	                                       counts before it over these
 	                                       forks: the data priced it.  The
 	                                       others keep start's value */
-	double objective;                /* sum |relative error| at beta */
+	double objective;                /* sum |log(y / model)| at beta */
 	unsigned iterations;             /* IRLS steps of the main fit */
 };
 

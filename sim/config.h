@@ -52,6 +52,8 @@ struct cost_params {
 	double fault_per_zero_ns;   /* allocate + clear 4 KiB */
 	double fork_per_copied_vma_ns; /* extra per area with PTEs copied:
 	                                  copy_page_range()'s walk of it */
+	double fork_per_file_vma_ns;   /* extra per area mapping a file:
+	                                  dup_mmap()'s i_mmap insertion */
 };
 
 struct sim_config {

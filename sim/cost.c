@@ -11,10 +11,12 @@
 #include "cost.h"
 
 #define TERM(p, what) { #p, what, offsetof(struct cost_params, p) }
+/* In enum cost_fork_term's order. */
 const struct cost_term cost_fork_terms[COST_FORK_NTERMS] = {
 	TERM(fork_base_ns, "forks"),
 	TERM(fork_per_vma_ns, "areas inherited"),
 	TERM(fork_per_copied_vma_ns, "areas with PTEs copied"),
+	TERM(fork_per_file_vma_ns, "areas mapping a file"),
 	TERM(fork_per_pt_page_ns, "page-table pages allocated"),
 	TERM(fork_per_pte_ns, "PTEs copied"),
 	TERM(fork_per_copy_ns, "pages copied early"),
@@ -23,12 +25,13 @@ const struct cost_term cost_fork_terms[COST_FORK_NTERMS] = {
 void cost_fork_counts(const struct sim_fork_rec *r,
                       double x[COST_FORK_NTERMS])
 {
-	x[0] = 1;
-	x[1] = r->vmas;
-	x[2] = r->vmas_copied;
-	x[3] = r->pt_pages;
-	x[4] = (double)r->ptes;
-	x[5] = r->pages_copied;
+	x[COST_BASE] = 1;
+	x[COST_VMAS] = r->vmas;
+	x[COST_VMAS_COPIED] = r->vmas_copied;
+	x[COST_VMAS_FILE] = r->vmas_file;
+	x[COST_PT_PAGES] = r->pt_pages;
+	x[COST_PTES] = (double)r->ptes;
+	x[COST_COPIES] = r->pages_copied;
 }
 
 double cost_fork(const struct cost_params *c, const struct sim_fork_rec *r,

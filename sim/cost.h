@@ -11,6 +11,7 @@
  *   parameter * count, that is
  *       fork_base_ns + fork_per_vma_ns        * areas inherited
  *                    + fork_per_copied_vma_ns * areas with PTEs copied
+ *                    + fork_per_file_vma_ns   * areas mapping a file
  *                    + fork_per_pt_page_ns    * page-table pages allocated
  *                    + fork_per_pte_ns        * PTEs copied
  *                    + fork_per_copy_ns       * pages copied early (early COW)
@@ -46,7 +47,17 @@ struct cost_term {
 	size_t off;              /* offsetof(struct cost_params, param) */
 };
 
-#define COST_FORK_NTERMS 6
+/* The terms, in cost_fork_terms[] order. */
+enum cost_fork_term {
+	COST_BASE,               /* 1 */
+	COST_VMAS,               /* areas inherited */
+	COST_VMAS_COPIED,        /* of those, with PTEs copied */
+	COST_VMAS_FILE,          /* of those, mapping a file */
+	COST_PT_PAGES,           /* page-table pages allocated */
+	COST_PTES,               /* PTEs copied */
+	COST_COPIES,             /* pages copied early */
+	COST_FORK_NTERMS
+};
 extern const struct cost_term cost_fork_terms[COST_FORK_NTERMS];
 
 /* The counts of r that cost_fork_terms[] price, in its order (the first

@@ -258,6 +258,8 @@ static int mm_dup(struct sim_engine *e, uint32_t pmi, uint32_t cmi,
 		}
 	}
 	rec->vmas = (uint32_t)child->vmas.n;
+	for (size_t i = 0; i < child->vmas.n; i++)
+		rec->vmas_file += !(child->vmas.v[i].flags & VMA_ANON);
 	struct fork_ctx fc = { .parent = parent, .child = child, .rec = rec };
 	uint32_t pt0 = child->nr_pt;
 	for (size_t i = 0; i < parent->vmas.n; i++) {

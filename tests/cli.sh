@@ -469,6 +469,29 @@ expect 0 "1 scenario, 6 checks, 0 failed" -- "$COWSIM" check "$T/chk.scn.gz"
 	fail "check - (stdin): $(head -c 300 "$T/out")"
 grep -q "1 scenario, 6 checks, 0 failed" "$T/out" || fail "check - (stdin) did not check"
 
+# calibrate: fits the bundled cowknown trace's forks, writes an INI that
+# replay loads with --cost, and on a bad trace exits 2 leaving no INI
+CK="$SRC/traces/real/cowknown.dat"
+expect 0 "fork_per_pte_ns" -- "$COWSIM" calibrate "$CK" -q --bootstrap 20 -o "$T/fit.ini"
+grep -q '^\[cost\]' "$T/fit.ini" && grep -q "cowknown.dat (6 forks)" "$T/fit.ini" ||
+	fail "calibrate -o: the INI lacks [cost] or what it was fitted on"
+"$COWSIM" replay "$CK" --no-db -q -p linux-6.12 -f json >"$T/def.json" 2>"$T/err" || fail "replay: $(cat "$T/err")"
+"$COWSIM" replay "$CK" --no-db -q -p linux-6.12 -f json --cost "$T/fit.ini" >"$T/fit.json" 2>"$T/err" ||
+	fail "replay --cost FITTED.ini: $(cat "$T/err")"
+cmp -s "$T/def.json" "$T/fit.json" && fail "the fitted cost changed no modeled latency"
+expect 0 '"parameters"' -- "$COWSIM" calibrate "$CK" -q --bootstrap 0 -f json
+expect 0 "fork_base_ns" -- "$COWSIM" calibrate "$CK" -q --bootstrap 0 -o -
+echo keep >"$T/kept.ini"
+expect 2 "trunc.ev" -- "$COWSIM" calibrate "$CK" "$T/trunc.ev" -q -o "$T/kept.ini"
+[ "$(cat "$T/kept.ini")" = keep ] || fail "a failed calibrate touched its -o file"
+expect 2 "trunc.ev" -- "$COWSIM" calibrate "$CK" -q --hold-out "$T/trunc.ev" -o "$T/none.ini"
+[ -e "$T/none.ini" ] && fail "a failed calibrate wrote its -o file"
+ls "$T" | grep -q '\.tmp' && fail "a failed calibrate left a temporary file"
+expect 2 "no copying fork with a kernel-observed latency" -- "$COWSIM" calibrate "$SCN" -q
+expect 2 "'fork_per_nothing_ns' is not a fork cost term" -- "$COWSIM" calibrate "$CK" --fit fork_per_nothing_ns
+expect 2 "one preset" -- "$COWSIM" calibrate "$CK" -p all
+expect 2 "bootstrap" -- "$COWSIM" calibrate "$CK" --bootstrap lots
+
 if [ $fails -ne 0 ]; then
 	echo "$fails failure(s)"
 	exit 1

@@ -29,12 +29,13 @@ static void shape(uint64_t *s, double x[P])
 	double areas = floor(20 * exp(unif(s) * log(200)));
 	double copied = floor(areas * unif(s));
 	double ptes = copied + floor(exp(unif(s) * log(100000)));
-	x[0] = 1;
-	x[1] = areas;
-	x[2] = copied;
-	x[3] = 1 + floor(copied * unif(s)) + floor(ptes / 512);
-	x[4] = ptes;
-	x[5] = 0;
+	x[COST_BASE] = 1;
+	x[COST_VMAS] = areas;
+	x[COST_VMAS_COPIED] = copied;
+	x[COST_VMAS_FILE] = floor((areas - copied) * unif(s));
+	x[COST_PT_PAGES] = 1 + floor(copied * unif(s)) + floor(ptes / 512);
+	x[COST_PTES] = ptes;
+	x[COST_COPIES] = 0;
 }
 
 static bool within(double got, double want, double tol)
@@ -46,9 +47,9 @@ static bool within(double got, double want, double tol)
  * times its latency): recovered within 10%, intervals contain them. */
 static void recovers(void)
 {
-	const double truth[P] = { 30000, 300, 900, 1500, 40, 0 };
-	const double start[P] = { 55000, 1000, 0, 400, 55, 1000 };
-	const bool all[P] = { true, true, true, true, true, true };
+	const double truth[P] = { 30000, 300, 900, 600, 1500, 40, 0 };
+	const double start[P] = { 55000, 1000, 0, 0, 400, 55, 1000 };
+	const bool all[P] = { true, true, true, true, true, true, true };
 	struct calib_data d = { 0 };
 	uint64_t s = 7;
 
@@ -62,7 +63,7 @@ static void recovers(void)
 	}
 	struct calib_result r;
 	CHECK(calib_fit(&d, all, start, 100, 1, &r) == 0);
-	for (size_t k = 0; k < 5; k++) {
+	for (size_t k = 0; k < COST_COPIES; k++) {
 		if (!within(r.beta[k], truth[k], 0.10))
 			fprintf(stderr, "%s: %g, truth %g\n",
 			        cost_fork_terms[k].param, r.beta[k], truth[k]);
@@ -73,8 +74,8 @@ static void recovers(void)
 	}
 	/* No early copy in any fork: its price is not identified and keeps
 	 * the starting value. */
-	CHECK(!r.identified[5]);
-	CHECK(r.beta[5] == start[5]);
+	CHECK(!r.identified[COST_COPIES]);
+	CHECK(r.beta[COST_COPIES] == start[COST_COPIES]);
 
 	/* The same seed gives the same intervals. */
 	struct calib_result r2;
@@ -84,10 +85,10 @@ static void recovers(void)
 
 	/* Held parameters keep their value; the rest absorb the difference
 	 * but stay non-negative. */
-	const bool some[P] = { true, false, false, false, true, false };
+	const bool some[P] = { true, false, false, false, false, true, false };
 	CHECK(calib_fit(&d, some, start, 0, 1, &r) == 0);
-	CHECK(r.beta[1] == start[1] && r.beta[2] == start[2] &&
-	      r.beta[3] == start[3]);
+	for (size_t k = COST_VMAS; k <= COST_PT_PAGES; k++)
+		CHECK(r.beta[k] == start[k]);
 	for (size_t k = 0; k < P; k++)
 		CHECK(r.beta[k] >= 0);
 	calib_free(&d);
@@ -98,9 +99,9 @@ static void recovers(void)
  * fork (a mean would move 25%). */
 static void same_shape(void)
 {
-	const double start[P] = { 55000, 1000, 0, 400, 55, 1000 };
-	const bool all[P] = { true, true, true, true, true, true };
-	const double x[P] = { 1, 217, 100, 26, 606, 0 };
+	const double start[P] = { 55000, 1000, 0, 0, 400, 55, 1000 };
+	const bool all[P] = { true, true, true, true, true, true, true };
+	const double x[P] = { 1, 217, 100, 90, 26, 606, 0 };
 	const double y[] = { 300e3, 310e3, 320e3, 330e3, 340e3, 350e3, 360e3,
 	                     370e3, 380e3, 390e3, 400e3, 1000e3 };
 	struct calib_data d = { 0 };
@@ -125,11 +126,13 @@ static void same_prices(void)
 {
 	struct cost_params c = { .fork_base_ns = 55000, .fork_per_vma_ns = 1000,
 	                         .fork_per_copied_vma_ns = 250,
+	                         .fork_per_file_vma_ns = 100,
 	                         .fork_per_pt_page_ns = 400,
 	                         .fork_per_pte_ns = 55,
 	                         .fork_per_copy_ns = 1000,
 	                         .vfork_base_ns = 17000 };
 	struct sim_fork_rec rec = { .vmas = 30, .vmas_copied = 12,
+	                            .vmas_file = 7,
 	                            .pt_pages = 9, .ptes = 1234,
 	                            .pages_copied = 2 };
 	double x[P], beta[P];
@@ -138,8 +141,8 @@ static void same_prices(void)
 	for (size_t k = 0; k < P; k++)
 		beta[k] = *cost_term_param(&c, k);
 	CHECK(cost_fork(&c, &rec, false) == calib_predict(beta, x));
-	CHECK(cost_fork(&c, &rec, false) == 55000 + 30000 + 3000 + 3600 +
-	      1234 * 55 + 2000);
+	CHECK(cost_fork(&c, &rec, false) == 55000 + 30000 + 3000 + 700 +
+	      3600 + 1234 * 55 + 2000);
 	CHECK(cost_fork(&c, &rec, true) == 17000);
 
 	struct calib_data d = { 0 };
