@@ -258,8 +258,11 @@ static int mm_dup(struct sim_engine *e, uint32_t pmi, uint32_t cmi,
 		}
 	}
 	rec->vmas = (uint32_t)child->vmas.n;
+	/* File-backed as the fault path reads it (memory.c): not anonymous,
+	 * and a file named. */
 	for (size_t i = 0; i < child->vmas.n; i++)
-		rec->vmas_file += !(child->vmas.v[i].flags & VMA_ANON);
+		rec->vmas_file += !(child->vmas.v[i].flags & VMA_ANON) &&
+		                  child->vmas.v[i].file;
 	struct fork_ctx fc = { .parent = parent, .child = child, .rec = rec };
 	uint32_t pt0 = child->nr_pt;
 	for (size_t i = 0; i < parent->vmas.n; i++) {
