@@ -3,15 +3,17 @@
  * known parameters: it must recover them within tolerance with noise and
  * preempted forks mixed in, hold what the data cannot tell apart, give
  * intervals that contain the truth, and price the fitted counts exactly
- * as cost_fork() does.
+ * as cost_fork() does; and the engine counts what the new terms price.
  */
 #include <math.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include "check.h"
+#include "importers/scn.h"
 #include "sim/calib.h"
 #include "sim/cost.h"
+#include "sim/sim.h"
 
 #define P COST_FORK_NTERMS
 
@@ -154,8 +156,47 @@ static void same_prices(void)
 	calib_free(&d);
 }
 
+/* The counts the area terms price, from a fork of four areas: an empty
+ * anonymous one, a written anonymous one, a file read (its PTEs are the
+ * page cache's: the child refaults them, nothing copied) and a private file
+ * written (COW: copied). */
+static void fork_counts(void)
+{
+	static const char text[] =
+		"process P\n"
+		"mmap P empty 4\n"
+		"mmap P heap 3\n"
+		"write P heap 3\n"
+		"mmap P lib 2 file=libc private prot=r\n"
+		"read P lib 2\n"
+		"mmap P data 2 file=data private\n"
+		"write P data 1\n"
+		"fork P C\n";
+	struct scn sc;
+	struct sim_config cfg;
+	struct sim_engine *e;
+	char err[256];
+
+	CHECK(scn_parse_text("inline", text, &sc, err, sizeof(err)) == 0);
+	cfg_defaults(&cfg);
+	CHECK(sim_create(&cfg, &e) == 0);
+	for (size_t i = 0; i < sc.nev; i++)
+		CHECK(sim_apply(e, &sc.ev[i]) == 0);
+	size_t nf;
+	const struct sim_fork_rec *f = sim_forks(e, &nf);
+	CHECK_EQ(nf, 1);
+	CHECK_EQ(f[0].vmas, 4);
+	CHECK_EQ(f[0].vmas_copied, 2);   /* heap and data */
+	CHECK_EQ(f[0].vmas_file, 2);     /* lib and data */
+	CHECK_EQ(f[0].ptes, 4);
+	sim_destroy(e);
+	scn_free(&sc);
+	cfg_release(&cfg);
+}
+
 int main(void)
 {
+	fork_counts();
 	recovers();
 	same_shape();
 	same_prices();
