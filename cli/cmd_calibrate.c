@@ -5,10 +5,11 @@
  *
  * Each trace is replayed once under one policy (the counts a fork's price
  * multiplies - areas, page-table pages, PTEs - are the policy's, not the
- * cost's) with the starting --cost; every copying fork (no CLONE_VM) with
- * an observed latency becomes a row of the fit (sim/calib.h).  A vfork's
- * observed time is the parent's wait until the child execs or exits, not
- * work of the fork, so vforks are not fitted; nor are faults, as no
+ * cost's) with the starting --cost; every fork (sim_fork_kind(): not a
+ * vfork, CLONE_VM clone or thread) with an observed latency becomes a row
+ * of the fit (sim/calib.h).  A vfork's observed time is the parent's wait
+ * until the child execs or exits, not work of the fork, so vforks are not
+ * fitted; nor are faults, as no
  * trace this project reads times a fault (page_fault_user fires at entry
  * only; docs/costs.md).  --hold-out traces are replayed and reported but
  * left out of the fit: the error on them is the honest one.
@@ -47,7 +48,8 @@ struct cal_trace {
 	int held_out;
 	size_t first, n;         /* its forks: rows [first, first + n) */
 	size_t skipped;          /* copying forks without an observed latency */
-	size_t vforks;           /* CLONE_VM forks with one, not fitted */
+	size_t vforks;           /* vforks and CLONE_VM clones with one, not
+	                            fitted */
 };
 
 struct cal_state {
@@ -101,7 +103,9 @@ static int collect(struct cal_state *s, struct cal_trace *t,
 	const struct sim_fork_rec *f = sim_forks(r.runs[0].e, &nf);
 	t->first = s->all.n;
 	for (size_t i = 0; i < nf; i++) {
-		if (f[i].clone_flags & EV_CLONE_VM) {
+		/* Forks only (docs/model.md, "Fork latency: what every figure
+		 * counts"): a vfork's time is its child's run. */
+		if (sim_fork_kind(f[i].clone_flags) != SIM_KIND_FORK) {
 			t->vforks += f[i].observed_ns != 0;
 			continue;
 		}

@@ -92,6 +92,16 @@ int evf_create(const char *path, struct evf_writer **out, char *err,
 		         "(redirect stdout, or give a file name)");
 		return -EINVAL;
 	}
+	/* The rename into place would replace a device or FIFO with a
+	 * regular file: `-o /dev/null` as root once did exactly that to the
+	 * machine's /dev/null. */
+	struct stat st;
+	if (!to_stdout && stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file; the event file is "
+		         "renamed into place, which would replace it (to write to "
+		         "a device or pipe, use -o - and redirect stdout)", path);
+		return -EINVAL;
+	}
 	struct evf_writer *w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;

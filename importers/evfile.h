@@ -69,7 +69,8 @@ struct evf_writer;
  * Start writing path (through a temporary file next to it), "-" meaning
  * stdout, which must not be a terminal (through an unnamed temporary file,
  * copied out by evf_finish()).  Returns 0 and *out, or a negative errno
- * with a message in err.
+ * with a message in err; -EINVAL when path exists and is not a regular
+ * file (a device or FIFO the rename into place would replace).
  */
 int evf_create(const char *path, struct evf_writer **out, char *err,
                size_t errlen);

@@ -2,9 +2,12 @@
  * html.c - the report's index.html.  It leads with the cross-trace
  * summary, one screen: a row per trace and preset with its copies against
  * the baseline preset, its agreement with the kernel and its modeled and
- * observed median fork latency.  Then the traces, and per trace a grid of
- * the small plots plots.c draws (or why there is none) with its tables
- * folded below, so that a section is about a screen high however many
+ * observed median fork latency (forks only, as the fork_latency view and
+ * the run's metrics: one figure whichever the reader looks at).  Then the
+ * traces, and per trace a grid of the small plots plots.c draws (or why
+ * there is none) with its tables folded below - the fork cost per run,
+ * the fork latency percentiles, the vforks and CLONE_VM clones apart,
+ * every metric - so that a section is about a screen high however many
  * traces there are.  It uses no network resource (inline CSS, relative
  * image links) and ends with a small script that records on the body what
  * the browser test (tests/report-browser.sh) checks: how many pictures
@@ -37,9 +40,9 @@ static const char css[] =
 	"#summary td.d{font-weight:bold;color:#0b4f8a}\n"
 	"#summary tr.base td{background:#f6f6f6}\n"
 	".grid{display:grid;grid-template-columns:repeat(auto-fill,"
-	"minmax(" STR(PLOT_W) "px,1fr));gap:.6em;align-items:start}\n"
+	"minmax(" STR(PLOT_W) "px,1fr));gap:.4em;align-items:start}\n"
 	"figure{margin:0}img{display:block;border:1px solid #eee}\n"
-	"figcaption{font-size:.75em;color:#555}\n"
+	"figcaption{font-size:.75em;line-height:1.1;color:#555}\n"
 	".nodata{color:#6b4a00;background:#fff6e0;border:1px solid #e8d3a0;"
 	"padding:.3em .8em .3em 2em;margin:.5em 0;font-size:.85em}\n"
 	".meta{color:#555;font-size:.85em;margin:.2em 0}"
@@ -181,6 +184,147 @@ fail:
 	return -EIO;
 }
 
+/* A latency in ns as us, or an empty cell for 0 (none measured). */
+static void ns_cell(FILE *f, int64_t ns)
+{
+	if (ns > 0)
+		fprintf(f, "<td class=\"n\">%.1f</td>", (double)ns / 1e3);
+	else
+		fputs("<td class=\"n\"></td>", f);
+}
+
+static int64_t metric(const struct rep_run *run, const char *name);
+
+/*
+ * The fork view's table: what fork costs under each run, one row a run,
+ * with what sets the run apart (its preset, its cost preset, and the
+ * config keys outside [policy] and [switches] - cost parameters, a fork
+ * mode - whose values differ between the trace's runs), its modeled fork
+ * latency, the kernel's, and the page-table memory its forks allocated
+ * and its peak.  The figures are the run's metrics (what compare prints),
+ * forks only as every fork figure.  Returns 0 or -EIO.
+ */
+static int html_fork_design(struct rpt *r, FILE *f, const struct rep_trace *t)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(r->db,
+		"SELECT group_concat(c.key || ' = ' || c.value, ', ') FROM "
+		"run_config c WHERE c.run_id = ?1 AND (c.section NOT IN ('policy', "
+		"'switches') OR c.key = 'fork_mode') AND EXISTS (SELECT 1 FROM "
+		"run_config x JOIN latest_runs l ON l.id = x.run_id WHERE "
+		"l.trace_id = ?2 AND x.section = c.section AND x.key = c.key AND "
+		"x.value IS NOT c.value)", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
+	fputs("<table class=\"forkdesign\"><tr><th rowspan=\"2\">run</th>"
+	      "<th rowspan=\"2\">cost preset</th><th rowspan=\"2\">config that "
+	      "differs</th><th rowspan=\"2\">forks</th><th colspan=\"2\">modeled "
+	      "(us)</th><th colspan=\"2\">kernel (us)</th><th rowspan=\"2\">"
+	      "modeled / kernel<br>p50</th><th colspan=\"2\">page tables (KiB)"
+	      "</th></tr>\n<tr><th>p50</th><th>p99</th><th>p50</th><th>p99</th>"
+	      "<th>allocated by forks</th><th>peak</th></tr>\n", f);
+	for (size_t i = 0; i < t->nruns; i++) {
+		const struct rep_run *run = &t->runs[i];
+		int64_t m50 = metric(run, "fork_latency_ns_p50"),
+		        o50 = metric(run, "observed_fork_latency_ns_p50");
+		sqlite3_bind_int64(st, 1, run->id);
+		sqlite3_bind_int64(st, 2, t->id);
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_ROW)
+			goto fail;
+		const char *diff = (const char *)sqlite3_column_text(st, 0);
+		fprintf(f, "<tr class=\"forkrun\" data-run=\"%" PRId64 "\" "
+		        "data-observed-p50=\"%" PRId64 "\"><td>", run->id, o50);
+		esc_html(f, run->policy);
+		fputs("</td><td>", f);
+		sqlite3_stmt *cp;
+		if (sqlite3_prepare_v2(r->db, "SELECT cost_preset FROM runs WHERE "
+		                       "id = ?", -1, &cp, NULL) == SQLITE_OK) {
+			sqlite3_bind_int64(cp, 1, run->id);
+			if (sqlite3_step(cp) == SQLITE_ROW &&
+			    sqlite3_column_text(cp, 0))
+				esc_html(f, (const char *)sqlite3_column_text(cp, 0));
+		}
+		sqlite3_finalize(cp);
+		fputs("</td><td>", f);
+		esc_html(f, diff ? diff : "");
+		fprintf(f, "</td><td class=\"n\">%" PRId64 "</td>",
+		        metric(run, "forks") - metric(run, "vforks") -
+		        metric(run, "vm_clones"));
+		ns_cell(f, m50);
+		ns_cell(f, metric(run, "fork_latency_ns_p99"));
+		ns_cell(f, o50);
+		ns_cell(f, metric(run, "observed_fork_latency_ns_p99"));
+		if (m50 > 0 && o50 > 0)
+			fprintf(f, "<td class=\"n\">&times;%.2f</td>",
+			        (double)m50 / (double)o50);
+		else
+			fputs("<td class=\"n\"></td>", f);
+		fprintf(f, "<td class=\"n\">%" PRId64 "</td><td class=\"n\">%"
+		        PRId64 "</td></tr>\n", metric(run, "pt_pages_copied") * 4,
+		        metric(run, "peak_pt_pages") * 4);
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	fputs("</table>\n", f);
+	return 0;
+fail:
+	rpt_err(r, "%s: reading run configs: %s", r->dbpath,
+	        sqlite3_errmsg(r->db));
+	sqlite3_finalize(st);
+	return -EIO;
+}
+
+/*
+ * The clones that are not forks, apart (clone_latency), the trace's
+ * (its first run's; the kernel's times are the same in every run): a
+ * vfork's time is its child's run until exec, nothing a fork design
+ * changes, and a CLONE_VM clone copies nothing.  Nothing when the trace
+ * has none.  Returns 0 or -EIO.
+ */
+static int html_other_clones(struct rpt *r, FILE *f, const struct rep_trace *t)
+{
+	sqlite3_stmt *st;
+	int rows = 0;
+	int rc = sqlite3_prepare_v2(r->db, "SELECT kind, clones, observed, "
+	                            "observed_p50, observed_p99, observed_max "
+	                            "FROM clone_latency WHERE run_id = ? AND kind "
+	                            "!= 'fork'", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(st, 1, t->runs[0].id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!rows++)
+			fputs("<p class=\"meta\">Not in any fork figure: <b>vfork</b>s "
+			      "(CLONE_VFORK: the parent waits until the child execs or "
+			      "exits, so its time is the child's run, not a copy) and "
+			      "<b>clone-vm</b> (CLONE_VM: the address space is shared, "
+			      "nothing is copied). Their kernel-observed times:</p>\n"
+			      "<table class=\"otherclones\"><tr><th>kind</th><th>clones"
+			      "</th><th>observed</th><th>p50 (us)</th><th>p99 (us)</th>"
+			      "<th>max (us)</th></tr>\n", f);
+		fputs("<tr><td>", f);
+		esc_html(f, (const char *)sqlite3_column_text(st, 0));
+		fputs("</td>", f);
+		html_num(f, st, 1, 1);
+		html_num(f, st, 2, 1);
+		for (int c = 3; c <= 5; c++)
+			html_num(f, st, c, 1e3);
+		fputs("</tr>\n", f);
+	}
+	if (rc != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(st);
+	if (rows)
+		fputs("</table>\n", f);
+	return 0;
+fail:
+	rpt_err(r, "%s: reading clone latencies: %s", r->dbpath,
+	        sqlite3_errmsg(r->db));
+	sqlite3_finalize(st);
+	return -EIO;
+}
+
 static int html_agreement_table(struct rpt *r, FILE *f)
 {
 	sqlite3_stmt *st;
@@ -258,7 +402,9 @@ static int html_summary(struct rpt *r, FILE *f)
 	fputs("<table id=\"summary\"><thead><tr><th rowspan=\"2\">trace</th>"
 	      "<th rowspan=\"2\">preset</th><th colspan=\"3\">COW copies (pages)"
 	      "</th><th rowspan=\"2\">agreement<br>with kernel</th><th colspan="
-	      "\"2\">fork p50 (us)</th></tr>\n<tr><th>all</th><th>vs ", f);
+	      "\"2\" title=\"forks only: no vfork (its time is the child's run until "
+	      "exec) and no CLONE_VM clone\">fork p50 (us)</th></tr>\n<tr><th>all"
+	      "</th><th>vs ", f);
 	esc_html(f, r->baseline ? r->baseline : "baseline");
 	fputs("</th><th>unnecessary</th><th>modeled</th><th>observed</th></tr>"
 	      "</thead>\n", f);
@@ -337,7 +483,9 @@ fail:
 static void html_traces(const struct rpt *r, FILE *f)
 {
 	fputs("<table><tr><th>#</th><th>trace</th><th>format</th><th>events</th>"
-	      "<th>processes</th><th>forks</th><th>write faults</th><th>labelled"
+	      "<th>processes</th><th title=\"every process creation: forks, "
+	      "vforks and CLONE_VM clones\">clones</th><th>write faults</th>"
+	      "<th>labelled"
 	      "</th><th>duration (s)</th><th>dropped</th><th>presets</th><th>hash"
 	      "</th></tr>\n", f);
 	for (size_t i = 0; i < r->d->ntraces; i++) {
@@ -371,7 +519,7 @@ static int html_trace(struct rpt *r, FILE *f, const struct rep_trace *t)
 {
 	static const char *const panels[] = {
 		"copies", "zerofill", "delta", "agree", "disagree", "forklat",
-		"cumcopies", "frames",
+		"forksize", "forkfit", "forkdesign", "cumcopies", "frames",
 	};
 	char sum[512], name[64];
 	struct rep_table tb;
@@ -395,9 +543,17 @@ static int html_trace(struct rpt *r, FILE *f, const struct rep_trace *t)
 		html_nodata(f, r, name, &open);
 	}
 	fputs(open ? "</ul>\n<details>" : "<details>", f);
-	fputs("<summary>Fork latency percentiles and every "
+	fputs("<summary>Fork cost per run, fork latency percentiles and every "
 	      "metric, side by side</summary>\n", f);
-	if (t->forks > 0 && (rc = html_fork_table(r, f, t)))
+	int64_t forks = 0;
+	for (size_t i = 0; i < t->nruns; i++)
+		forks += metric(&t->runs[i], "forks") -
+		         metric(&t->runs[i], "vforks") -
+		         metric(&t->runs[i], "vm_clones");
+	if (forks > 0 && (rc = html_fork_design(r, f, t)))
+		return rc;
+	if (t->forks > 0 && ((rc = html_fork_table(r, f, t)) ||
+	                     (rc = html_other_clones(r, f, t))))
 		return rc;
 	fputs("<p class=\"meta\">Rows that are zero under every preset are left "
 	      "out; hover a metric for what it counts. <code>cowsim compare</code> "

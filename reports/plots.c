@@ -6,8 +6,13 @@
  * copies by cause, zero-fills apart (stacked on the copies they would
  * dwarf them), copies against the baseline preset, agreement with the
  * kernel on an axis zoomed to the values and what the disagreements were,
- * the fork latency CDF with the kernel's observed latency, cumulative
+ * the fork latency CDF with the kernel's observed latency, the fork view
+ * (each fork's latency by its parent's size, modeled against observed,
+ * and each run's fork latency beside its page-table memory: what fork
+ * would cost under each design the trace was replayed with), cumulative
  * copies and allocated frames over trace time with the workload's phases.
+ * Every fork figure takes forks only (forks.kind = 'fork', the definition
+ * of docs/model.md): a vfork's time is its child's run until exec.
  * Where there is nothing to draw (no forks, no labels, runs stored without
  * a time series) the plot gets the sentence the page shows instead of an
  * empty picture.
@@ -840,15 +845,25 @@ static int plot_fork_latency(struct rpt *r, const struct rep_trace *t)
 		rpt_err(r, "out of memory");
 		return rc;
 	}
+	/* Forks only (forks.kind, sim_fork_kind()): a vfork's time is its
+	 * child's run until exec, and a CLONE_VM clone copies nothing. */
 	for (size_t i = 0; i < t->nruns; i++)
 		if ((rc = cdf_block(r, "SELECT dur, count(*) OVER () FROM forks "
-		                    "WHERE run_id = ? ORDER BY dur", t->runs[i].id,
-		                    &blocks[i], &n)))
+		                    "WHERE run_id = ? AND kind = 'fork' ORDER BY dur",
+		                    t->runs[i].id, &blocks[i], &n)))
 			goto out;
+	if (!n) {
+		snprintf(p->nodata, sizeof(p->nodata), "No fork latency: this "
+		         "trace's %" PRId64 " clones are all vforks or CLONE_VM "
+		         "clones, which copy no address space (their figures are "
+		         "in the fork table).", t->forks);
+		goto out;
+	}
 	/* Observed latencies are the trace's: the same in every run. */
 	if ((rc = cdf_block(r, "SELECT observed_dur, count(*) OVER () FROM forks "
-	                    "WHERE run_id = ? AND observed_dur IS NOT NULL ORDER "
-	                    "BY observed_dur", t->runs[0].id, &obs, &nobs)))
+	                    "WHERE run_id = ? AND kind = 'fork' AND observed_dur "
+	                    "IS NOT NULL ORDER BY observed_dur", t->runs[0].id,
+	                    &obs, &nobs)))
 		goto out;
 	snprintf(title, sizeof(title), "fork latency - %s (%" PRId64 " forks%s)",
 	         t->name, n, nobs ? "" : "; none kernel-observed");
@@ -863,6 +878,275 @@ static int plot_fork_latency(struct rpt *r, const struct rep_trace *t)
 out:
 	keys_free(blocks, t->nruns);
 	free(obs);
+	return rc;
+}
+
+/* Points "x y" of one run's forks, as text in *out (x as is, y in us),
+ * from sql (?1 the run; columns x, y): those both positive, for log axes.
+ * *n_out: how many.  Returns 0, or -EIO / -ENOMEM with r->err set. */
+static int pts_block(struct rpt *r, const char *sql, int64_t id, char **out,
+                     int64_t *n_out)
+{
+	sqlite3_stmt *st;
+	size_t len;
+	int64_t n = 0;
+	FILE *f = open_memstream(out, &len);
+	if (!f) {
+		rpt_err(r, "out of memory");
+		return -ENOMEM;
+	}
+	int rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, id);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			double x = sqlite3_column_double(st, 0),
+			       y = sqlite3_column_double(st, 1) / 1e3;
+			if (x > 0 && y > 0) {
+				fprintf(f, "%.6g %.3f\n", x, y);
+				n++;
+			}
+		}
+	}
+	sqlite3_finalize(st);
+	if (fclose(f)) {
+		rpt_err(r, "out of memory");
+		return -ENOMEM;
+	}
+	if (rc != SQLITE_DONE) {
+		rpt_err(r, "%s: reading forks: %s", r->dbpath,
+		        sqlite3_errmsg(r->db));
+		return -EIO;
+	}
+	*n_out = n;
+	return 0;
+}
+
+/*
+ * The fork view's scatter plots, per fork (forks only, as every fork
+ * figure): latency against the parent's size (present PTEs at the fork,
+ * the same under every design, so that runs of one trace under different
+ * designs line up), modeled per run and the kernel's in black; and modeled
+ * against observed, with the line where they are equal.  Both log-log: a
+ * trace's forks span tens of pages to gigabytes.
+ */
+static int plot_fork_scatter(struct rpt *r, const struct rep_trace *t)
+{
+	char sname[64], fname[64], title[512];
+	snprintf(sname, sizeof(sname), "forksize-t%" PRId64, t->id);
+	snprintf(fname, sizeof(fname), "forkfit-t%" PRId64, t->id);
+	if (!plot_add(r, sname) || !plot_add(r, fname))
+		return -ENOMEM;
+	struct plot *ps = &r->plots[r->nplots - 2], *pf = &r->plots[r->nplots - 1];
+	char **sb = calloc(t->nruns, sizeof(*sb)),
+	     **fb = calloc(t->nruns, sizeof(*fb)), *obs = NULL, *setup = NULL;
+	int64_t ns = 0, nf = 0, nobs = 0, k;
+	double lo = 0, hi = 0;
+	int rc = -ENOMEM;
+	if (!sb || !fb) {
+		rpt_err(r, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < t->nruns; i++) {
+		if ((rc = pts_block(r, "SELECT parent_rss, dur FROM forks WHERE "
+		                    "run_id = ?1 AND kind = 'fork' ORDER BY ts",
+		                    t->runs[i].id, &sb[i], &k)))
+			goto out;
+		ns += k;
+		if ((rc = pts_block(r, "SELECT observed_dur / 1e3, dur FROM forks "
+		                    "WHERE run_id = ?1 AND kind = 'fork' ORDER BY ts",
+		                    t->runs[i].id, &fb[i], &k)))
+			goto out;
+		nf += k;
+	}
+	if ((rc = pts_block(r, "SELECT parent_rss, observed_dur FROM forks "
+	                    "WHERE run_id = ?1 AND kind = 'fork' ORDER BY ts",
+	                    t->runs[0].id, &obs, &nobs)))
+		goto out;
+	if (!ns)
+		snprintf(ps->nodata, sizeof(ps->nodata), "No fork latency by "
+		         "address-space size: %s.", t->forks <= 0 ? "this trace has "
+		         "no forks" : "no fork with its parent's size (no forks but "
+		         "vforks and CLONE_VM clones, or runs stored before schema "
+		         "version 4: replay with --replace)");
+	else {
+		snprintf(title, sizeof(title), "fork latency by size - %s", t->name);
+		rc = lines_plot(r, t, sname, title, sb, "points pt 6 ps 0.9",
+		                "set logscale xy 10\nset format x '%g'\n"
+		                "set format y '%g'\n"
+		                "set xlabel 'parent resident pages at fork (log)'\n"
+		                "set ylabel 'fork() latency (us, log)'\n"
+		                "set key top left opaque\n",
+		                nobs ? obs : NULL, "observed (kernel)");
+		if (rc)
+			goto out;
+	}
+	/* The equal line over the range of both. */
+	for (size_t i = 0; i < t->nruns; i++) {
+		double x, y;
+		for (const char *l = fb[i]; sscanf(l, "%lf %lf", &x, &y) == 2;) {
+			double a = x < y ? x : y, b = x < y ? y : x;
+			lo = lo == 0 || a < lo ? a : lo;
+			hi = b > hi ? b : hi;
+			if (!(l = strchr(l, '\n')))
+				break;
+			l++;
+		}
+	}
+	rc = 0;
+	if (!nf) {
+		snprintf(pf->nodata, sizeof(pf->nodata), "No modeled against "
+		         "observed: %s.", t->forks <= 0 ? "this trace has no forks"
+		         : "no fork of this trace has a kernel-observed latency");
+		goto out;
+	}
+	snprintf(title, sizeof(title), "modeled vs observed, per fork - %s",
+	         t->name);
+	if (!(setup = strf("set logscale xy 10\nset format x '%%g'\n"
+	                   "set format y '%%g'\n"
+	                   "set xrange [%.6g:%.6g]\nset yrange [%.6g:%.6g]\n"
+	                   "set arrow from %.6g,%.6g to %.6g,%.6g nohead dt 2 "
+	                   "lc rgb '#000000'\n"
+	                   "set label 'modeled = observed' at %.6g,%.6g right "
+	                   "rotate by 28 font ',7' tc rgb '#555555'\n"
+	                   "set xlabel 'kernel-observed fork() (us, log)'\n"
+	                   "set ylabel 'modeled fork() (us, log)'\n"
+	                   "set key top left opaque\n", lo / 1.5, hi * 1.5,
+	                   lo / 1.5, hi * 1.5, lo / 1.5, lo / 1.5, hi * 1.5,
+	                   hi * 1.5, hi, hi / 1.15))) {
+		rpt_err(r, "out of memory");
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = lines_plot(r, t, fname, title, fb, "points pt 6 ps 0.9", setup,
+	                NULL, NULL);
+out:
+	keys_free(sb, t->nruns);
+	keys_free(fb, t->nruns);
+	free(obs);
+	free(setup);
+	return rc;
+}
+
+/*
+ * The fork view's answer to "what would fork cost me under each design":
+ * per run (its preset and config: cost preset, fork mode, whatever the
+ * runs were replayed with), the modeled fork latency p50 and p99 beside
+ * the kernel's (dashed: p50, dotted: p99), and the page-table memory the
+ * forks allocated and the run's peak, side by side in one picture.  Runs
+ * with the same four numbers are one bar, labelled with all their names.
+ */
+static int plot_fork_design(struct rpt *r, const struct rep_trace *t)
+{
+	char name[64], title[512];
+	snprintf(name, sizeof(name), "forkdesign-t%" PRId64, t->id);
+	struct plot *p = plot_add(r, name);
+	if (!p)
+		return -ENOMEM;
+	int fi = sim_metric_find("fork_latency_ns_p50");
+	size_t with = 0;
+	for (size_t i = 0; i < t->nruns; i++)
+		with += metric(&t->runs[i], "forks") >
+		        metric(&t->runs[i], "vforks") +
+		        metric(&t->runs[i], "vm_clones") && !t->runs[i].m_null[fi];
+	if (!with) {
+		snprintf(p->nodata, sizeof(p->nodata), "No fork cost per design: "
+		         "this trace has no forks (vforks and CLONE_VM clones copy "
+		         "no address space).");
+		return 0;
+	}
+	char **keys = calloc(t->nruns, sizeof(*keys));
+	struct grp *g = calloc(t->nruns, sizeof(*g));
+	int rc = -ENOMEM;
+	FILE *f;
+	if (!keys || !g)
+		goto out;
+	for (size_t i = 0; i < t->nruns; i++) {
+		const struct rep_run *run = &t->runs[i];
+		if (!(keys[i] = strf("%.1f %.1f %" PRId64 " %" PRId64,
+		                     metric(run, "fork_latency_ns_p50") / 1e3,
+		                     metric(run, "fork_latency_ns_p99") / 1e3,
+		                     metric(run, "pt_pages_copied") * 4,
+		                     metric(run, "peak_pt_pages") * 4)))
+			goto out;
+	}
+	size_t ng = group_runs(t, keys, g);
+	double o50 = metric(&t->runs[0], "observed_fork_latency_ns_p50") / 1e3,
+	       o99 = metric(&t->runs[0], "observed_fork_latency_ns_p99") / 1e3;
+	rc = -EIO;
+	if (!(f = rpt_create(r, "%s.dat", name)))
+		goto out;
+	/* Two panels leave no room for "5.7 = 5.8 = piggin-2009" under a
+	 * bar: the axis names a group by its first run and how many more,
+	 * the data file keeps the whole label. */
+	fputs("# runs (those with the same values joined by '=')  modeled p50 "
+	      "p99 (us)  page tables allocated by the forks, the run's peak "
+	      "(KiB)  colour  axis label\n", f);
+	for (size_t j = 0; j < ng; j++) {
+		char tick[64];
+		const char *first = short_name(t->runs[g[j].first].policy);
+		if (g[j].n > 1)
+			snprintf(tick, sizeof(tick), "%.40s +%zu", first, g[j].n - 1);
+		else
+			snprintf(tick, sizeof(tick), "%.40s", first);
+		dat_str(f, g[j].label);
+		fprintf(f, " %s %u ", keys[g[j].first], grp_colour(r, t, &g[j]));
+		dat_str(f, tick);
+		fputc('\n', f);
+	}
+	if (rpt_finish(r, f, "a data file"))
+		goto out;
+	if (!(f = rpt_create(r, "%s.gp", name)))
+		goto out;
+	snprintf(title, sizeof(title), "fork cost per run - %s", t->name);
+	gp_head(f, name, title);
+	double ymax = o99 > o50 ? o99 : o50;
+	for (size_t i = 0; i < t->nruns; i++) {
+		double v = metric(&t->runs[i], "fork_latency_ns_p99") / 1e3;
+		ymax = v > ymax ? v : ymax;
+	}
+	/* Two panels in one picture (multiplot), which `replot` cannot
+	 * redraw: the plots are written again for the SVG. */
+	for (int svg = 0; svg < 2; svg++) {
+		if (svg)
+			fprintf(f, "set terminal svg size %d,%d dynamic font "
+			        "'sans,9' noenhanced background rgb 'white'\n"
+			        "set output '%s.svg'\n", PLOT_W, PLOT_H, name);
+		fprintf(f, "set style fill solid 0.85 border rgb '#555555'\n"
+		        "set xrange [-0.6:%zu.6]\n"
+		        "set xtics rotate by -30 font ',7'\n"
+		        "set key top right font ',7' samplen 2 spacing 0.9\n"
+		        "set multiplot layout 1,2 title ", ng - 1);
+		gp_str(f, title);
+		fprintf(f, "\nunset title\nset yrange [0:%.6g]\n", ymax * 1.8);
+		if (o50 > 0)
+			fprintf(f, "set arrow 1 from graph 0, first %.3f to graph 1, "
+			        "first %.3f nohead dt 2 lw 1.5 lc rgb '#000000'\n"
+			        "set arrow 2 from graph 0, first %.3f to graph 1, "
+			        "first %.3f nohead dt 3 lw 1.5 lc rgb '#000000'\n",
+			        o50, o50, o99, o99);
+		fprintf(f, "set ylabel 'fork() latency (us)'\n"
+		        "plot '%s.dat' using ($0 - 0.18):2:(0.34):6:xtic(7) with "
+		        "boxes lc rgb variable title 'p50', \\\n"
+		        "     '' using ($0 + 0.18):3:(0.34):6 with boxes fs pattern 4 "
+		        "lc rgb variable title 'p99'%s\n"
+		        "unset arrow\nset yrange [0:*]\nset offsets 0, 0, graph 0.45, 0\n"
+		        "set ylabel 'page tables (KiB)'\n"
+		        "plot '%s.dat' using ($0 - 0.18):4:(0.34):6:xtic(7) with "
+		        "boxes lc rgb variable title 'by forks', \\\n"
+		        "     '' using ($0 + 0.18):5:(0.34):6 with boxes fs pattern 4 "
+		        "lc rgb variable title 'peak'\n"
+		        "unset multiplot\nset offsets 0, 0, 0, 0\n", name,
+		        o50 > 0 ? ", \\\n     NaN with lines dt 2 lc rgb '#000000' "
+		        "title 'kernel p50', NaN with lines dt 3 lc rgb '#000000' "
+		        "title 'kernel p99'" : "", name);
+	}
+	fputs("unset output\n", f);
+	rc = rpt_finish(r, f, "a gnuplot script");
+out:
+	if (rc == -ENOMEM)
+		rpt_err(r, "out of memory");
+	keys_free(keys, t->nruns);
+	free(g);
 	return rc;
 }
 
@@ -1023,7 +1307,8 @@ int plot_write_all(struct rpt *r)
 {
 	static int (*const per_trace[])(struct rpt *, const struct rep_trace *) = {
 		plot_copies, plot_zero_fills, plot_delta, plot_agree,
-		plot_disagree, plot_fork_latency, plot_timelines,
+		plot_disagree, plot_fork_latency, plot_fork_scatter,
+		plot_fork_design, plot_timelines,
 	};
 	int err = 0;
 	for (size_t i = 0; i < r->d->ntraces && !err; i++)

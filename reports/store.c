@@ -193,11 +193,22 @@ static const char schema_v3[] =
 	"  SELECT trace_id, pid, tgid, upid, comm, start_ts, end_ts\n"
 	"  FROM processes ORDER BY upid;\n";
 
+/* Version 4: each fork's kind (sim_fork_kind(): fork, vfork, clone-vm),
+ * the one definition of which clones a fork latency figure takes, kept
+ * as a column so that a query needs no clone-flag arithmetic; and the
+ * parent's size at the fork (present PTEs), the x of the report's fork
+ * view, which no fork design changes.  Forks stored before get their kind
+ * from their flags (sb_fork_kind_case(), the same rule) and no size
+ * (NULL: that cowsim did not record it). */
+static const char schema_v4[] =
+	"ALTER TABLE forks ADD COLUMN kind TEXT;\n"
+	"ALTER TABLE forks ADD COLUMN parent_rss INTEGER;\n";
+
 /* The views, at their current definitions (recreated on every migration).
  * latest_runs: the newest run of each policy name on each trace, which is
  * what the other views and `cowsim compare` show. */
 static const char *const view_names[] = {
-	"latest_runs", "side_by_side", "fork_latency", "agreement",
+	"latest_runs", "side_by_side", "clone_latency", "fork_latency", "agreement",
 	"agreement_by_policy", "fault_outcomes", "fault_confusion", "run_config",
 };
 
@@ -221,43 +232,58 @@ static const char views_sql[] =
 	"         r.replay_seconds\n"
 	"  FROM latest_runs r JOIN traces t ON t.id = r.trace_id\n"
 	"  ORDER BY t.id, r.policy_order, r.id;\n"
-	/* Nearest-rank percentiles: the value at rank ceil(p * n / 100). */
-	"CREATE VIEW fork_latency AS\n"
+	/* Nearest-rank percentiles: the value at rank ceil(p * n / 100), as
+	 * sim_finish() computes the run's metrics.  A row per run and kind
+	 * of clone (forks.kind); fork_latency is its forks. */
+	"CREATE VIEW clone_latency AS\n"
 	"  WITH m AS (\n"
-	"    SELECT f.run_id, f.dur,\n"
-	"           row_number() OVER (PARTITION BY f.run_id ORDER BY f.dur) AS rn,\n"
-	"           count(*) OVER (PARTITION BY f.run_id) AS n\n"
+	"    SELECT f.run_id, f.kind, f.dur,\n"
+	"           row_number() OVER (PARTITION BY f.run_id, f.kind\n"
+	"                              ORDER BY f.dur) AS rn,\n"
+	"           count(*) OVER (PARTITION BY f.run_id, f.kind) AS n\n"
 	"    FROM forks f JOIN latest_runs r ON r.id = f.run_id),\n"
 	"  o AS (\n"
-	"    SELECT f.run_id, f.observed_dur AS dur,\n"
-	"           row_number() OVER (PARTITION BY f.run_id\n"
+	"    SELECT f.run_id, f.kind, f.observed_dur AS dur,\n"
+	"           row_number() OVER (PARTITION BY f.run_id, f.kind\n"
 	"                              ORDER BY f.observed_dur) AS rn,\n"
-	"           count(*) OVER (PARTITION BY f.run_id) AS n\n"
+	"           count(*) OVER (PARTITION BY f.run_id, f.kind) AS n\n"
 	"    FROM forks f JOIN latest_runs r ON r.id = f.run_id\n"
 	"    WHERE f.observed_dur IS NOT NULL),\n"
 	"  ms AS (\n"
-	"    SELECT run_id, max(n) AS forks,\n"
+	"    SELECT run_id, kind, max(n) AS clones,\n"
 	"           max(CASE WHEN rn = (50 * n + 99) / 100 THEN dur END) AS p50,\n"
 	"           max(CASE WHEN rn = (90 * n + 99) / 100 THEN dur END) AS p90,\n"
 	"           max(CASE WHEN rn = (99 * n + 99) / 100 THEN dur END) AS p99,\n"
 	"           max(dur) AS max, avg(dur) AS mean\n"
-	"    FROM m GROUP BY run_id),\n"
+	"    FROM m GROUP BY run_id, kind),\n"
 	"  os AS (\n"
-	"    SELECT run_id, max(n) AS forks,\n"
+	"    SELECT run_id, kind, max(n) AS clones,\n"
 	"           max(CASE WHEN rn = (50 * n + 99) / 100 THEN dur END) AS p50,\n"
 	"           max(CASE WHEN rn = (90 * n + 99) / 100 THEN dur END) AS p90,\n"
 	"           max(CASE WHEN rn = (99 * n + 99) / 100 THEN dur END) AS p99,\n"
 	"           max(dur) AS max\n"
-	"    FROM o GROUP BY run_id)\n"
+	"    FROM o GROUP BY run_id, kind)\n"
 	"  SELECT t.id AS trace_id, t.name AS trace, r.policy, r.id AS run_id,\n"
-	"         coalesce(ms.forks, 0) AS forks,\n"
+	"         ms.kind, ms.clones,\n"
 	"         ms.p50 AS dur_p50, ms.p90 AS dur_p90, ms.p99 AS dur_p99,\n"
 	"         ms.max AS dur_max, ms.mean AS dur_mean,\n"
-	"         coalesce(os.forks, 0) AS observed_forks,\n"
+	"         coalesce(os.clones, 0) AS observed,\n"
 	"         os.p50 AS observed_p50, os.p90 AS observed_p90,\n"
 	"         os.p99 AS observed_p99, os.max AS observed_max\n"
 	"  FROM latest_runs r JOIN traces t ON t.id = r.trace_id\n"
-	"  LEFT JOIN ms ON ms.run_id = r.id LEFT JOIN os ON os.run_id = r.id\n"
+	"  JOIN ms ON ms.run_id = r.id\n"
+	"  LEFT JOIN os ON os.run_id = r.id AND os.kind = ms.kind\n"
+	"  ORDER BY t.id, r.policy_order, r.id, ms.kind;\n"
+	/* Every latest run, with or without forks. */
+	"CREATE VIEW fork_latency AS\n"
+	"  SELECT t.id AS trace_id, t.name AS trace, r.policy, r.id AS run_id,\n"
+	"         coalesce(c.clones, 0) AS forks,\n"
+	"         c.dur_p50, c.dur_p90, c.dur_p99, c.dur_max, c.dur_mean,\n"
+	"         coalesce(c.observed, 0) AS observed_forks,\n"
+	"         c.observed_p50, c.observed_p90, c.observed_p99,\n"
+	"         c.observed_max\n"
+	"  FROM latest_runs r JOIN traces t ON t.id = r.trace_id\n"
+	"  LEFT JOIN clone_latency c ON c.run_id = r.id AND c.kind = 'fork'\n"
 	"  ORDER BY t.id, r.policy_order, r.id;\n"
 	/* Agreement counts only labelled faults (engine's `labelled`,
 	 * `agree`): totals of all predicted copies would not compare with
@@ -399,6 +425,26 @@ static void sb_metric_docs(struct sbuf *b)
 	}
 }
 
+/* sim_fork_kind() of forks.clone_flags as an SQL expression: a CASE over
+ * every combination of the flags it reads, each answered by the function
+ * itself, so that rows migrated and rows written agree by construction. */
+static void sb_fork_kind_case(struct sbuf *b)
+{
+	static const uint32_t bits[] = { EV_CLONE_VM, EV_CLONE_VFORK,
+	                                 EV_CLONE_THREAD };
+	const uint32_t mask = EV_CLONE_VM | EV_CLONE_VFORK | EV_CLONE_THREAD;
+	sb_add(b, "CASE clone_flags & %u", mask);
+	for (unsigned c = 0; c < 1u << 3; c++) {
+		uint32_t fl = 0;
+		for (unsigned i = 0; i < 3; i++)
+			if (c & 1u << i)
+				fl |= bits[i];
+		sb_add(b, " WHEN %u THEN '%s'", fl,
+		       sim_fork_kind_name(sim_fork_kind(fl)));
+	}
+	sb_add(b, " END");
+}
+
 char *store_migration_sql(int from)
 {
 	struct sbuf b = { 0 };
@@ -415,6 +461,11 @@ char *store_migration_sql(int from)
 		break;
 	case 2:
 		sb_add(&b, "%s", schema_v3);
+		break;
+	case 3:
+		sb_add(&b, "%sUPDATE forks SET kind = ", schema_v4);
+		sb_fork_kind_case(&b);
+		sb_add(&b, ";\n");
 		break;
 	default:
 		return NULL;

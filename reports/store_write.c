@@ -544,7 +544,8 @@ static int insert_run(struct store_rec *t, struct rec_run *rr,
 	rc = sqlite3_prepare_v2(db,
 		"INSERT INTO forks (run_id, ts, parent_upid, child_upid, parent_tid, "
 		"child_tid, clone_flags, vmas, ptes, pt_pages, pages_copied, dur, "
-		"observed_dur) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL);
+		"observed_dur, kind, parent_rss) VALUES "
+		"(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		goto fail;
 	for (size_t i = 0; i < nf; i++) {
@@ -572,6 +573,10 @@ static int insert_run(struct store_rec *t, struct rec_run *rr,
 			sqlite3_bind_int64(st, 13, (int64_t)f[i].observed_ns);
 		else
 			sqlite3_bind_null(st, 13);
+		sqlite3_bind_text(st, 14,
+		                  sim_fork_kind_name(sim_fork_kind(f[i].clone_flags)),
+		                  -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 15, (int64_t)f[i].parent_rss);
 		if ((rc = sqlite3_step(st)) != SQLITE_DONE)
 			goto fail;
 		sqlite3_reset(st);

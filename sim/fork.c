@@ -316,6 +316,8 @@ int ev_fork(struct sim_engine *e, uint32_t t, const struct cs_ev *ev)
 		e->m.threads++;
 	else
 		e->m.forks++;
+	e->m.vforks += sim_fork_kind(flags) == SIM_KIND_VFORK;
+	e->m.vm_clones += sim_fork_kind(flags) == SIM_KIND_CLONE_VM;
 	if (vm) {
 		cmi = pmi;
 		e->mm[cmi].users++;
@@ -346,7 +348,7 @@ int ev_fork(struct sim_engine *e, uint32_t t, const struct cs_ev *ev)
 	struct sim_fork_rec rec = {
 		.ts = ev->ts, .parent_tid = ev->tid, .child_tid = ctid,
 		.parent_mm = e->mm[pmi].id, .child_mm = e->mm[cmi].id,
-		.clone_flags = flags,
+		.clone_flags = flags, .parent_rss = e->mm[pmi].rss,
 	};
 	if (!vm) {
 		err = mm_dup(e, pmi, cmi, &rec);

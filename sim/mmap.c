@@ -199,10 +199,25 @@ int ev_brk(struct sim_engine *e, struct sim_mm *mm,
 	if (!mm->brk_start)
 		mm->brk_start = obrk;
 	mm->brk = nbrk;
-	if (nbrk > obrk)
+	if (nbrk > obrk) {
+		/* brk() grows only into free space (the check against the next
+		 * area's vm_start_gap()), so a trace that shows it succeeding
+		 * says nothing was mapped there: whatever the model holds in
+		 * the range is stale - typically an area inferred from faults -
+		 * and goes, as under MAP_FIXED.  Laying the heap over it
+		 * instead would leave a shared page's writable PTE in a
+		 * private area. */
+		size_t i = vma_lower_bound(&mm->vmas, obrk);
+		if (i < mm->vmas.n && mm->vmas.v[i].start < nbrk) {
+			zap_range(e, mm, obrk, nbrk);
+			int err = vma_unmap(&mm->vmas, obrk, nbrk);
+			if (err)
+				return err;
+		}
 		return vma_map(&mm->vmas, obrk, nbrk,
 		               VMA_READ | VMA_WRITE | VMA_ANON | VMA_HEAP |
 		               VMA_MAYWRITE, 0, obrk);
+	}
 	if (nbrk < obrk)
 		return unmap_pages(e, mm, nbrk, obrk);
 	return 0;

@@ -116,7 +116,9 @@ const char *sim_out_name(enum sim_out o);
 	X(agree, count, "labelled faults whose predicted outcome matches the kernel's") \
 	X(observed_copies, count, "faults the kernel resolved by copying") \
 	X(observed_reuses, count, "write-protect faults the kernel resolved by reuse") \
-	X(observed_zero_fills, count, "faults the kernel resolved with a zeroed page")
+	X(observed_zero_fills, count, "faults the kernel resolved with a zeroed page") \
+	X(vforks, count, "vfork()s: clones with CLONE_VFORK, whose parent waits until the child execs or exits") \
+	X(vm_clones, count, "clones sharing the address space (CLONE_VM) with neither CLONE_VFORK nor CLONE_THREAD")
 
 #define SIM_GAUGES(X) \
 	X(peak_frames, pages, "peak allocated frames (anonymous + page cache)") \
@@ -126,13 +128,16 @@ const char *sim_out_name(enum sim_out o);
 	X(final_pt_pages, pages, "page-table pages at the end") \
 	X(max_refcount, count, "highest page refcount seen") \
 	X(max_mapcount, count, "highest page mapcount seen") \
-	X(fork_latency_ns_p50, ns, "modeled fork latency, median") \
-	X(fork_latency_ns_p99, ns, "modeled fork latency, 99th percentile") \
-	X(fork_latency_ns_max, ns, "modeled fork latency, maximum") \
-	X(fork_latency_ns_sum, ns, "modeled fork latency, total") \
+	X(fork_latency_ns_p50, ns, "modeled fork latency, median (forks only: no vfork or CLONE_VM clone)") \
+	X(fork_latency_ns_p99, ns, "modeled fork latency, 99th percentile (forks only)") \
+	X(fork_latency_ns_max, ns, "modeled fork latency, maximum (forks only)") \
+	X(fork_latency_ns_sum, ns, "modeled fork latency, total (forks only)") \
 	X(fault_latency_ns_sum, ns, "modeled fault latency, total") \
-	X(observed_fork_latency_ns_p50, ns, "kernel-observed fork latency, median") \
-	X(observed_forks, count, "forks with an observed latency")
+	X(observed_fork_latency_ns_p50, ns, "kernel-observed fork latency, median (forks only: no vfork or CLONE_VM clone)") \
+	X(observed_forks, count, "forks (not vforks or CLONE_VM clones) with an observed latency") \
+	X(observed_fork_latency_ns_p99, ns, "kernel-observed fork latency, 99th percentile (forks only)") \
+	X(observed_vfork_ns_p50, ns, "kernel-observed vfork() time, median: the parent's wait until the child execs or exits, not a copy cost") \
+	X(observed_vforks, count, "vforks with an observed time")
 
 struct sim_metrics {
 #define SIM_FIELD(n, u, d) uint64_t n;
@@ -150,7 +155,40 @@ const char *sim_metric_unit(size_t i);
 int sim_metric_find(const char *name);
 uint64_t sim_metric_get(const struct sim_metrics *m, size_t i);
 
-/* One fork, as the engine modeled it. */
+/*
+ * What a clone made, told by its flags alone: the one definition of which
+ * clones a fork latency figure takes (docs/model.md, "Fork latency"), used
+ * by the metrics, the store's views and the reports alike.
+ *
+ *   SIM_KIND_FORK      none of CLONE_VM, CLONE_VFORK, CLONE_THREAD: fork(),
+ *                      or clone() as fork: the child gets a copy of the
+ *                      address space (dup_mmap()), and the parent's
+ *                      syscall time is that copy and the task's setup.
+ *   SIM_KIND_VFORK     CLONE_VFORK, with CLONE_VM (vfork(), posix_spawn())
+ *                      or without: kernel_clone() waits in
+ *                      wait_for_vfork_done() until the child execs or
+ *                      exits, so the parent's syscall time is mostly the
+ *                      child's run, not anything fork does.
+ *   SIM_KIND_CLONE_VM  CLONE_VM without CLONE_VFORK or CLONE_THREAD: a
+ *                      process sharing the address space; nothing copied.
+ *   SIM_KIND_THREAD    CLONE_THREAD: a thread (counted in `threads`, no
+ *                      fork record).
+ *
+ * Only SIM_KIND_FORK enters the fork latency figures: the others copy no
+ * page table, and a vfork's observed time is not a cost a model prices.
+ */
+enum sim_fork_kind {
+	SIM_KIND_FORK,
+	SIM_KIND_VFORK,
+	SIM_KIND_CLONE_VM,
+	SIM_KIND_THREAD,
+	SIM_KIND_NR
+};
+enum sim_fork_kind sim_fork_kind(uint32_t clone_flags);
+/* "fork", "vfork", "clone-vm", "thread"; NULL past the end. */
+const char *sim_fork_kind_name(enum sim_fork_kind k);
+
+/* One fork (any clone but a thread), as the engine modeled it. */
 struct sim_fork_rec {
 	uint64_t ts;
 	uint32_t parent_tid;
@@ -164,6 +202,8 @@ struct sim_fork_rec {
 	uint32_t pages_copied;  /* early COW copies */
 	uint64_t latency_ns;    /* modeled */
 	uint64_t observed_ns;   /* kernel-observed (0 = unknown) */
+	uint64_t parent_rss;    /* the parent's present PTEs at the fork: its
+	                           size, whatever the fork then copies */
 	uint32_t vmas_copied;   /* of vmas, those copy_page_range() copied at
 	                           least one PTE of (the rest cost only
 	                           vm_area_dup()) */

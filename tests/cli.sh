@@ -141,6 +141,12 @@ expect 0 "swap_total_kb=0" -- "$COWSIM" import "$R/cowknown.ftrace.txt.zst" -o "
 expect 0 "processes: *7 " -- "$COWSIM" import "$R/cowknown.perf.txt.zst" --comm cowknown -o "$T/p.ev"
 expect 0 "vforks 42" -- "$COWSIM" import "$R/build.dat" --input-format dat -o "$T/b.ev"
 expect 2 "give one" -- "$COWSIM" import "$R/cowknown.dat" --pid 1 --comm x -o "$T/i.ev"
+# -o onto a FIFO (or device) is refused, and the FIFO stays one: the rename
+# into place would replace it with a regular file (it did replace /dev/null)
+mkfifo "$T/fifo"
+expect 2 "not a regular file" -- "$COWSIM" import "$R/cowknown.dat" -o "$T/fifo"
+expect 2 "not a regular file" -- "$COWSIM" synth --events 10 -o "$T/fifo"
+[ -p "$T/fifo" ] || fail "import -o FIFO replaced the FIFO"
 # replay reads real traces directly, and shows the kernel's outcomes
 "$COWSIM" replay "$R/redis-bgsave.dat" --policy all --format json -q >"$T/j" 2>"$T/err" || fail "replay of a trace.dat: $(head -c 300 "$T/err")"
 for k in observed_copies observed_reuses observed_zero_fills agree labelled observed_fork_latency_ns_p50; do
@@ -491,6 +497,16 @@ expect 2 "no copying fork with a kernel-observed latency" -- "$COWSIM" calibrate
 expect 2 "'fork_per_nothing_ns' is not a fork cost term" -- "$COWSIM" calibrate "$CK" --fit fork_per_nothing_ns
 expect 2 "one preset" -- "$COWSIM" calibrate "$CK" -p all
 expect 2 "bootstrap" -- "$COWSIM" calibrate "$CK" --bootstrap lots
+# forksweep varies the areas with and without PTEs, not the file areas:
+# the first is priced, the second reported as not identified
+FS="$SRC/traces/real/forksweep.dat.zst"
+"$COWSIM" calibrate "$FS" -q --bootstrap 0 -f json >"$T/fs.json" 2>"$T/err" || fail "calibrate forksweep: $(cat "$T/err")"
+grep -q '"name": "fork_per_copied_vma_ns", "fitted": true' "$T/fs.json" ||
+	fail "forksweep does not price areas with PTEs apart"
+grep -q '"name": "fork_per_file_vma_ns", "fitted": false' "$T/fs.json" ||
+	fail "forksweep's file areas do not vary, yet their price was fitted"
+expect 0 "held out" -- "$COWSIM" calibrate "$FS" -q --bootstrap 0 --hold-out "$SRC/traces/real/forksweep-holdout.dat.zst"
+expect 0 "a perf capture" -- "$COWSIM" calibrate "$SRC/traces/real/cowknown.perf.txt.zst" --bootstrap 0
 
 if [ $fails -ne 0 ]; then
 	echo "$fails failure(s)"

@@ -10,7 +10,13 @@
  * on CPU 0 after the child is gone: the kernel reused them (the label),
  * page-count kernels may not (the remote CPU's LRU batch holds a
  * reference), so policies disagree with the kernel on some faults.  Pids
- * of the children recycle, as on a busy machine.
+ * of the children recycle, as on a busy machine.  Every third snapshot
+ * the server also spawns a helper with vfork() + exec() (as posix_spawn()
+ * does), whose kernel-observed time is the parent's wait until the exec -
+ * longer than any fork here, so that a median that mixes them in is
+ * visibly not the forks' - and once it starts a CLONE_VM worker (a clone
+ * that shares the address space with neither CLONE_VFORK nor
+ * CLONE_THREAD).
  *
  * usage: mktrace FILE [FORKS]
  */
@@ -74,6 +80,7 @@ int main(int argc, char **argv)
 	uint32_t exe = strtab_intern(&strs, "/usr/bin/kvstore", 16);
 	uint32_t load = strtab_intern(&strs, "cowsim: phase load", 18);
 	uint32_t snap = strtab_intern(&strs, "cowsim: phase snapshots", 23);
+	uint32_t sh = strtab_intern(&strs, "/bin/sh", 7);
 
 	struct cs_ev *e = emit(EV_EXEC, 100, 100);
 	e->arg = exe;
@@ -109,6 +116,20 @@ int main(int argc, char **argv)
 			           j % 2 ? 0 : EV_OBS_REUSE, 1);
 		write_page(100, fresh, EV_OBS_REUSE, 1);
 		write_page(100, fresh + 1, EV_OBS_REUSE, 1);
+		if (k % 3 == 1 || k == 2) {
+			uint32_t helper = 3000 + (uint32_t)(k % 4);
+			int vfork = k % 3 == 1;
+			e = emit(EV_FORK, 100, 100);
+			e->arg = helper;
+			e->flags = EV_CLONE_VM | (vfork ? EV_CLONE_VFORK : 0);
+			if (vfork)
+				emit(EV_EXEC, helper, helper)->arg = sh;
+			e = emit(EV_FORK_DONE, 100, 100);
+			e->arg = helper;
+			e->aux = vfork ? 700000 + (uint64_t)k * 11000 : 40000;
+			e = emit(EV_EXIT, helper, helper);
+			e->flags = EV_EXIT_GROUP;
+		}
 	}
 	if (evf_create(argv[1], &w, err, sizeof(err)) ||
 	    evf_write(w, buf, n) ||

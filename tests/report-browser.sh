@@ -120,11 +120,13 @@ for dat in glob.glob(os.path.join(rep, '*.dat')):
     text = open(dat).read()
     joined += ' = ' in text
     name = os.path.basename(dat)
-    if name.startswith(('forklat', 'cumcopies', 'frames')):
+    if name.startswith(('forklat', 'forksize', 'forkfit', 'cumcopies',
+                        'frames')):
         blocks = [b for b in text.split('\n\n\n') if b.strip()]
         body = ['\n'.join(l for l in b.split('\n') if not l.startswith('#'))
                 for b in blocks]
-        if name.startswith('forklat') and 'observed (kernel)' in text:
+        if name.startswith(('forklat', 'forksize')) and \
+           'observed (kernel)' in text:
             body = body[:-1]
         if len(set(body)) != len(body):
             bad.append('%s draws identical series apart' % dat)
@@ -153,6 +155,65 @@ if not re.search(r'<figure id="disagree-t\d+"', dom):
 if not any('set label' in open(g).read()
            for g in glob.glob(os.path.join(rep, 'cumcopies-t*.gp'))):
     bad.append('no phase is named on any plot over time')
+for b in bad:
+    print('FAIL: ' + b)
+sys.exit(1 if bad else 0)
+PY
+
+# The fork view (docs/report.md): per trace with forks its four pictures
+# in the section's grid, the per-run table and the other clones apart; one
+# observed fork p50 per trace in the summary, the fork view and the store's
+# fork_latency view (forks only, docs/model.md), none for a trace of
+# vforks only.
+"$SQLQ" cowsim.db "SELECT t.name, r.id, coalesce(f.observed_p50, ''), f.forks,
+	(SELECT count(*) FROM forks x WHERE x.run_id = r.id AND x.kind != 'fork')
+	FROM latest_runs r JOIN traces t ON t.id = r.trace_id
+	JOIN fork_latency f ON f.run_id = r.id" >forks.txt ||
+	fail "reading fork_latency"
+python3 - dom.html forks.txt <<'PY' || fails=$((fails + 1))
+import html, re, sys
+dom = open(sys.argv[1]).read()
+bad = []
+obs, forks, others = {}, {}, {}
+for line in open(sys.argv[2]):
+    name, run, o50, n, other = line.rstrip('\n').split('|')
+    obs.setdefault(name, set()).add(o50)
+    forks[run] = int(n)
+    others[name] = others.get(name, 0) + int(other)
+summary = dom[dom.index('<table id="summary"'):]
+summary = summary[:summary.index('</table>')]
+for name, o in obs.items():
+    if len(o) != 1:
+        bad.append('%s: runs of one trace disagree on the observed p50' % name)
+    o50 = o.pop()
+    want = '%.1f' % (int(o50) / 1e3) if o50 else ''
+    rows = re.findall(r'<tr class="sumrow[^"]*" data-trace="%s"[^>]*>(.*?)</tr>'
+                      % re.escape(html.escape(name)), summary, re.S)
+    cell = re.findall(r'<td[^>]*>(.*?)</td>', rows[0])[-1] if rows else None
+    if cell != want:
+        bad.append('%s: the summary shows an observed fork p50 of %r, '
+                   'fork_latency %r' % (name, cell, want))
+    sec = re.search(r'<section class="trace" id="t(\d+)"><h2>%s</h2>(.*?)'
+                    r'</section>' % re.escape(html.escape(name)), dom, re.S)
+    if not sec:
+        bad.append('%s: no section' % name)
+        continue
+    tid, body = sec.groups()
+    grid = body[:body.index('</div>')]
+    if o50:
+        for p in ('forklat', 'forksize', 'forkfit', 'forkdesign'):
+            if '<figure id="%s-t%s"' % (p, tid) not in grid:
+                bad.append('%s: no %s picture in its grid' % (name, p))
+        for run, v in re.findall(r'<tr class="forkrun" data-run="(\d+)" '
+                                 r'data-observed-p50="(\d+)"', body):
+            if v != o50:
+                bad.append('%s: the fork view says %s, fork_latency %s'
+                           % (name, v, o50))
+        if 'class="forkrun"' not in body:
+            bad.append('%s: no fork cost per run' % name)
+    if others[name] and '<table class="otherclones">' not in body:
+        bad.append('%s: its vforks and CLONE_VM clones are not shown apart'
+                   % name)
 for b in bad:
     print('FAIL: ' + b)
 sys.exit(1 if bad else 0)

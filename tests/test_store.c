@@ -555,6 +555,55 @@ static void test_migration_v2(void)
 	store_close(s);
 }
 
+/* A version-3 database, before forks had a kind: 3 forks, a vfork and a
+ * CLONE_VM clone, each kernel-observed (tests/mktrace with 3 snapshots). */
+static void test_migration_v3(void)
+{
+	struct store *s;
+	struct store_result res;
+	char err[1024], fixture[512], scn[512];
+
+	snprintf(fixture, sizeof(fixture), "%s/tests/data/store-v3.sql", srcdir);
+	snprintf(scn, sizeof(scn), "%s/traces/scenarios/eng-threads-vfork.scn",
+	         srcdir);
+	CHECK(load_sql_file(tpath("v3.db"), fixture) == 0);
+	CHECK(store_open(tpath("v3.db"), 0, &s, err, sizeof(err)) == 0);
+	CHECK_EQ(s->version, 3);
+	sqlite3 *db = store_db(s);
+	CHECK_EQ(q_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	CHECK(!strcmp(q_text(db, "PRAGMA integrity_check"), "ok"));
+	/* Every old fork classified by its flags, none left without. */
+	CHECK(!strcmp(q_text(db, "SELECT group_concat(kind) FROM (SELECT kind "
+	                     "FROM forks ORDER BY ts)"),
+	              "fork,fork,vfork,fork,clone-vm"));
+	CHECK_EQ(q_int(db, "SELECT count(*) FROM forks WHERE parent_rss IS NOT "
+	               "NULL"), 0);
+	/* The fork latency is the forks': the vfork's 711 us wait and the
+	 * clone's 40 us are not in it, but in clone_latency, apart. */
+	CHECK_EQ(q_int(db, "SELECT forks FROM fork_latency"), 3);
+	CHECK_EQ(q_int(db, "SELECT observed_forks FROM fork_latency"), 3);
+	CHECK_EQ(q_int(db, "SELECT observed_p50 FROM fork_latency"), 213000);
+	CHECK_EQ(q_int(db, "SELECT observed_max FROM fork_latency"), 276000);
+	CHECK_EQ(q_int(db, "SELECT dur_max FROM fork_latency"), 86490);
+	CHECK_EQ(q_int(db, "SELECT observed_p50 FROM clone_latency WHERE kind = "
+	               "'vfork'"), 711000);
+	CHECK_EQ(q_int(db, "SELECT clones FROM clone_latency WHERE kind = "
+	               "'clone-vm'"), 1);
+	store_close(s);
+
+	/* A new run records each fork's kind and its parent's size. */
+	CHECK(store_open(tpath("v3.db"), STORE_CREATE, &s, err, sizeof(err)) == 0);
+	db = store_db(s);
+	CHECK(replay_into(s, scn, "linux-6.12", 0, 0, &res, 1) == 0);
+	CHECK_EQ(res.stored, 1);
+	CHECK(!strcmp(q_text(db, "SELECT group_concat(kind || ':' || parent_rss) "
+	                     "FROM (SELECT kind, parent_rss FROM forks f JOIN "
+	                     "runs r ON r.id = f.run_id JOIN traces t ON t.id = "
+	                     "r.trace_id WHERE t.name != 'kv.ev' ORDER BY f.ts)"),
+	              "fork:2,vfork:2"));
+	store_close(s);
+}
+
 static int same_file(const char *a, const char *b)
 {
 	FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
@@ -645,6 +694,7 @@ int main(int argc, char **argv)
 	test_pid_reuse();
 	test_migration();
 	test_migration_v2();
+	test_migration_v3();
 	test_refusals();
 	if (!check_failures) {
 		char cmd[600];

@@ -41,6 +41,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/ptrace.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
@@ -502,7 +504,24 @@ static int exit_code(int st)
 	return EXIT_LAUNCHER;
 }
 
-static pid_t spawn_traced(char **argv)
+/*
+ * In the child, before exec: become USER (its uid, gid and groups) so that a
+ * server that refuses to run as root (postgres) can be launched while the
+ * launcher itself keeps root for trace_marker and ptrace.  Exits the child
+ * with EXIT_LAUNCHER on error.
+ */
+static void become_user(const struct passwd *pw)
+{
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0) {
+		fprintf(stderr, "%s: cannot become user %s: %s\n", prog,
+			pw->pw_name, strerror(errno));
+		_exit(EXIT_LAUNCHER);
+	}
+}
+
+/* user: NULL to keep the launcher's identity */
+static pid_t spawn_traced(char **argv, const struct passwd *user)
 {
 	fflush(NULL);
 	pid_t pid = fork();
@@ -511,6 +530,8 @@ static pid_t spawn_traced(char **argv)
 	if (pid == 0) {
 		if (marker_fd >= 0)
 			close(marker_fd);
+		if (user)
+			become_user(user);
 		if (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0) {
 			fprintf(stderr, "%s: PTRACE_TRACEME: %s\n", prog,
 				strerror(errno));
@@ -554,9 +575,10 @@ static int wait_exec_stop(pid_t child, bool *stopped)
 	}
 }
 
-static int run_simple(char **argv, const char *pidfile)
+static int run_simple(char **argv, const char *pidfile,
+		      const struct passwd *user)
 {
-	pid_t child = spawn_traced(argv);
+	pid_t child = spawn_traced(argv, user);
 	install_forwarding(child);
 	bool stopped;
 	int rc = wait_exec_stop(child, &stopped);
@@ -622,9 +644,10 @@ static void pidset_del(struct pidset *s, pid_t p)
 		}
 }
 
-static int run_follow(char **argv, const char *pidfile)
+static int run_follow(char **argv, const char *pidfile,
+		      const struct passwd *user)
 {
-	pid_t child = spawn_traced(argv);
+	pid_t child = spawn_traced(argv, user);
 	install_forwarding(child);
 	bool stopped;
 	int rc = wait_exec_stop(child, &stopped);
@@ -707,7 +730,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: %s [--marker PATH] [--follow-exec] [--pagemap PID]... "
-		"[--meta KEY=VALUE]... [--pidfile PATH] [-- CMD ARGS...]\n"
+		"[--meta KEY=VALUE]... [--pidfile PATH] [--user NAME] "
+		"[-- CMD ARGS...]\n"
 		"\n"
 		"  --marker PATH   trace_marker to write cowsim markers to\n"
 		"                  (default " DEFAULT_MARKER ";\n"
@@ -723,6 +747,9 @@ static void usage(FILE *f)
 		"  --meta K=V      extra 'cowsim: meta K=V' line (repeatable), "
 		"e.g. capture=NAME\n"
 		"  --pidfile PATH  write the launched command's pid to PATH\n"
+		"  --user NAME     run CMD as user NAME (uid, gid, groups); "
+		"the launcher\n"
+		"                  stays root for trace_marker and ptrace\n"
 		"\n"
 		"Markers: see docs/trace-markers.md. Exit status is the "
 		"command's.\n",
@@ -754,6 +781,7 @@ int main(int argc, char **argv)
 {
 	bool follow = false;
 	const char *pidfile = NULL;
+	const struct passwd *user = NULL;
 	pid_t *pm = NULL;
 	int npm = 0;
 	char **meta = calloc((size_t)argc, sizeof(char *));
@@ -776,7 +804,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--follow-exec")) {
 			follow = true;
 		} else if (!strcmp(a, "--marker") || !strcmp(a, "--pagemap") ||
-			   !strcmp(a, "--meta") || !strcmp(a, "--pidfile")) {
+			   !strcmp(a, "--meta") || !strcmp(a, "--pidfile") ||
+			   !strcmp(a, "--user")) {
 			if (i + 1 >= argc)
 				die("%s needs an argument (see --help)", a);
 			const char *v = argv[++i];
@@ -784,6 +813,10 @@ int main(int argc, char **argv)
 				marker_path = v;
 			} else if (!strcmp(a, "--pidfile")) {
 				pidfile = v;
+			} else if (!strcmp(a, "--user")) {
+				user = getpwnam(v);
+				if (!user)
+					die("--user: no user '%s'", v);
 			} else if (!strcmp(a, "--meta")) {
 				if (!valid_meta(v))
 					die("--meta wants KEY=VALUE without "
@@ -835,7 +868,8 @@ int main(int argc, char **argv)
 		if (snapshot_running(pm[k]) < 0)
 			rc = EXIT_LAUNCHER;
 	if (cmd)
-		rc = follow ? run_follow(cmd, pidfile) : run_simple(cmd, pidfile);
+		rc = follow ? run_follow(cmd, pidfile, user) :
+			      run_simple(cmd, pidfile, user);
 
 	if (markers_failed)
 		warn("%lu of %lu marker writes to %s failed", markers_failed,

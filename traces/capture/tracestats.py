@@ -19,6 +19,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 
 CLONE_VM, CLONE_VFORK, CLONE_THREAD = 0x100, 0x4000, 0x10000
 
@@ -37,7 +38,21 @@ RE_NEWTASK = re.compile(r'^pid=(\d+) comm=.* clone_flags=([0-9a-fA-F]+) ')
 RE_EXEC = re.compile(r'^filename=(.*) pid=(\d+) old_pid=(\d+)\s*$')
 
 
+_KEEP = []  # temp files that must outlive open_text()
+
+
 def open_text(path):
+    if path.endswith('.dat.zst'):
+        # trace-cmd reads only a seekable file: decompress to a temp file,
+        # kept open (so not deleted) until this script exits
+        tmp = tempfile.NamedTemporaryFile(suffix='.dat')
+        _KEEP.append(tmp)
+        subprocess.run(['zstd', '-dcq', path], stdout=tmp, check=True)
+        tmp.flush()
+        p = subprocess.Popen(['trace-cmd', 'report', '-i', tmp.name],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             text=True, errors='replace')
+        return p.stdout, 'trace-cmd'
     if path.endswith('.dat'):
         p = subprocess.Popen(['trace-cmd', 'report', '-i', path],
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -113,6 +128,10 @@ def stats(path, root_exe):
             r = rest
             if r.startswith('tracing_mark_write: '):
                 r = r[len('tracing_mark_write: '):]
+            elif re.match(r'0x[0-9a-f]+: cowsim: ', r):
+                # a trace.dat without kallsyms (lib.sh cap_dat_tree) prints
+                # the marker's ip as a number, not tracing_mark_write
+                r = r.split(': ', 1)[1]
             if r.startswith('cowsim: '):
                 verb = r.split()[1] if len(r.split()) > 1 else '?'
                 s['marker_' + verb] += 1
