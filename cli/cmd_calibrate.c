@@ -659,10 +659,13 @@ int cmd_calibrate(int argc, char **argv)
 	if (!co.quiet)
 		for (size_t i = 0; i < s.nt; i++)
 			if (s.t[i].vforks || s.t[i].skipped)
-				fprintf(stderr, "cowsim: %s: %zu fork%s fitted; left out: "
-				        "%zu vfork%s, %zu fork%s without an observed "
-				        "latency\n", s.t[i].path, s.t[i].n,
-				        s.t[i].n == 1 ? "" : "s", s.t[i].vforks,
+				fprintf(stderr, "cowsim: %s: %zu fork%s %s; left out: "
+				        "%zu timed vfork%s or CLONE_VM clone%s, %zu "
+				        "fork%s without an observed latency\n",
+				        s.t[i].path, s.t[i].n,
+				        s.t[i].n == 1 ? "" : "s",
+				        s.t[i].held_out ? "held out" : "fitted",
+				        s.t[i].vforks, s.t[i].vforks == 1 ? "" : "s",
 				        s.t[i].vforks == 1 ? "" : "s", s.t[i].skipped,
 				        s.t[i].skipped == 1 ? "" : "s");
 
