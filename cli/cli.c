@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "../lib/readfile.h"
 #include "../lib/suggest.h"
 #include "../lib/version.h"
 #include "../reports/rep.h"
@@ -339,5 +340,47 @@ int cli_fork_mode(struct sim_config *c, const char *mode, const char *origin)
 		free(c->text);
 		c->text = t;
 	}
+	return 0;
+}
+
+/* The most a --cost file may hold: what cfg_load_file() allows a --config
+ * file, as the two are the same INI. */
+#define COST_FILE_MAX (1u << 22)
+
+int cli_cost_text(const char *cost, char **text, const char **origin)
+{
+	char err[512];
+	size_t len, nul;
+	char *buf = NULL;
+
+	*text = NULL;
+	*origin = "--cost";
+	int rc = read_text_file(cost, COST_FILE_MAX, "a cost file", &buf, &len,
+	                        &nul, err, sizeof(err));
+	if (rc == -ENOENT) {
+		if (asprintf(&buf, "[policy]\ncost = %s\n", cost) < 0)
+			return cli_die("out of memory");
+	} else if (rc) {
+		return cli_die("%s", err);
+	} else {
+		/* errors name the file's lines */
+		*origin = strcmp(cost, "-") ? cost : "<stdin>";
+	}
+	/* Checked once, before any policy: a bad --cost is one error, and a
+	 * name that is neither a file nor a preset is said so (its text is
+	 * ours, so its line numbers mean nothing). */
+	struct sim_config probe;
+	cfg_defaults(&probe);
+	if (cfg_apply_text(&probe, *origin, buf, err, sizeof(err))) {
+		const char *why = strstr(err, ": ");
+		cfg_release(&probe);
+		free(buf);
+		if (!strcmp(*origin, "--cost"))
+			return cli_die("--cost %s: no such file, and %s", cost,
+			               why ? why + 2 : err);
+		return cli_die("%s", err);
+	}
+	cfg_release(&probe);
+	*text = buf;
 	return 0;
 }

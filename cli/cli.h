@@ -53,6 +53,7 @@ int cmd_dump(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
 
 /* Print "cowsim: message" on stderr; returns 2 (the bad-input status). */
 int cli_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -169,6 +170,16 @@ int cli_usage_error(const struct cli_verb *v, const char *fmt, ...)
  */
 int cli_choice(const struct cli_verb *v, const char *opt, const char *arg,
                const char *const *names);
+
+/*
+ * The [cost] text that --cost ARG names: the file ARG ('-' is stdin) read
+ * whole, or, when no such file exists, the cost preset ARG ("[policy]
+ * cost = ARG").  Checked by applying it to the defaults once, so that a
+ * bad --cost is one error whatever the number of policies.  Returns 0 with
+ * *text (free() it) and *origin (the name cfg_apply_text() messages should
+ * give it), or 2 after printing why.
+ */
+int cli_cost_text(const char *cost, char **text, const char **origin);
 
 /* Print "cowsim VERSION" on stdout (for --version); returns 0. */
 int cli_version(void);

@@ -27,10 +27,6 @@
 #include "../sim/config.h"
 #include "../sim/replay.h"
 
-/* The most a --cost file may hold: what cfg_load_file() allows a --config
- * file, as the two are the same INI. */
-#define COST_FILE_MAX (1u << 22)
-
 /* ------------------------------------------------------------------ */
 
 /* Add configuration c to r, under each fork design of modes (a comma-
@@ -81,41 +77,13 @@ static int load_policies(struct replay *r, const char *list,
                          const char *cost, const char *modes)
 {
 	char err[512];
-	const char *cost_text = NULL, *cost_origin = "--cost";
+	const char *cost_origin = NULL;
 	char *cost_buf = NULL;
 	int rc = 0;
 
-	if (cost) {
-		size_t len, nul;
-		rc = read_text_file(cost, COST_FILE_MAX, "a cost file", &cost_buf,
-		                    &len, &nul, err, sizeof(err));
-		if (rc == -ENOENT) {
-			if (asprintf(&cost_buf, "[policy]\ncost = %s\n", cost) < 0)
-				return cli_die("out of memory");
-		} else if (rc) {
-			return cli_die("%s", err);
-		} else {
-			/* errors name the file's lines */
-			cost_origin = strcmp(cost, "-") ? cost : "<stdin>";
-		}
-		rc = 0;
-		cost_text = cost_buf;
-		/* Checked once, before any policy: a bad --cost is one error,
-		 * and a name that is neither a file nor a preset is said so
-		 * (its text is ours, so its line numbers mean nothing). */
-		struct sim_config probe;
-		cfg_defaults(&probe);
-		if (cfg_apply_text(&probe, cost_origin, cost_text, err, sizeof(err))) {
-			const char *why = strstr(err, ": ");
-			cfg_release(&probe);
-			free(cost_buf);
-			if (!strcmp(cost_origin, "--cost"))
-				return cli_die("--cost %s: no such file, and %s", cost,
-				               why ? why + 2 : err);
-			return cli_die("%s", err);
-		}
-		cfg_release(&probe);
-	}
+	if (cost && (rc = cli_cost_text(cost, &cost_buf, &cost_origin)))
+		return rc;
+	const char *cost_text = cost_buf;
 
 	/* Presets named in the list (default: all, unless configs were given). */
 	const char *l = list ? list : (nconfigs ? "" : "all");
@@ -263,7 +231,8 @@ static const char replay_usage[] =
 	"                          default)\n"
 	"  -c, --config FILE.ini   add a policy from an INI file (repeatable)\n"
 	"  -C, --cost NAME|FILE    replace every policy's cost parameters: preset\n"
-	"                          x86-64 or vm, or a file with a [cost] section\n"
+	"                          x86-64, vm or vm-fitted, or a file with a\n"
+	"                          [cost] section\n"
 	"      --fork-mode MODES   replay every policy under each fork design:\n"
 	"                          copy, on-demand, async (comma-separated), or\n"
 	"                          all; a run not under copy is named POLICY+MODE\n"

@@ -34,6 +34,7 @@ static const struct cmd_struct commands[] = {
 	{ "import", cmd_import, "read a real trace (trace.dat, ftrace, perf) into an event file" },
 	{ "compare", cmd_compare, "stored runs side by side, with ratios to a baseline" },
 	{ "report", cmd_report, "plots and an HTML page from the stored runs" },
+	{ "calibrate", cmd_calibrate, "fit the fork cost parameters to a trace's observed fork latencies" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

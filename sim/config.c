@@ -81,6 +81,8 @@ static const struct key_desc keys[] = {
 	CO(fault_per_copy_ns, "extra per fault that copies a page"),
 	CO(fault_per_zero_ns, "extra per fault that allocates a zeroed page"),
 	CO(fork_per_shared_pt_ns, "fork_mode on-demand: per PTE table shared at fork"),
+	CO(fork_per_copied_vma_ns, "extra per inherited VMA with PTEs copied (copy_page_range)"),
+	CO(fork_per_file_vma_ns, "extra per inherited VMA mapping a file (i_mmap insertion)"),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 

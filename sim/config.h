@@ -62,6 +62,10 @@ struct cost_params {
 	double fork_per_shared_pt_ns; /* fork_mode on-demand: share one PTE
 	                                 table (write-protect its PMD entry,
 	                                 take a reference on the table) */
+	double fork_per_copied_vma_ns; /* extra per area with PTEs copied:
+	                                  copy_page_range()'s walk of it */
+	double fork_per_file_vma_ns;   /* extra per area mapping a file:
+	                                  dup_mmap()'s i_mmap insertion */
 };
 
 struct sim_config {

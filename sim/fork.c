@@ -271,6 +271,11 @@ static int mm_dup(struct sim_engine *e, uint32_t pmi, uint32_t cmi,
 		}
 	}
 	rec->vmas = (uint32_t)child->vmas.n;
+	/* File-backed as the fault path reads it (memory.c): not anonymous,
+	 * and a file named. */
+	for (size_t i = 0; i < child->vmas.n; i++)
+		rec->vmas_file += !(child->vmas.v[i].flags & VMA_ANON) &&
+		                  child->vmas.v[i].file;
 	struct fork_ctx fc = { .parent = parent, .child = child, .rec = rec };
 	uint32_t pt0 = child->nr_pt;
 	for (size_t i = 0; i < parent->vmas.n; i++) {
@@ -280,9 +285,12 @@ static int mm_dup(struct sim_engine *e, uint32_t pmi, uint32_t cmi,
 		if (!(v->flags & VMA_HAS_ANON) ||
 		    (v->flags & (VMA_DONTCOPY | VMA_WIPEONFORK | VMA_SPECIAL)))
 			continue;
+		uint64_t done = rec->ptes;
 		err = copy_range(e, &fc, v);
 		if (err)
 			return err;
+		if (rec->ptes != done)
+			rec->vmas_copied++;
 		parent = fc.parent = &e->mm[pmi];
 		child = fc.child = &e->mm[cmi];
 	}

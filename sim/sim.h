@@ -220,6 +220,11 @@ struct sim_fork_rec {
 	uint32_t copies_deferred;
 	uint64_t ptes_deferred;
 	uint64_t child_ns;
+	uint32_t vmas_copied;   /* of vmas, those copy_page_range() copied at
+	                           least one PTE of (the rest cost only
+	                           vm_area_dup()) */
+	uint32_t vmas_file;     /* of vmas, those mapping a file (dup_mmap()
+	                           links each into the file's i_mmap tree) */
 };
 
 /* A point of the time series kept for plots. */

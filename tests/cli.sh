@@ -502,6 +502,38 @@ expect linux-6.12 fm_pt_deferred=1
 ' >"$T/fm2.scn"
 expect 0 "1 scenario, 1 check, 0 failed" -- "$COWSIM" check "$T/fm2.scn"
 expect 1 "linux-6.12: fm_pt_deferred=1 (is 0): FAILED" -- "$COWSIM" check --fork-mode copy "$T/fm2.scn"
+# calibrate: fits the bundled cowknown trace's forks, writes an INI that
+# replay loads with --cost, and on a bad trace exits 2 leaving no INI
+CK="$SRC/traces/real/cowknown.dat"
+expect 0 "fork_per_pte_ns" -- "$COWSIM" calibrate "$CK" -q --bootstrap 20 -o "$T/fit.ini"
+grep -q '^\[cost\]' "$T/fit.ini" && grep -q "cowknown.dat (6 forks)" "$T/fit.ini" ||
+	fail "calibrate -o: the INI lacks [cost] or what it was fitted on"
+"$COWSIM" replay "$CK" --no-db -q -p linux-6.12 -f json >"$T/def.json" 2>"$T/err" || fail "replay: $(cat "$T/err")"
+"$COWSIM" replay "$CK" --no-db -q -p linux-6.12 -f json --cost "$T/fit.ini" >"$T/fit.json" 2>"$T/err" ||
+	fail "replay --cost FITTED.ini: $(cat "$T/err")"
+cmp -s "$T/def.json" "$T/fit.json" && fail "the fitted cost changed no modeled latency"
+expect 0 '"parameters"' -- "$COWSIM" calibrate "$CK" -q --bootstrap 0 -f json
+expect 0 "fork_base_ns" -- "$COWSIM" calibrate "$CK" -q --bootstrap 0 -o -
+echo keep >"$T/kept.ini"
+expect 2 "trunc.ev" -- "$COWSIM" calibrate "$CK" "$T/trunc.ev" -q -o "$T/kept.ini"
+[ "$(cat "$T/kept.ini")" = keep ] || fail "a failed calibrate touched its -o file"
+expect 2 "trunc.ev" -- "$COWSIM" calibrate "$CK" -q --hold-out "$T/trunc.ev" -o "$T/none.ini"
+[ -e "$T/none.ini" ] && fail "a failed calibrate wrote its -o file"
+ls "$T" | grep -q '\.tmp' && fail "a failed calibrate left a temporary file"
+expect 2 "no copying fork with a kernel-observed latency" -- "$COWSIM" calibrate "$SCN" -q
+expect 2 "'fork_per_nothing_ns' is not a fork cost term" -- "$COWSIM" calibrate "$CK" --fit fork_per_nothing_ns
+expect 2 "one preset" -- "$COWSIM" calibrate "$CK" -p all
+expect 2 "bootstrap" -- "$COWSIM" calibrate "$CK" --bootstrap lots
+# forksweep varies the areas with and without PTEs, not the file areas:
+# the first is priced, the second reported as not identified
+FS="$SRC/traces/real/forksweep.dat.zst"
+"$COWSIM" calibrate "$FS" -q --bootstrap 0 -f json >"$T/fs.json" 2>"$T/err" || fail "calibrate forksweep: $(cat "$T/err")"
+grep -q '"name": "fork_per_copied_vma_ns", "fitted": true' "$T/fs.json" ||
+	fail "forksweep does not price areas with PTEs apart"
+grep -q '"name": "fork_per_file_vma_ns", "fitted": false' "$T/fs.json" ||
+	fail "forksweep's file areas do not vary, yet their price was fitted"
+expect 0 "held out" -- "$COWSIM" calibrate "$FS" -q --bootstrap 0 --hold-out "$SRC/traces/real/forksweep-holdout.dat.zst"
+expect 0 "a perf capture" -- "$COWSIM" calibrate "$SRC/traces/real/cowknown.perf.txt.zst" --bootstrap 0
 
 if [ $fails -ne 0 ]; then
 	echo "$fails failure(s)"
