@@ -145,9 +145,11 @@ static void summary(FILE *o, const struct ev_source *src,
 	        PRIu64 " vmsplice, %" PRIu64 " io_uring buffer registrations\n",
 	        s->odirect_gups, s->unresolved_vmsplice, s->unresolved_io_uring);
 	fprintf(o, "  observed labels:  %s: copy %" PRIu64 ", reuse %" PRIu64
-	        ", zero-fill %" PRIu64 ", new %" PRIu64 " (lost %" PRIu64 ")\n",
+	        ", zero-fill %" PRIu64 ", new %" PRIu64 " (lost %" PRIu64 "; %" PRIu64
+	        " shared-mapping fills unlabelled)\n",
 	        c->labels ? "yes" : "no (no mm_page_alloc)", s->labels_copy,
-	        s->labels_reuse, s->labels_zero, s->labels_new, s->labels_lost);
+	        s->labels_reuse, s->labels_zero, s->labels_new, s->labels_lost,
+	        s->labels_shared_fill);
 	fprintf(o, "  repairs:          %" PRIu64 " timestamps clamped, %" PRIu64
 	        " pids reused, %" PRIu64 " tasks seen mid-life, %" PRIu64
 	        " syscall exits unmatched, %" PRIu64 " bad markers\n",

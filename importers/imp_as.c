@@ -311,6 +311,17 @@ void imp_out_apply(struct imp_core *c, struct imp_task *t, struct cs_ev *ev)
 	if (!as)
 		return;
 	if (ev->type == EV_OBSERVED) {
+		/* A shared mapping has no COW: an allocation at its fault is
+		 * the page cache (shmem_alloc_folio() allocates without
+		 * __GFP_ZERO, then clears it) being filled, which the
+		 * allocation rule would call a copy.  Only a reuse (a
+		 * write-protect fault that allocated nothing: do_wp_page()'s
+		 * wp_page_shared()) says what the kernel did. */
+		struct vma *v = vma_find(&as->vmas, ev->addr >> EV_PAGE_SHIFT);
+		if (v && (v->flags & VMA_SHARED) && ev->flags != EV_OBS_REUSE) {
+			c->st.labels_shared_fill++;
+			return;
+		}
 		switch (ev->flags) {
 		case EV_OBS_COPY: c->st.labels_copy++; break;
 		case EV_OBS_REUSE: c->st.labels_reuse++; break;

@@ -201,6 +201,7 @@ struct imp_rec {
 	X(labels_zero, "write-protect faults resolved with a zeroed page") \
 	X(labels_new, "not-present faults resolved with a zeroed page") \
 	X(labels_lost, "open outcome windows abandoned at lost events") \
+	X(labels_shared_fill, "allocations at faults on shared mappings: page-cache fills, not labelled") \
 	X(gfp_undecoded, "allocations whose gfp flags could not be decoded") \
 	X(pid_reused, "pids reused (a new task under an old task's pid)") \
 	X(after_exit, "records of a task after its exit (skipped)") \

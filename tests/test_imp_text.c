@@ -349,6 +349,37 @@ static void self_fork(void)
 	free(g);
 }
 
+/* A shared mapping's first touch fills the page cache: shmem allocates
+ * without __GFP_ZERO, which must not read as a COW copy; its write-protect
+ * fault with no allocation is still a reuse. */
+static void shared_fill(void)
+{
+	static const char t[] =
+	"cpus=2\n"
+	"            prog-600 [000]  10.000001: sys_enter_mmap:       addr: 0x00000000, len: 0x00002000, prot: 0x00000003, flags: 0x00000021, fd: 0xffffffffffffffff, off: 0x00000000\n"
+	"            prog-600 [000]  10.000002: sys_exit_mmap:        0x7f0000000000\n"
+	"            prog-600 [000]  10.000003: page_fault_user:      address=0x7f0000000000 ip=0x1 error_code=0x6\n"
+	"            prog-600 [000]  10.000004: mm_page_alloc:        page=0x1 pfn=0x1 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP\n"
+	"            prog-600 [000]  10.000005: page_fault_user:      address=0x7f0000001000 ip=0x1 error_code=0x7\n"
+	"            prog-600 [000]  10.000006: page_fault_user:      address=0x7f0000100000 ip=0x1 error_code=0x6\n"
+	"            prog-600 [000]  10.000007: mm_page_alloc:        page=0x1 pfn=0x2 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP\n"
+	"            prog-600 [000]  10.000008: sys_enter:            NR 39 (0, 0, 0, 0, 0, 0)\n";
+	char *g = render(t, NULL, 0, NULL);
+	const char *want[] = {
+		"mmap 600/600 0x7f0000000000 +2 fl=0x33",
+		"fault 600/600 0x7f0000000000",
+		"fault 600/600 0x7f0000001000",
+		"observed 600/600 0x7f0000001000 reuse",
+		"fault 600/600 0x7f0000100000",
+		/* private (inferred) memory: the rule still calls it a copy */
+		"observed 600/600 0x7f0000100000 copy",
+		NULL,
+	};
+	in_order("shared fill", g, want);
+	absent("shared fill", g, "observed 600/600 0x7f0000000000");
+	free(g);
+}
+
 int main(void)
 {
 	kernel_text();
@@ -357,5 +388,6 @@ int main(void)
 	loss_cancels_label();
 	perf_text();
 	self_fork();
+	shared_fill();
 	CHECK_DONE();
 }
