@@ -220,6 +220,7 @@ static const char replay_usage[] =
 	"                     [-b POLICY] [--changed-only] [-I FORMAT]\n"
 	"                     [-q] [-D FILE | --no-db] [--faults] [--replace]\n"
 	"                     [--check-invariants] [-P N | --comm NAME]\n"
+	"                     [--sysroot DIR]\n"
 	"                     [--name NAME]...\n"
 	"\n"
 	"Replay each TRACE (a cowsim event file, a scenario, or a trace the\n"
@@ -248,6 +249,7 @@ static const char replay_usage[] =
 	"                          event (slow; for debugging models)\n"
 	"  -P, --pid N             a real trace: the process tree of N\n"
 	"      --comm NAME         a real trace: the tree of the first exec of NAME\n"
+	"      --sysroot DIR       a real trace: read exec'd files under DIR\n"
 	"      --name NAME         the stored trace's name (once per TRACE)\n"
 	"\n"
 	"A progress line is shown on a terminal unless --quiet.  A real trace\n"
@@ -298,6 +300,7 @@ static const struct option replay_opts[] = {
 	{ "replace", no_argument, NULL, OPT_REPLACE },
 	CLI_OPT_PID,
 	CLI_OPT_COMM,
+	CLI_OPT_SYSROOT,
 	{ "name", required_argument, NULL, OPT_NAME },
 	CLI_OPTS_END,
 };
@@ -391,7 +394,8 @@ int cmd_replay(int argc, char **argv)
 		struct replay r;
 		struct ev_source *src = NULL;
 		struct evsrc_opts so = { .format = co.infmt, .quiet = co.quiet,
-		                         .pid = co.pid, .comm = co.comm };
+		                         .pid = co.pid, .comm = co.comm,
+		                         .sysroot = co.sysroot };
 		struct store_prov prov = { .command_line = cmdline,
 		                           .selection = selection, .cost = cost };
 		struct store_opts sto = { .faults = faults, .replace = replace,

@@ -238,9 +238,16 @@ static void infer_for_fault(struct imp_core *c, struct imp_task *t,
 		m.aux = pg;
 		c->st.inferred_maps++;
 	}
-	if (shadow_apply(c, as, &m))
+	if (as->exe_missing)
+		c->st.exec_missing_faults++;
+	imp_out_map(c, as, &m);
+}
+
+void imp_out_map(struct imp_core *c, struct imp_as *as, struct cs_ev *m)
+{
+	if (shadow_apply(c, as, m))
 		c->oom = 1;
-	imp_out_push(c, &m);
+	imp_out_push(c, m);
 }
 
 /* An event leaves the core: update the shadow the engine will mirror. */
@@ -265,6 +272,7 @@ void imp_out_apply(struct imp_core *c, struct imp_task *t, struct cs_ev *ev)
 		t->as = as;
 		t->known = 1;
 		imp_out_push(c, ev);
+		imp_exe_at_exec(c, t, as, ev);
 		return;
 	case EV_FORK: {
 		struct imp_task *ch = imp_task_find(c, ev->arg);
@@ -287,8 +295,12 @@ void imp_out_apply(struct imp_core *c, struct imp_task *t, struct cs_ev *ev)
 			if (ch->as && (vma_set_copy(&ch->as->vmas, &pas->vmas) ||
 			               as_copy_fds(ch->as, pas)))
 				c->oom = 1;
-			if (ch->as)
+			if (ch->as) {
 				ch->as->brk = pas->brk;
+				ch->as->exe = pas->exe;
+				ch->as->exe_placed = pas->exe_placed;
+				ch->as->exe_missing = pas->exe_missing;
+			}
 		}
 		ch->known = 1;
 		imp_out_push(c, ev);
@@ -335,6 +347,8 @@ void imp_out_apply(struct imp_core *c, struct imp_task *t, struct cs_ev *ev)
 			c->st.faults_kernel++;
 		uint64_t pg = ev->addr >> EV_PAGE_SHIFT;
 		struct vma *v = vma_find(&as->vmas, pg);
+		if (!v && as->exe && imp_exe_place(c, t, as, ev))
+			v = vma_find(&as->vmas, pg);
 		if (!v && ev->addr >= MIN_USER_ADDR) {
 			infer_for_fault(c, t, as, ev);
 		} else if (v && (v->flags & VMA_INFERRED)) {
