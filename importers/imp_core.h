@@ -254,9 +254,9 @@ struct imp_core {
 	bool perf;                 /* perf: MMAP2 records stand in for maps */
 	imp_warn_fn warn;
 	void *warn_ctx;
-	int rootfd;                /* exec images read from: IMP_EXE_OFF, -1
-	                              the local file system, or a --sysroot
-	                              directory fd (the caller's to close) */
+	int rootfd;                /* exec images are read from: -1 the local
+	                              file system, or a --sysroot directory
+	                              fd (the caller's to close) */
 	const char *where_unit;    /* "line" or "record" */
 	uint64_t where;            /* current line/record number */
 
@@ -289,8 +289,6 @@ struct imp_core {
 	int oom;
 	char fatal[400];           /* set by imp_core_fail(): the import stops */
 };
-
-#define IMP_EXE_OFF (-2)
 
 int imp_core_init(struct imp_core *c, struct ev_source *src);
 void imp_core_free(struct imp_core *c);

@@ -137,8 +137,6 @@ static void place(struct imp_core *c, struct imp_task *t, struct imp_as *as,
 void imp_exe_at_exec(struct imp_core *c, struct imp_task *t,
                      struct imp_as *as, const struct cs_ev *ev)
 {
-	if (c->rootfd == IMP_EXE_OFF)
-		return;
 	struct imp_exe *x = exe_get(c, ev->arg);
 	if (!x) {
 		c->oom = 1;

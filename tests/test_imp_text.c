@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "importers/elfimg.h"
 #include "importers/open.h"
 
 static const char *const obs[] = { "none", "copy", "zero", "reuse", "new" };
@@ -380,6 +381,81 @@ static void shared_fill(void)
 	free(g);
 }
 
+/* Keeps this program's .bss more than a page past its file part, for
+ * exec_image(); "used", or link-time optimisation drops it. */
+__attribute__((used)) static char bss_pad[4 * 4096];
+
+/* An exec of a real ELF - this test program, built by the build - with no
+ * maps snapshot: the program is placed by elf_load()'s padzero() kernel
+ * fault, the interpreter by its entry fetch, and the image's data page
+ * is a private file mapping (a write copies the file page) and its .bss
+ * anonymous (a write is a zero-fill), not one-page inferred areas. */
+static void exec_image(void)
+{
+	char self[200];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	struct elfimg img, ld;
+	CHECK(n > 0);
+	if (n <= 0)
+		return;
+	self[n] = 0;
+	CHECK_EQ(elfimg_load(-1, self, &img), 0);
+	CHECK(img.dyn && img.interp[0]);
+	CHECK_EQ(elfimg_load(-1, img.interp, &ld), 0);
+	const struct elfimg_seg *d = NULL;
+	for (uint32_t i = 0; i < img.nseg; i++)
+		if ((img.seg[i].prot & EV_PROT_WRITE) &&
+		    img.seg[i].memsz > img.seg[i].filesz)
+			d = &img.seg[i];
+	CHECK(d != NULL);
+	if (!d || !img.dyn)
+		return;
+	const unsigned long long base = 0x555555554000ull, ldbase = 0x7ffff7fc3000ull;
+	unsigned long long zs = base + d->vaddr + d->filesz;
+	unsigned long long data = (base + d->vaddr) & ~4095ull;
+	unsigned long long bss = (zs + 4095) & ~4095ull;
+	unsigned long long end = (base + d->vaddr + d->memsz + 4095) & ~4095ull;
+	CHECK(bss < end && data < (zs & ~4095ull));
+	char t[4096], w[4][160];
+	snprintf(t, sizeof(t),
+	"cpus=2\n"
+	"          sh-700 [000]  10.000001: sys_enter_execve:     filename: 0x1000, argv: 0x2000, envp: 0x3000\n"
+	"          sh-700 [000]  10.000002: exit_mmap:            mt_mod 0xffff, DESTROY\n"
+	"          sh-700 [000]  10.000003: task_rename:          pid=700 oldcomm=sh newcomm=prog oom_score_adj=0\n"
+	"        prog-700 [000]  10.000004: page_fault_kernel:    address=%#llx ip=0xffffffff8177879a error_code=0x2\n"
+	"        prog-700 [000]  10.000005: mm_page_alloc:        page=0x1 pfn=0x1 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP\n"
+	"        prog-700 [000]  10.000006: sched_process_exec:   filename=%s pid=700 old_pid=700\n"
+	"        prog-700 [000]  10.000007: sys_exit_execve:      0x0\n"
+	"        prog-700 [000]  10.000008: page_fault_user:      address=%#llx ip=%#llx error_code=0x14\n"
+	"        prog-700 [000]  10.000009: page_fault_user:      address=%#llx ip=0x1 error_code=0x6\n"
+	"        prog-700 [000]  10.000010: mm_page_alloc:        page=0x1 pfn=0x2 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP\n"
+	"        prog-700 [000]  10.000011: page_fault_user:      address=%#llx ip=0x1 error_code=0x6\n"
+	"        prog-700 [000]  10.000012: mm_page_alloc:        page=0x1 pfn=0x3 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_ZERO|__GFP_COMP\n"
+	"        prog-700 [000]  10.000013: sys_enter:            NR 39 (0, 0, 0, 0, 0, 0)\n",
+	zs, self, ldbase + ld.entry, ldbase + ld.entry, data, bss);
+	char *g = render(t, NULL, 0, NULL);
+	snprintf(w[0], sizeof(w[0]), "mmap 700/700 %#llx +%llu fl=0x3 file='%s'",
+	         data, (((zs + 4095) & ~4095ull) - data) >> 12, self);
+	snprintf(w[1], sizeof(w[1]), "mmap 700/700 %#llx +%llu fl=0x23 file=''",
+	         bss, (end - bss) >> 12);
+	snprintf(w[2], sizeof(w[2]), "fault 700/700 %#llx +0 fl=0x6", data);
+	snprintf(w[3], sizeof(w[3]), "fault 700/700 %#llx +0 fl=0x6", bss);
+	const char *want[] = {
+		"exec 700/700",
+		w[0], w[1],
+		"fault 700/700",           /* padzero's */
+		"observed 700/700",
+		"file='/", /* the interpreter, at its entry fetch */
+		w[2], "copy",
+		w[3], "new",
+		NULL,
+	};
+	in_order("exec image", g, want);
+	absent("exec image", g, "fl=0x12");  /* no inferred area (0x1xx) */
+	absent("exec image", g, "fl=0x11");
+	free(g);
+}
+
 int main(void)
 {
 	kernel_text();
@@ -389,5 +465,6 @@ int main(void)
 	perf_text();
 	self_fork();
 	shared_fill();
+	exec_image();
 	CHECK_DONE();
 }
