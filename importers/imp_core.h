@@ -206,6 +206,7 @@ struct imp_rec {
 	X(exec_images_missing, "execs whose file could not be read (inferred instead)") \
 	X(exec_images_bad, "execs of a file that is no x86-64 ELF (inferred instead)") \
 	X(exec_images_conflict, "exec images whose layout overlapped known areas (not mapped)") \
+	X(exec_stack_pages, "stack pages execve() wrote, present from the start") \
 	X(exec_missing_faults, "faults inferred in the images of missing or bad exec files") \
 	X(gfp_undecoded, "allocations whose gfp flags could not be decoded") \
 	X(pid_reused, "pids reused (a new task under an old task's pid)") \

@@ -81,6 +81,8 @@ struct imp_as {
 	                          c->exes, 0 none */
 	uint8_t exe_placed;    /* bit k: image k is mapped (or given up) */
 	uint8_t exe_missing;   /* the exec'd file could not be laid out */
+	uint8_t exe_stack;     /* exec done, no user fault yet: the stack
+	                          pages execve() wrote are still to mark */
 	struct imp_fd *fds;
 	uint32_t nfds;
 	size_t capfds;

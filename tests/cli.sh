@@ -430,7 +430,7 @@ progress_ok "$T/err" || fail "synth: no rising progress"
 COWSIM_PROGRESS=all "$COWSIM" synth --events 20000 -q -o "$T/syn.ev" 2>"$T/err"
 [ -s "$T/err" ] && fail "synth --quiet drew progress"
 COWSIM_PROGRESS=1 "$COWSIM" replay --no-db -p linux-6.12 "$R/cowknown.dat" >/dev/null 2>"$T/err"
-grep -q "100.0% 1898 events" "$T/err" || fail "COWSIM_PROGRESS=1 did not force the line on: $(cat "$T/err")"
+grep -q "100.0% 1899 events" "$T/err" || fail "COWSIM_PROGRESS=1 did not force the line on: $(cat "$T/err")"
 
 # trace.dat files on which libtracecmd itself crashes (found by fuzzing;
 # kept as patches of a bundled trace): status 2 and a message, never a crash

@@ -456,6 +456,38 @@ static void exec_image(void)
 	free(g);
 }
 
+/* The stack pages execve() wrote through GUP (no fault) are present from
+ * the start: those above its first kernel fault on the new [stack]. */
+static void exec_stack(void)
+{
+	static const char t[] =
+	" launcher-799   (  799) [000] .....  60.000001: task_newtask: pid=800 comm=launcher clone_flags=1200000 oom_score_adj=0\n"
+	" launcher-799   (  799) [000] .....  60.000002: sched_process_fork: comm=launcher pid=799 child_comm=launcher child_pid=800\n"
+	" launcher-800   (  800) [001] .....  60.000003: sys_execve(filename: 0x7ffc, argv: 0x7ffd, envp: 0x7ffe)\n"
+	" launcher-800   (  800) [001] .....  60.000004: exit_mmap: mt_mod 00000000abcdef12, DESTROY\n"
+	" launcher-800   (  800) [001] .....  60.000005: task_rename: pid=800 oldcomm=launcher newcomm=prog oom_score_adj=0\n"
+	"     prog-800   (  800) [001] d....  60.000006: page_fault_kernel: address=0x7ffc0001f739 ip=0xffffffff81bb6e18 error_code=0x2\n"
+	"     prog-800   (  800) [001] .....  60.000008: sched_process_exec: filename=/nonexistent/prog pid=800 old_pid=800\n"
+	"     prog-800   (  800) [001] .....  60.000009: sys_execve -> 0x0\n"
+	" launcher-799   (  799) [000] ...1.  60.000011: tracing_mark_write: cowsim: maps pid=800 begin\n"
+	" launcher-799   (  799) [000] ...1.  60.000014: tracing_mark_write: cowsim: maps pid=800 7ffc00000000-7ffc00021000 rw-p 00000000 00:00 0   [stack]\n"
+	" launcher-799   (  799) [000] ...1.  60.000016: tracing_mark_write: cowsim: maps pid=800 end\n"
+	"     prog-800   (  800) [001] d....  60.000020: page_fault_kernel: address=0x7ffc0001e000 ip=0xffffffff81bb6e18 error_code=0x2\n"
+	"     prog-800   (  800) [001] d....  60.000021: page_fault_user: address=0x7ffc0001d000 ip=0x1 error_code=0x6\n";
+	char *g = render(t, NULL, 0, NULL);
+	const char *want[] = {
+		"exec 800/800",
+		"mmap 800/800 0x7ffc00000000 +33 fl=0x263",
+		"page_init 800/800 0x7ffc00020000 +1 fl=0x9",
+		"fault 800/800 0x7ffc0001f739",
+		"fault 800/800 0x7ffc0001e000",
+		NULL,
+	};
+	in_order("exec stack", g, want);
+	CHECK_EQ(count(g, "page_init"), 1);   /* the first kernel fault only */
+	free(g);
+}
+
 int main(void)
 {
 	kernel_text();
@@ -466,5 +498,6 @@ int main(void)
 	self_fork();
 	shared_fill();
 	exec_image();
+	exec_stack();
 	CHECK_DONE();
 }
