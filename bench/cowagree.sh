@@ -12,14 +12,13 @@
 # (sim/memory.c outcome_agrees()): copy = copy or copy-file; zero = new or
 # zero-fill; reuse = reuse, none, mkwrite or swapin.
 #
-# usage: bench/cowagree.sh COWSIM [POLICY] TRACE [REPLAY-OPTION...]
+# usage: [POLICY=NAME] bench/cowagree.sh COWSIM TRACE [REPLAY-OPTION...]
 #   POLICY defaults to linux-6.12; options go to `cowsim replay` (--sysroot).
 # Prints: TRACE POLICY AGREE/FAULTS PERCENT, then the disagreements by
 # observed/outcome.
 set -eu
 COWSIM=$1; shift
-POLICY=linux-6.12
-case ${1:-} in linux-*|[a-z]*-[0-9]*) POLICY=$1; shift;; esac
+POLICY=${POLICY:-linux-6.12}
 TRACE=$1; shift
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
