@@ -82,11 +82,13 @@ static bool layout_free(struct imp_as *as, const struct elfimg *e,
 {
 	for (uint32_t i = 0; i < e->nseg; i++) {
 		const struct elfimg_seg *s = &e->seg[i];
-		if (base + s->vaddr + s->memsz > EV_USER_TOP ||
-		    base + s->vaddr + s->memsz < base)
+		/* base, vaddr and memsz are each below 2^47: no overflow */
+		if (base + s->vaddr + s->memsz > EV_USER_TOP)
 			return false;
 		uint64_t lo = PAGE_DOWN(base + s->vaddr) >> EV_PAGE_SHIFT;
 		uint64_t hi = PAGE_UP(base + s->vaddr + s->memsz) >> EV_PAGE_SHIFT;
+		if (hi - lo > UINT32_MAX)   /* an event's len */
+			return false;
 		size_t j = vma_lower_bound(&as->vmas, lo);
 		if (j < as->vmas.n && as->vmas.v[j].start < hi)
 			return false;
@@ -174,7 +176,8 @@ bool imp_exe_place(struct imp_core *c, struct imp_task *t, struct imp_as *as,
 	if ((as->exe_placed & all) == all)
 		return false;
 	if (!(f->flags & EV_PF_USER) && (f->flags & EV_PF_WRITE)) {
-		/* padzero() of the first image not yet placed. */
+		/* padzero() of an image not yet placed: the program's comes
+		 * first, but it has none when its .bss starts on a page. */
 		for (uint32_t k = 0; k < x->n; k++) {
 			if (as->exe_placed & (1u << k))
 				continue;
@@ -187,7 +190,6 @@ bool imp_exe_place(struct imp_core *c, struct imp_task *t, struct imp_as *as,
 					return true;
 				}
 			}
-			break;
 		}
 		return false;
 	}
