@@ -205,6 +205,7 @@ static int common_opt(const struct cli_verb *v, struct cli_common *co, int c,
 	case 'I': co->infmt = arg; break;
 	case 'o': co->output = arg; break;
 	case CLI_OPT_COMM_VAL: co->comm = arg; break;
+	case CLI_OPT_SYSROOT_VAL: co->sysroot = arg; break;
 	case 't':
 		if (cli_push_arg(&co->traces, &co->ntraces, arg))
 			return CLI_EXIT_USAGE;
@@ -260,7 +261,7 @@ int cli_getopt(const struct cli_verb *v, struct cli_common *co, int argc,
 			bad_option(v, argv);
 			return CLI_EXIT_USAGE;
 		case 'D': case 'p': case 'q': case 'f': case 'I': case 'o':
-		case 't': case 'P': case CLI_OPT_COMM_VAL:
+		case 't': case 'P': case CLI_OPT_COMM_VAL: case CLI_OPT_SYSROOT_VAL:
 			if ((r = common_opt(v, co, c, optarg)))
 				return r;
 			continue;

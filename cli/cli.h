@@ -83,6 +83,8 @@ int cli_push_arg(const char ***v, size_t *n, const char *arg);
 #define CLI_OPT_PID     { "pid", required_argument, NULL, 'P' }
 #define CLI_OPT_COMM    { "comm", required_argument, NULL, CLI_OPT_COMM_VAL }
 #define CLI_OPT_COMM_VAL (CLI_LONG_ONLY + 0)
+#define CLI_OPT_SYSROOT { "sysroot", required_argument, NULL, CLI_OPT_SYSROOT_VAL }
+#define CLI_OPT_SYSROOT_VAL (CLI_LONG_ONLY + 1)
 /* Shared letters whose values each verb reads itself. */
 #define CLI_OPT_CONFIG  { "config", required_argument, NULL, 'c' }
 #define CLI_OPT_COST    { "cost", required_argument, NULL, 'C' }
@@ -124,6 +126,8 @@ struct cli_common {
 	const char *output;      /* --output FILE, "-" for stdout; NULL */
 	uint32_t pid;            /* --pid N; 0 if not given */
 	const char *comm;        /* --comm NAME; NULL */
+	const char *sysroot;     /* --sysroot DIR: where exec'd files are read
+	                            from; NULL the local file system */
 };
 
 void cli_common_init(struct cli_common *co);

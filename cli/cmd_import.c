@@ -31,7 +31,8 @@
 
 static const char import_usage[] =
 	"usage: cowsim import TRACE -o FILE|- [-I dat|ftrace|perf]\n"
-	"                     [-P N | --comm NAME] [-f text|json] [-q]\n"
+	"                     [-P N | --comm NAME] [--sysroot DIR]\n"
+	"                     [-f text|json] [-q]\n"
 	"\n"
 	"Read a trace as the Linux tracing tools wrote it - a trace-cmd\n"
 	"trace.dat, the kernel's ftrace text or `trace-cmd report` output, or\n"
@@ -45,6 +46,8 @@ static const char import_usage[] =
 	"                          detected from the content)\n"
 	"  -P, --pid N             keep the process tree of N\n"
 	"      --comm NAME         keep the tree of the first exec of NAME\n"
+	"      --sysroot DIR       read exec'd files (ELF program headers) under\n"
+	"                          DIR, for a trace of another machine or container\n"
 	"  -f, --format FMT        the summary: text (default, on stderr) or json\n"
 	"                          (one object on stdout; on stderr with -o -)\n"
 	"  -q, --quiet             no warnings, no progress line, no text summary\n"
@@ -74,6 +77,7 @@ static const struct option import_opts[] = {
 	CLI_OPT_FORMAT,
 	CLI_OPT_PID,
 	CLI_OPT_COMM,
+	CLI_OPT_SYSROOT,
 	CLI_OPT_QUIET,
 	CLI_OPTS_END,
 };
@@ -141,13 +145,20 @@ static void summary(FILE *o, const struct ev_source *src,
 	        " lines, %" PRIu64 " inferred (+%" PRIu64 " made writable), %"
 	        PRIu64 " stack growths\n", s->snapshots, s->snapshot_lines,
 	        s->inferred_maps, s->inferred_upgrades, s->stack_growth);
+	fprintf(o, "  exec images:      %" PRIu64 " mapped from their ELF headers, %"
+	        PRIu64 " overlapping known areas; %" PRIu64 " files missing, %"
+	        PRIu64 " not ELF (%" PRIu64 " faults inferred in them)\n",
+	        s->exec_images_placed, s->exec_images_conflict,
+	        s->exec_images_missing, s->exec_images_bad, s->exec_missing_faults);
 	fprintf(o, "  GUP:              %" PRIu64 " O_DIRECT pins; unresolved: %"
 	        PRIu64 " vmsplice, %" PRIu64 " io_uring buffer registrations\n",
 	        s->odirect_gups, s->unresolved_vmsplice, s->unresolved_io_uring);
 	fprintf(o, "  observed labels:  %s: copy %" PRIu64 ", reuse %" PRIu64
-	        ", zero-fill %" PRIu64 ", new %" PRIu64 " (lost %" PRIu64 ")\n",
+	        ", zero-fill %" PRIu64 ", new %" PRIu64 " (lost %" PRIu64 "; %" PRIu64
+	        " shared-mapping fills unlabelled)\n",
 	        c->labels ? "yes" : "no (no mm_page_alloc)", s->labels_copy,
-	        s->labels_reuse, s->labels_zero, s->labels_new, s->labels_lost);
+	        s->labels_reuse, s->labels_zero, s->labels_new, s->labels_lost,
+	        s->labels_shared_fill);
 	fprintf(o, "  repairs:          %" PRIu64 " timestamps clamped, %" PRIu64
 	        " pids reused, %" PRIu64 " tasks seen mid-life, %" PRIu64
 	        " syscall exits unmatched, %" PRIu64 " bad markers\n",
@@ -221,7 +232,8 @@ int cmd_import(int argc, char **argv)
 	if (c != CLI_END)
 		return cli_exit_status(c);
 	struct evsrc_opts so = { .format = co.infmt, .pid = co.pid,
-	                         .comm = co.comm, .quiet = co.quiet };
+	                         .comm = co.comm, .quiet = co.quiet,
+	                         .sysroot = co.sysroot };
 	if (co.format) {
 		/* Before the grammar, import's --format named what is read; the
 		 * two sets of names are apart, so the old spelling still works. */

@@ -221,6 +221,7 @@ static const char replay_usage[] =
 	"                     [-q] [-D FILE | --no-db] [--faults] [--replace]\n"
 	"                     [--check-invariants] [-P N | --comm NAME]\n"
 	"                     [--name NAME]... [--fork-mode MODE[,MODE...]|all]\n"
+	"                     [--sysroot DIR]\n"
 	"\n"
 	"Replay each TRACE (a cowsim event file, a scenario, or a trace the\n"
 	"importers read) through the policies, all in one pass, and print their\n"
@@ -252,6 +253,7 @@ static const char replay_usage[] =
 	"                          event (slow; for debugging models)\n"
 	"  -P, --pid N             a real trace: the process tree of N\n"
 	"      --comm NAME         a real trace: the tree of the first exec of NAME\n"
+	"      --sysroot DIR       a real trace: read exec'd files under DIR\n"
 	"      --name NAME         the stored trace's name (once per TRACE)\n"
 	"\n"
 	"A progress line is shown on a terminal unless --quiet.  A real trace\n"
@@ -303,6 +305,7 @@ static const struct option replay_opts[] = {
 	{ "replace", no_argument, NULL, OPT_REPLACE },
 	CLI_OPT_PID,
 	CLI_OPT_COMM,
+	CLI_OPT_SYSROOT,
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "fork-mode", required_argument, NULL, OPT_FORK_MODE },
 	CLI_OPTS_END,
@@ -398,7 +401,8 @@ int cmd_replay(int argc, char **argv)
 		struct replay r;
 		struct ev_source *src = NULL;
 		struct evsrc_opts so = { .format = co.infmt, .quiet = co.quiet,
-		                         .pid = co.pid, .comm = co.comm };
+		                         .pid = co.pid, .comm = co.comm,
+		                         .sysroot = co.sysroot };
 		struct store_prov prov = { .command_line = cmdline,
 		                           .selection = selection, .cost = cost };
 		struct store_opts sto = { .faults = faults, .replace = replace,

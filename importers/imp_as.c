@@ -27,6 +27,8 @@
 #define STACK_GROW_PAGES 32768u    /* 128 MiB: the default stack rlimit is
                                       8 MiB; generous for raised limits */
 #define MIN_USER_ADDR 0x10000ull   /* mmap_min_addr */
+#define MAX_ARG_PAGES 512u         /* argv + envp: at most a quarter of the
+                                      8 MiB stack rlimit (bprm_stack_limits) */
 /* The EV_MMAP flags an area keeps (lib/vma.h mirrors them bit for bit). */
 #define MMAP_VMA_FLAGS (EV_PROT_MASK | EV_MAP_SHARED | EV_MAP_ANON |         \
                         EV_MAP_STACK | EV_MAP_SPECIAL | EV_MAP_INFERRED |    \
@@ -238,8 +240,38 @@ static void infer_for_fault(struct imp_core *c, struct imp_task *t,
 		m.aux = pg;
 		c->st.inferred_maps++;
 	}
-	if (shadow_apply(c, as, &m))
+	if (as->exe_missing)
+		c->st.exec_missing_faults++;
+	imp_out_map(c, as, &m);
+}
+
+void imp_out_map(struct imp_core *c, struct imp_as *as, struct cs_ev *m)
+{
+	if (shadow_apply(c, as, m))
 		c->oom = 1;
+	imp_out_push(c, m);
+}
+
+/* The first kernel fault on the new [stack] during an exec is
+ * create_elf_tables() writing argv/envp pointers and the auxv below the
+ * strings copy_strings() put at the top through get_arg_page() (GUP: no
+ * fault).  So every page above the fault's, up to the top, is present
+ * from the start: a later write there reuses it (or copies it after a
+ * fork), never allocates. */
+static void exec_stack(struct imp_core *c, struct imp_task *t,
+                       struct imp_as *as, const struct vma *v,
+                       const struct cs_ev *f)
+{
+	uint64_t pg = (f->addr >> EV_PAGE_SHIFT) + 1;
+	as->exe_stack = 0;
+	if (pg >= v->end || v->end - pg > MAX_ARG_PAGES)
+		return;
+	struct cs_ev m;
+	mk_ev(&m, t, f->ts, f->cpu, EV_PAGE_INIT);
+	m.addr = pg << EV_PAGE_SHIFT;
+	m.len = (uint32_t)(v->end - pg);
+	m.flags = EV_PM_PRESENT | EV_PM_EXCLUSIVE;
+	c->st.exec_stack_pages += m.len;
 	imp_out_push(c, &m);
 }
 
@@ -265,6 +297,8 @@ void imp_out_apply(struct imp_core *c, struct imp_task *t, struct cs_ev *ev)
 		t->as = as;
 		t->known = 1;
 		imp_out_push(c, ev);
+		as->exe_stack = 1;
+		imp_exe_at_exec(c, t, as, ev);
 		return;
 	case EV_FORK: {
 		struct imp_task *ch = imp_task_find(c, ev->arg);
@@ -287,8 +321,12 @@ void imp_out_apply(struct imp_core *c, struct imp_task *t, struct cs_ev *ev)
 			if (ch->as && (vma_set_copy(&ch->as->vmas, &pas->vmas) ||
 			               as_copy_fds(ch->as, pas)))
 				c->oom = 1;
-			if (ch->as)
+			if (ch->as) {
 				ch->as->brk = pas->brk;
+				ch->as->exe = pas->exe;
+				ch->as->exe_placed = pas->exe_placed;
+				ch->as->exe_missing = pas->exe_missing;
+			}
 		}
 		ch->known = 1;
 		imp_out_push(c, ev);
@@ -311,6 +349,17 @@ void imp_out_apply(struct imp_core *c, struct imp_task *t, struct cs_ev *ev)
 	if (!as)
 		return;
 	if (ev->type == EV_OBSERVED) {
+		/* A shared mapping has no COW: an allocation at its fault is
+		 * the page cache (shmem_alloc_folio() allocates without
+		 * __GFP_ZERO, then clears it) being filled, which the
+		 * allocation rule would call a copy.  Only a reuse (a
+		 * write-protect fault that allocated nothing: do_wp_page()'s
+		 * wp_page_shared()) says what the kernel did. */
+		struct vma *v = vma_find(&as->vmas, ev->addr >> EV_PAGE_SHIFT);
+		if (v && (v->flags & VMA_SHARED) && ev->flags != EV_OBS_REUSE) {
+			c->st.labels_shared_fill++;
+			return;
+		}
 		switch (ev->flags) {
 		case EV_OBS_COPY: c->st.labels_copy++; break;
 		case EV_OBS_REUSE: c->st.labels_reuse++; break;
@@ -318,14 +367,21 @@ void imp_out_apply(struct imp_core *c, struct imp_task *t, struct cs_ev *ev)
 		case EV_OBS_NEW: c->st.labels_new++; break;
 		}
 	} else if (ev->type == EV_FAULT) {
-		if (ev->flags & EV_PF_USER)
+		if (ev->flags & EV_PF_USER) {
 			c->st.faults_user++;
-		else
+			as->exe_stack = 0;
+		} else {
 			c->st.faults_kernel++;
+		}
 		uint64_t pg = ev->addr >> EV_PAGE_SHIFT;
 		struct vma *v = vma_find(&as->vmas, pg);
+		if (!v && as->exe && imp_exe_place(c, t, as, ev))
+			v = vma_find(&as->vmas, pg);
 		if (!v && ev->addr >= MIN_USER_ADDR) {
 			infer_for_fault(c, t, as, ev);
+		} else if (v && (v->flags & VMA_STACK) && as->exe_stack &&
+		           !(ev->flags & EV_PF_USER)) {
+			exec_stack(c, t, as, v, ev);
 		} else if (v && (v->flags & VMA_INFERRED)) {
 			uint32_t need = ((ev->flags & EV_PF_WRITE) ? VMA_WRITE : 0) |
 			                ((ev->flags & EV_PF_INSTR) ? VMA_EXEC : 0);

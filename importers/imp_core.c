@@ -878,6 +878,7 @@ int imp_core_init(struct imp_core *c, struct ev_source *src)
 {
 	memset(c, 0, sizeof(*c));
 	c->src = src;
+	c->rootfd = -1;
 	c->where_unit = "line";
 	return 0;
 }
@@ -889,6 +890,7 @@ void imp_core_free(struct imp_core *c)
 			task_release(c->tasks.slot[i]);
 	imp_task_index_free(&c->tasks);
 	imp_snap_free(c);
+	imp_exe_free(c);
 	free(c->out);
 	memset(c, 0, sizeof(*c));
 }

@@ -201,6 +201,13 @@ struct imp_rec {
 	X(labels_zero, "write-protect faults resolved with a zeroed page") \
 	X(labels_new, "not-present faults resolved with a zeroed page") \
 	X(labels_lost, "open outcome windows abandoned at lost events") \
+	X(labels_shared_fill, "allocations at faults on shared mappings: page-cache fills, not labelled") \
+	X(exec_images_placed, "exec images (program, interpreter) mapped from their ELF headers") \
+	X(exec_images_missing, "execs whose file could not be read (inferred instead)") \
+	X(exec_images_bad, "execs of a file that is no x86-64 ELF (inferred instead)") \
+	X(exec_images_conflict, "exec images whose layout overlapped known areas (not mapped)") \
+	X(exec_stack_pages, "stack pages execve() wrote, present from the start") \
+	X(exec_missing_faults, "faults inferred in the images of missing or bad exec files") \
 	X(gfp_undecoded, "allocations whose gfp flags could not be decoded") \
 	X(pid_reused, "pids reused (a new task under an old task's pid)") \
 	X(after_exit, "records of a task after its exit (skipped)") \
@@ -248,6 +255,9 @@ struct imp_core {
 	bool perf;                 /* perf: MMAP2 records stand in for maps */
 	imp_warn_fn warn;
 	void *warn_ctx;
+	int rootfd;                /* exec images are read from: -1 the local
+	                              file system, or a --sysroot directory
+	                              fd (the caller's to close) */
 	const char *where_unit;    /* "line" or "record" */
 	uint64_t where;            /* current line/record number */
 
@@ -264,6 +274,9 @@ struct imp_core {
 
 	struct imp_task_index tasks; /* tid -> task (lib/hmap.h) */
 	struct imp_task *tlast;    /* one-entry cache */
+
+	struct imp_exe *exes;      /* exec images by path (imp_exe.c) */
+	size_t nexes, capexes;
 
 	struct imp_snap *snaps;    /* maps snapshots being collected */
 	size_t nsnaps, capsnaps;

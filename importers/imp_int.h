@@ -77,6 +77,12 @@ struct imp_as {
 	uint32_t tgid;
 	struct vma_set vmas;
 	uint64_t brk;          /* page number of the break, 0 unknown */
+	uint32_t exe;          /* exec images (imp_exe.c): 1 + index in
+	                          c->exes, 0 none */
+	uint8_t exe_placed;    /* bit k: image k is mapped (or given up) */
+	uint8_t exe_missing;   /* the exec'd file could not be laid out */
+	uint8_t exe_stack;     /* exec done, no user fault yet: the stack
+	                          pages execve() wrote are still to mark */
 	struct imp_fd *fds;
 	uint32_t nfds;
 	size_t capfds;
@@ -164,6 +170,26 @@ uint32_t imp_intern(struct imp_core *c, const char *s, size_t len);
 void imp_emit(struct imp_core *c, struct imp_task *t, struct cs_ev *ev);
 /* End t's hold: its held events go to the output stage, in order. */
 void imp_release_hold(struct imp_core *c, struct imp_task *t);
+
+/* --- imp_as.c: the output stage --- */
+
+/* Queue a mapping the importer makes itself (inferred, or an exec image),
+ * keeping the shadow; out of memory sets c->oom. */
+void imp_out_map(struct imp_core *c, struct imp_as *as, struct cs_ev *m);
+
+/* --- imp_exe.c: exec images --- */
+
+/* At EV_EXEC, as being t's fresh space: read the executed file (cached
+ * per path) and map what is at a fixed address; counts a file missing or
+ * not ELF (as->exe_missing). */
+void imp_exe_at_exec(struct imp_core *c, struct imp_task *t,
+                     struct imp_as *as, const struct cs_ev *ev);
+/* A fault f in no known area of as (as->exe != 0): if it shows where an
+ * image not yet placed is, map that image (before f).  Returns whether
+ * it mapped anything. */
+bool imp_exe_place(struct imp_core *c, struct imp_task *t, struct imp_as *as,
+                   const struct cs_ev *f);
+void imp_exe_free(struct imp_core *c);
 
 /* --- imp_sys.c: syscalls --- */
 

@@ -22,11 +22,13 @@
  * importer through the batches, under the ring's lock.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "imp_fe.h"
 
@@ -36,6 +38,7 @@ struct imp_source {
 	struct ev_source base;
 	struct imp_core core;
 	struct imp_fe *fe;
+	int rootfd;             /* --sysroot, -1 none */
 	char opened[64];        /* the path fe knows, if not base.path */
 	int quiet;
 	int done;
@@ -235,6 +238,8 @@ static void imp_close(struct ev_source *src)
 	if (s->fe)
 		s->fe->ops->close(s->fe);
 	imp_core_free(&s->core);
+	if (s->rootfd >= 0)
+		close(s->rootfd);
 	evsrc_fini(src);
 	free(s);
 }
@@ -320,6 +325,7 @@ int imp_open_source(const char *path, const char *format,
 		return -ENOMEM;
 	}
 	s->quiet = opts ? opts->quiet : 0;
+	s->rootfd = -1;
 	struct imp_fe *fe;
 	if (!strcmp(format, "dat"))
 		rc = imp_dat_open(path, &fe, err, errlen);
@@ -349,6 +355,7 @@ int imp_open_fe_source(struct imp_fe *fe, const char *path,
 		return -ENOMEM;
 	}
 	s->quiet = opts ? opts->quiet : 0;
+	s->rootfd = -1;
 	return fe_source(s, fe, format, opts, out, err, errlen);
 }
 
@@ -374,6 +381,16 @@ static int fe_source(struct imp_source *s, struct imp_fe *fe,
 	c->where_unit = s->fe->unit;
 	c->perf = s->fe->perf;
 	c->labels = s->fe->has_alloc >= 0 ? s->fe->has_alloc : pr.alloc;
+	if (opts && opts->sysroot) {
+		s->rootfd = open(opts->sysroot, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (s->rootfd < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "--sysroot %s: %s", opts->sysroot,
+			         strerror(errno));
+			goto fail;
+		}
+	}
+	c->rootfd = s->rootfd;
 	const char *selwhat;
 	if (opts && opts->pid) {
 		c->sel = IMP_SEL_PID;
@@ -411,6 +428,8 @@ fail:
 	if (s->fe)
 		s->fe->ops->close(s->fe);
 	imp_core_free(&s->core);
+	if (s->rootfd >= 0)
+		close(s->rootfd);
 	evsrc_fini(&s->base);
 	free(s);
 	return rc;

@@ -21,6 +21,7 @@ struct evsrc_opts {
 	const char *format;        /* NULL: detect */
 	uint32_t pid;              /* keep only this process tree (0: all) */
 	const char *comm;          /* ... or the tree of the first exec of comm */
+	const char *sysroot;       /* exec'd files are read under it; NULL: / */
 	int quiet;
 };
 

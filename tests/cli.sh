@@ -141,6 +141,12 @@ expect 0 "swap_total_kb=0" -- "$COWSIM" import "$R/cowknown.ftrace.txt.zst" -o "
 expect 0 "processes: *7 " -- "$COWSIM" import "$R/cowknown.perf.txt.zst" --comm cowknown -o "$T/p.ev"
 expect 0 "vforks 42" -- "$COWSIM" import "$R/build.dat" --input-format dat -o "$T/b.ev"
 expect 2 "give one" -- "$COWSIM" import "$R/cowknown.dat" --pid 1 --comm x -o "$T/i.ev"
+# --sysroot: a directory, or status 2 naming it; an empty one reads no
+# exec'd file (cowknown's own program is counted missing, its faults too)
+expect 2 "sysroot $T/none: No such file" -- "$COWSIM" import "$R/cowknown.dat" --sysroot "$T/none" -o "$T/i.ev"
+expect 2 "sysroot $R/cowknown.dat: Not a directory" -- "$COWSIM" replay "$R/cowknown.dat" --sysroot "$R/cowknown.dat" --no-db -q
+mkdir -p "$T/emptyroot"
+expect 0 "exec images: *0 mapped .* 1 files missing" -- "$COWSIM" import "$R/cowknown.dat" --sysroot "$T/emptyroot" -o "$T/root.ev"
 # -o onto a FIFO (or device) is refused, and the FIFO stays one: the rename
 # into place would replace it with a regular file (it did replace /dev/null)
 mkfifo "$T/fifo"
@@ -424,7 +430,7 @@ progress_ok "$T/err" || fail "synth: no rising progress"
 COWSIM_PROGRESS=all "$COWSIM" synth --events 20000 -q -o "$T/syn.ev" 2>"$T/err"
 [ -s "$T/err" ] && fail "synth --quiet drew progress"
 COWSIM_PROGRESS=1 "$COWSIM" replay --no-db -p linux-6.12 "$R/cowknown.dat" >/dev/null 2>"$T/err"
-grep -q "100.0% 1898 events" "$T/err" || fail "COWSIM_PROGRESS=1 did not force the line on: $(cat "$T/err")"
+grep -q "100.0% 1899 events" "$T/err" || fail "COWSIM_PROGRESS=1 did not force the line on: $(cat "$T/err")"
 
 # trace.dat files on which libtracecmd itself crashes (found by fuzzing;
 # kept as patches of a bundled trace): status 2 and a message, never a crash

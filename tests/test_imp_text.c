@@ -7,7 +7,7 @@
  * kernel faults held for the new image, the maps snapshot and pagemap
  * markers, stack growth, threads, O_DIRECT as GUP, labels and their loss
  * at dropped events, perf -F pid,tid --ns with MMAP2 standing in for the
- * snapshot.
+ * snapshot, exec images read from a real ELF, shared-mapping fills.
  *
  * Each case renders the normalized events one per line and checks that
  * the expected lines appear in that order (other lines may come between).
@@ -18,13 +18,16 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "importers/elfimg.h"
 #include "importers/open.h"
+#include "sim/config.h"
+#include "sim/sim.h"
 
 static const char *const obs[] = { "none", "copy", "zero", "reuse", "new" };
 
-/* Import text (as format fmt) and render its events. */
-static char *render(const char *text, const char *fmt, uint32_t pid,
-                    struct ev_source **keep)
+/* Text (as format fmt) as an event source; NULL (said why) on failure. */
+static struct ev_source *open_text(const char *text, const char *fmt,
+                                   uint32_t pid)
 {
 	char path[] = "/tmp/cowsim-test-XXXXXX";
 	int fd = mkstemp(path);
@@ -32,22 +35,29 @@ static char *render(const char *text, const char *fmt, uint32_t pid,
 		return NULL;
 	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
 		close(fd);
+		unlink(path);
 		return NULL;
 	}
 	close(fd);
 	struct evsrc_opts o = { .format = fmt, .pid = pid, .quiet = 1 };
-	struct ev_source *src;
+	struct ev_source *src = NULL;
 	char err[1024];
+	if (evsrc_open(path, &o, &src, err, sizeof(err)))
+		fprintf(stderr, "open: %s\n", err);
+	unlink(path);   /* the readers have it open */
+	return src;
+}
+
+/* Import text (as format fmt) and render its events. */
+static char *render(const char *text, const char *fmt, uint32_t pid,
+                    struct ev_source **keep)
+{
+	struct ev_source *src = open_text(text, fmt, pid);
 	char *out = NULL;
 	size_t olen = 0;
-	FILE *f = open_memstream(&out, &olen);
-	if (evsrc_open(path, &o, &src, err, sizeof(err))) {
-		fprintf(stderr, "open: %s\n", err);
-		unlink(path);
-		fclose(f);
-		free(out);
+	if (!src)
 		return NULL;
-	}
+	FILE *f = open_memstream(&out, &olen);
 	struct cs_ev buf[256];
 	long n;
 	while ((n = evsrc_next(src, buf, 256)) > 0) {
@@ -78,11 +88,45 @@ static char *render(const char *text, const char *fmt, uint32_t pid,
 	if (n < 0)
 		fprintf(f, "ERROR %s\n", src->err);
 	fclose(f);
-	unlink(path);
 	if (keep)
 		*keep = src;
 	else
 		evsrc_close(src);
+	return out;
+}
+
+static void log_fault(void *ctx, const struct sim_fault_rec *r, int is_label)
+{
+	if (!is_label)
+		fprintf(ctx, "%#llx %s\n", (unsigned long long)r->addr,
+		        sim_out_name((enum sim_out)r->out));
+}
+
+/* Import text and replay it under linux-6.12 (the defaults): each write
+ * fault's address and what the engine did, one a line. */
+static char *outcomes(const char *text)
+{
+	struct ev_source *src = open_text(text, NULL, 0);
+	struct sim_config cfg;
+	struct sim_engine *e;
+	struct cs_ev buf[256];
+	char *out = NULL;
+	size_t olen = 0;
+	long n;
+	if (!src)
+		return NULL;
+	cfg_defaults(&cfg);
+	FILE *f = open_memstream(&out, &olen);
+	CHECK(sim_create(&cfg, &e) == 0);
+	sim_set_fault_hook(e, log_fault, f);
+	while ((n = evsrc_next(src, buf, 256)) > 0)
+		for (long i = 0; i < n; i++)
+			CHECK(sim_apply(e, &buf[i]) == 0);
+	sim_finish(e);
+	sim_destroy(e);
+	cfg_release(&cfg);
+	evsrc_close(src);
+	fclose(f);
 	return out;
 }
 
@@ -349,6 +393,152 @@ static void self_fork(void)
 	free(g);
 }
 
+/* A shared mapping's first touch fills the page cache: shmem allocates
+ * without __GFP_ZERO, which must not read as a COW copy; its write-protect
+ * fault with no allocation is still a reuse. */
+static void shared_fill(void)
+{
+	static const char t[] =
+	"cpus=2\n"
+	"            prog-600 [000]  10.000001: sys_enter_mmap:       addr: 0x00000000, len: 0x00002000, prot: 0x00000003, flags: 0x00000021, fd: 0xffffffffffffffff, off: 0x00000000\n"
+	"            prog-600 [000]  10.000002: sys_exit_mmap:        0x7f0000000000\n"
+	"            prog-600 [000]  10.000003: page_fault_user:      address=0x7f0000000000 ip=0x1 error_code=0x6\n"
+	"            prog-600 [000]  10.000004: mm_page_alloc:        page=0x1 pfn=0x1 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP\n"
+	"            prog-600 [000]  10.000005: page_fault_user:      address=0x7f0000001000 ip=0x1 error_code=0x7\n"
+	"            prog-600 [000]  10.000006: page_fault_user:      address=0x7f0000100000 ip=0x1 error_code=0x6\n"
+	"            prog-600 [000]  10.000007: mm_page_alloc:        page=0x1 pfn=0x2 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP\n"
+	"            prog-600 [000]  10.000008: sys_enter:            NR 39 (0, 0, 0, 0, 0, 0)\n";
+	char *g = render(t, NULL, 0, NULL);
+	const char *want[] = {
+		"mmap 600/600 0x7f0000000000 +2 fl=0x33",
+		"fault 600/600 0x7f0000000000",
+		"fault 600/600 0x7f0000001000",
+		"observed 600/600 0x7f0000001000 reuse",
+		"fault 600/600 0x7f0000100000",
+		/* private (inferred) memory: the rule still calls it a copy */
+		"observed 600/600 0x7f0000100000 copy",
+		NULL,
+	};
+	in_order("shared fill", g, want);
+	absent("shared fill", g, "observed 600/600 0x7f0000000000");
+	free(g);
+}
+
+/* Keeps this program's .bss more than a page past its file part, for
+ * exec_image(); "used", or link-time optimisation drops it. */
+__attribute__((used)) static char bss_pad[4 * 4096];
+
+/* An exec of a real ELF - this test program, built by the build - with no
+ * maps snapshot: the program is placed by elf_load()'s padzero() kernel
+ * fault, the interpreter by its entry fetch, and the image's data page
+ * is a private file mapping (a write copies the file page) and its .bss
+ * anonymous (a write is a zero-fill), not one-page inferred areas. */
+static void exec_image(void)
+{
+	char self[200];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	struct elfimg img, ld;
+	CHECK(n > 0);
+	if (n <= 0)
+		return;
+	self[n] = 0;
+	CHECK_EQ(elfimg_load(-1, self, &img), 0);
+	CHECK(img.dyn && img.interp[0]);
+	CHECK_EQ(elfimg_load(-1, img.interp, &ld), 0);
+	const struct elfimg_seg *d = NULL;
+	for (uint32_t i = 0; i < img.nseg; i++)
+		if ((img.seg[i].prot & EV_PROT_WRITE) &&
+		    img.seg[i].memsz > img.seg[i].filesz)
+			d = &img.seg[i];
+	CHECK(d != NULL);
+	if (!d || !img.dyn)
+		return;
+	const unsigned long long base = 0x555555554000ull, ldbase = 0x7ffff7fc3000ull;
+	unsigned long long zs = base + d->vaddr + d->filesz;
+	unsigned long long data = (base + d->vaddr) & ~4095ull;
+	unsigned long long bss = (zs + 4095) & ~4095ull;
+	unsigned long long end = (base + d->vaddr + d->memsz + 4095) & ~4095ull;
+	CHECK(bss < end && data < (zs & ~4095ull));
+	char t[4096], w[4][160];
+	snprintf(t, sizeof(t),
+	"cpus=2\n"
+	"          sh-700 [000]  10.000001: sys_enter_execve:     filename: 0x1000, argv: 0x2000, envp: 0x3000\n"
+	"          sh-700 [000]  10.000002: exit_mmap:            mt_mod 0xffff, DESTROY\n"
+	"          sh-700 [000]  10.000003: task_rename:          pid=700 oldcomm=sh newcomm=prog oom_score_adj=0\n"
+	"        prog-700 [000]  10.000004: page_fault_kernel:    address=%#llx ip=0xffffffff8177879a error_code=0x2\n"
+	"        prog-700 [000]  10.000005: mm_page_alloc:        page=0x1 pfn=0x1 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP\n"
+	"        prog-700 [000]  10.000006: sched_process_exec:   filename=%s pid=700 old_pid=700\n"
+	"        prog-700 [000]  10.000007: sys_exit_execve:      0x0\n"
+	"        prog-700 [000]  10.000008: page_fault_user:      address=%#llx ip=%#llx error_code=0x14\n"
+	"        prog-700 [000]  10.000009: page_fault_user:      address=%#llx ip=0x1 error_code=0x6\n"
+	"        prog-700 [000]  10.000010: mm_page_alloc:        page=0x1 pfn=0x2 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_COMP\n"
+	"        prog-700 [000]  10.000011: page_fault_user:      address=%#llx ip=0x1 error_code=0x6\n"
+	"        prog-700 [000]  10.000012: mm_page_alloc:        page=0x1 pfn=0x3 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE|__GFP_ZERO|__GFP_COMP\n"
+	"        prog-700 [000]  10.000013: sys_enter:            NR 39 (0, 0, 0, 0, 0, 0)\n",
+	zs, self, ldbase + ld.entry, ldbase + ld.entry, data, bss);
+	char *g = render(t, NULL, 0, NULL);
+	snprintf(w[0], sizeof(w[0]), "mmap 700/700 %#llx +%llu fl=0x3 file='%s'",
+	         data, (((zs + 4095) & ~4095ull) - data) >> 12, self);
+	snprintf(w[1], sizeof(w[1]), "mmap 700/700 %#llx +%llu fl=0x23 file=''",
+	         bss, (end - bss) >> 12);
+	snprintf(w[2], sizeof(w[2]), "fault 700/700 %#llx +0 fl=0x6", data);
+	snprintf(w[3], sizeof(w[3]), "fault 700/700 %#llx +0 fl=0x6", bss);
+	const char *want[] = {
+		"exec 700/700",
+		w[0], w[1],
+		"fault 700/700",           /* padzero's */
+		"observed 700/700",
+		"file='/", /* the interpreter, at its entry fetch */
+		w[2], "copy",
+		w[3], "new",
+		NULL,
+	};
+	in_order("exec image", g, want);
+	absent("exec image", g, "fl=0x12");  /* no inferred area (0x1xx) */
+	absent("exec image", g, "fl=0x11");
+	free(g);
+	/* and the replay: the data page is a copy of the file page, the .bss
+	 * page fresh memory (inferred, both were anonymous: new) */
+	g = outcomes(t);
+	snprintf(w[0], sizeof(w[0]), "%#llx copy-file", data);
+	snprintf(w[1], sizeof(w[1]), "%#llx new", bss);
+	const char *want2[] = { w[0], w[1], NULL };
+	in_order("exec image replay", g, want2);
+	free(g);
+}
+
+/* The stack pages execve() wrote through GUP (no fault) are present from
+ * the start: those above its first kernel fault on the new [stack]. */
+static void exec_stack(void)
+{
+	static const char t[] =
+	" launcher-799   (  799) [000] .....  60.000001: task_newtask: pid=800 comm=launcher clone_flags=1200000 oom_score_adj=0\n"
+	" launcher-799   (  799) [000] .....  60.000002: sched_process_fork: comm=launcher pid=799 child_comm=launcher child_pid=800\n"
+	" launcher-800   (  800) [001] .....  60.000003: sys_execve(filename: 0x7ffc, argv: 0x7ffd, envp: 0x7ffe)\n"
+	" launcher-800   (  800) [001] .....  60.000004: exit_mmap: mt_mod 00000000abcdef12, DESTROY\n"
+	" launcher-800   (  800) [001] .....  60.000005: task_rename: pid=800 oldcomm=launcher newcomm=prog oom_score_adj=0\n"
+	"     prog-800   (  800) [001] d....  60.000006: page_fault_kernel: address=0x7ffc0001f739 ip=0xffffffff81bb6e18 error_code=0x2\n"
+	"     prog-800   (  800) [001] .....  60.000008: sched_process_exec: filename=/nonexistent/prog pid=800 old_pid=800\n"
+	"     prog-800   (  800) [001] .....  60.000009: sys_execve -> 0x0\n"
+	" launcher-799   (  799) [000] ...1.  60.000011: tracing_mark_write: cowsim: maps pid=800 begin\n"
+	" launcher-799   (  799) [000] ...1.  60.000014: tracing_mark_write: cowsim: maps pid=800 7ffc00000000-7ffc00021000 rw-p 00000000 00:00 0   [stack]\n"
+	" launcher-799   (  799) [000] ...1.  60.000016: tracing_mark_write: cowsim: maps pid=800 end\n"
+	"     prog-800   (  800) [001] d....  60.000020: page_fault_kernel: address=0x7ffc0001e000 ip=0xffffffff81bb6e18 error_code=0x2\n"
+	"     prog-800   (  800) [001] d....  60.000021: page_fault_user: address=0x7ffc0001d000 ip=0x1 error_code=0x6\n";
+	char *g = render(t, NULL, 0, NULL);
+	const char *want[] = {
+		"exec 800/800",
+		"mmap 800/800 0x7ffc00000000 +33 fl=0x263",
+		"page_init 800/800 0x7ffc00020000 +1 fl=0x9",
+		"fault 800/800 0x7ffc0001f739",
+		"fault 800/800 0x7ffc0001e000",
+		NULL,
+	};
+	in_order("exec stack", g, want);
+	CHECK_EQ(count(g, "page_init"), 1);   /* the first kernel fault only */
+	free(g);
+}
+
 int main(void)
 {
 	kernel_text();
@@ -357,5 +547,8 @@ int main(void)
 	loss_cancels_label();
 	perf_text();
 	self_fork();
+	shared_fill();
+	exec_image();
+	exec_stack();
 	CHECK_DONE();
 }

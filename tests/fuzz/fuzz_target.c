@@ -26,6 +26,8 @@
  *                 (cfg_load_text); a text it accepts then drives an engine
  *                 through forks, pins and COW faults under sim_check(), so
  *                 an accepted value the engine cannot live with is a bug
+ *   FUZZ_ELF      the exec-image reader (importers/elfimg.c): the input as
+ *                 the head of an executed file, ELF headers or a "#!" line
  *   FUZZ_DB       a --db database: read as compare and report read it
  *                 (store_open, rep_load), then written as replay writes it
  *                 (migration, a replay's runs with --faults, read back);
@@ -45,6 +47,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "importers/elfimg.h"
 #include "importers/evfile.h"
 #include "importers/open.h"
 #include "importers/imp_fe.h"
@@ -368,6 +371,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		replay_one(&c, "fuzz.ini", cow_story, sizeof(cow_story));
 	cfg_release(&c);
 	free(text);
+#elif defined(FUZZ_ELF)
+	struct elfimg img;
+	char interp[256];
+	(void)err;
+	if (!elfimg_parse(data, size, &img)) {
+		/* The invariants elfimg.h promises, which imp_exe.c relies on. */
+		if (img.nseg < 1 || img.nseg > ELFIMG_MAX_SEGS ||
+		    strnlen(img.interp, sizeof(img.interp)) == sizeof(img.interp))
+			abort();
+		for (uint32_t i = 0; i < img.nseg; i++)
+			if (img.seg[i].filesz > img.seg[i].memsz ||
+			    img.seg[i].vaddr + img.seg[i].memsz > EV_USER_TOP)
+				abort();
+	}
+	elfimg_shebang(data, size, interp, sizeof(interp));
 #elif defined(FUZZ_SCN)
 	char *text = malloc(size + 1);
 	struct scn s;

@@ -15,7 +15,7 @@ SECS=${1:-60}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 B=${2:-$SRC/build-fuzz}
 shift 2 2>/dev/null || shift $#
-TARGETS=${*:-ftrace perf scn evfile sim cfg db datrec dat}
+TARGETS=${*:-ftrace perf scn evfile sim cfg db datrec dat elf}
 
 # Under CI nothing skips: what is missing is a failed run.
 SKIP=77
