@@ -55,6 +55,8 @@ check forksweep-holdout.dat.zst forksweep 156 16 60
 check pgbench.dat.zst postgres 208 0 0
 check pgbench-holdout.dat.zst postgres 158 0 0
 check apache.dat.zst apache2 306 0 0
+check redis-bgsave-2.dat.zst redis-server 1 0 1
+check py-multiprocessing-2.dat.zst python3 3 0 3
 
 [ "$fails" = 0 ] || { echo "real-forks.sh: $fails failure(s)"; exit 1; }
 echo "real-forks.sh: all checks passed"

@@ -4,7 +4,7 @@
 # Debian's /usr/bin/python3 is used with PATH=/usr/bin:/bin (python3 on PATH
 # may be a pyenv shim, a bash script that spawns dozens of processes).
 # The ftrace run turns on options/record-tgid (the pool's parent has threads).
-NAME=py-multiprocessing
+NAME=${PY_NAME:-py-multiprocessing}
 ROOT_EXE=python3
 FTRACE_TGID=1
 source "$(dirname "$(readlink -f "$0")")/lib.sh"

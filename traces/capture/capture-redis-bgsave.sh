@@ -9,7 +9,7 @@
 # Redis's own count, rdb_last_cow_size, is saved in the notes for a
 # cross-check.  The server is stopped with SIGTERM to the pid the launcher
 # reported.  Run as root; needs redis-server and redis-tools.
-NAME=redis-bgsave
+NAME=${REDIS_NAME:-redis-bgsave}
 ROOT_EXE=redis-server
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
 NEED_TOOLS+=(redis-server redis-cli redis-benchmark)
