@@ -272,10 +272,10 @@ static void write_table(FILE *out, const struct cal_out *o)
 	for (size_t ti = 0; o->verbose && ti < s->nt; ti++) {
 		const struct cal_trace *t = &s->t[ti];
 		if (t->n)
-			fprintf(out, "\n%s:\n%7s %7s %7s %8s %9s %6s %10s %16s "
-			        "%16s\n", t->path, "areas", "copied", "file",
-			        "pt pages", "PTEs", "early", "observed", "before",
-			        "after");
+			fprintf(out, "\n%s:\n%7s %7s %7s %8s %9s %9s %6s %10s "
+			        "%16s %16s\n", t->path, "areas", "copied", "file",
+			        "pt pages", "PTEs", "PTEs wp", "early", "observed",
+			        "before", "after");
 		for (size_t i = t->first; i < t->first + t->n; i++) {
 			const struct calib_fork *f = &s->all.f[i];
 			double a = calib_predict(o->res->beta, f->x);
@@ -284,10 +284,12 @@ static void write_table(FILE *out, const struct cal_out *o)
 			         pct_off(s->before[i], f->y));
 			snprintf(af, sizeof(af), "%.1f (%+.0f%%)", a / 1e3,
 			         pct_off(a, f->y));
-			fprintf(out, "%7.0f %7.0f %7.0f %8.0f %9.0f %6.0f %10.1f %16s "
-			        "%16s\n", f->x[COST_VMAS], f->x[COST_VMAS_COPIED],
-			        f->x[COST_VMAS_FILE], f->x[COST_PT_PAGES],
-			        f->x[COST_PTES], f->x[COST_COPIES], f->y / 1e3, b, af);
+			fprintf(out, "%7.0f %7.0f %7.0f %8.0f %9.0f %9.0f %6.0f "
+			        "%10.1f %16s %16s\n", f->x[COST_VMAS],
+			        f->x[COST_VMAS_COPIED], f->x[COST_VMAS_FILE],
+			        f->x[COST_PT_PAGES], f->x[COST_PTES],
+			        f->x[COST_PTES_WP], f->x[COST_COPIES], f->y / 1e3, b,
+			        af);
 		}
 	}
 	fputs("\n(latencies in us; before: the starting cost; >1k PTEs: forks "

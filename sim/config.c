@@ -83,6 +83,7 @@ static const struct key_desc keys[] = {
 	CO(fork_per_shared_pt_ns, "fork_mode on-demand: per PTE table shared at fork"),
 	CO(fork_per_copied_vma_ns, "extra per inherited VMA with PTEs copied (copy_page_range)"),
 	CO(fork_per_file_vma_ns, "extra per inherited VMA mapping a file (i_mmap insertion)"),
+	CO(fork_per_wrprotect_ns, "extra per PTE fork write-protects in the parent (ptep_set_wrprotect)"),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -502,9 +503,13 @@ const char *cfg_preset_name(size_t i)
 
 /* Keys that only a fork design other than copy reads: under copy they are
  * left out of cfg_format()'s dump, so that a configuration under copy dumps
- * - and is keyed in the results store - as it did before fork_mode. */
+ * - and is keyed in the results store - as it did before fork_mode.  The
+ * write-protect term likewise while it is 0 (it prices nothing then): the
+ * presets that do not set it key as they did before it existed. */
 static bool key_inert(const struct sim_config *c, const struct key_desc *k)
 {
+	if (k->off == offsetof(struct sim_config, cost.fork_per_wrprotect_ns))
+		return c->cost.fork_per_wrprotect_ns == 0;
 	return c->fork_mode == FORK_COPY &&
 	       (k->off == offsetof(struct sim_config, fork_mode) ||
 	        k->off == offsetof(struct sim_config, cost.fork_per_shared_pt_ns));

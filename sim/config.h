@@ -64,6 +64,8 @@ struct cost_params {
 	                                 take a reference on the table) */
 	double fork_per_copied_vma_ns; /* extra per area with PTEs copied:
 	                                  copy_page_range()'s walk of it */
+	double fork_per_wrprotect_ns;  /* extra per PTE fork write-protects
+	                                  in the parent (it was writable) */
 	double fork_per_file_vma_ns;   /* extra per area mapping a file:
 	                                  dup_mmap()'s i_mmap insertion */
 };

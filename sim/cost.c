@@ -19,6 +19,7 @@ const struct cost_term cost_fork_terms[COST_FORK_NTERMS] = {
 	TERM(fork_per_file_vma_ns, "areas mapping a file"),
 	TERM(fork_per_pt_page_ns, "page-table pages allocated"),
 	TERM(fork_per_pte_ns, "PTEs copied"),
+	TERM(fork_per_wrprotect_ns, "PTEs write-protected in the parent"),
 	TERM(fork_per_copy_ns, "pages copied early"),
 };
 
@@ -31,6 +32,7 @@ void cost_fork_counts(const struct sim_fork_rec *r,
 	x[COST_VMAS_FILE] = r->vmas_file;
 	x[COST_PT_PAGES] = r->pt_pages;
 	x[COST_PTES] = (double)r->ptes;
+	x[COST_PTES_WP] = (double)r->ptes_wp;
 	x[COST_COPIES] = r->pages_copied;
 }
 
@@ -56,6 +58,11 @@ double cost_fork_deferred(const struct cost_params *c,
 	struct sim_fork_rec p = *r;
 	p.pt_pages -= r->pt_deferred;
 	p.ptes -= r->ptes_deferred;
+	/* The write-protects go with the PTEs the parent copied; which of
+	 * them were writable is not kept per table, so in proportion. */
+	if (r->ptes)
+		p.ptes_wp = (uint64_t)((double)r->ptes_wp * (double)p.ptes /
+		                       (double)r->ptes);
 	p.pages_copied -= r->copies_deferred;
 	return cost_fork(c, &p, false) +
 	       (shared ? c->fork_per_shared_pt_ns * r->pt_deferred : 0);

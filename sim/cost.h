@@ -55,6 +55,7 @@ enum cost_fork_term {
 	COST_VMAS_FILE,          /* of those, mapping a file */
 	COST_PT_PAGES,           /* page-table pages allocated */
 	COST_PTES,               /* PTEs copied */
+	COST_PTES_WP,            /* of those, write-protected in the parent */
 	COST_COPIES,             /* pages copied early */
 	COST_FORK_NTERMS
 };

@@ -145,7 +145,7 @@ static int copy_table(struct sim_engine *e, struct fork_ctx *fc,
 	uint32_t thr = cow && (e->fork_filter & POL_FF_PINNED) &&
 	               fc->parent->has_pinned && e->pin_bias > 1
 	               ? e->pin_bias : UINT32_MAX;
-	uint64_t ptes = 0, rss = 0;
+	uint64_t ptes = 0, rss = 0, wp = 0;
 	int err = 0;
 
 	for (; pg < stop; pg++) {
@@ -186,6 +186,11 @@ static int copy_table(struct sim_engine *e, struct fork_ctx *fc,
 		}
 #endif
 		if (cow) {
+			/* copy_present_pte(): only a writable PTE costs the
+			 * parent an atomic ptep_set_wrprotect() (and, with
+			 * it, the exclusive bit's clearing and a TLB flush
+			 * to come); a page forked before is read-only. */
+			wp += (pte & PTE_W) != 0;
 			pte &= ~PTE_W;
 			stbl[i] = pte;
 			if (f)
@@ -202,6 +207,7 @@ static int copy_table(struct sim_engine *e, struct fork_ctx *fc,
 		}
 	}
 	fc->rec->ptes += ptes;
+	fc->rec->ptes_wp += wp;
 	fc->child->rss += rss;
 	e->resident += rss;
 	return err;

@@ -223,6 +223,9 @@ struct sim_fork_rec {
 	uint32_t vmas_copied;   /* of vmas, those copy_page_range() copied at
 	                           least one PTE of (the rest cost only
 	                           vm_area_dup()) */
+	uint64_t ptes_wp;       /* of ptes, those fork write-protected in the
+	                           parent: writable until now (copy_present_pte()'s
+	                           ptep_set_wrprotect()) */
 	uint32_t vmas_file;     /* of vmas, those mapping a file (dup_mmap()
 	                           links each into the file's i_mmap tree) */
 };

@@ -16,6 +16,7 @@
 #include "sim/sim.h"
 
 #define P COST_FORK_NTERMS
+_Static_assert(P == 8, "the arrays below list every term");
 
 /* Uniform in [0, 1). */
 static double unif(uint64_t *s)
@@ -37,6 +38,7 @@ static void shape(uint64_t *s, double x[P])
 	x[COST_VMAS_FILE] = floor((areas - copied) * unif(s));
 	x[COST_PT_PAGES] = 1 + floor(copied * unif(s)) + floor(ptes / 512);
 	x[COST_PTES] = ptes;
+	x[COST_PTES_WP] = floor(ptes * unif(s));
 	x[COST_COPIES] = 0;
 }
 
@@ -49,9 +51,9 @@ static bool within(double got, double want, double tol)
  * times its latency): recovered within 10%, intervals contain them. */
 static void recovers(void)
 {
-	const double truth[P] = { 30000, 300, 900, 600, 1500, 40, 0 };
-	const double start[P] = { 55000, 1000, 0, 0, 400, 55, 1000 };
-	const bool all[P] = { true, true, true, true, true, true, true };
+	const double truth[P] = { 30000, 300, 900, 600, 1500, 40, 120, 0 };
+	const double start[P] = { 55000, 1000, 0, 0, 400, 55, 0, 1000 };
+	const bool all[P] = { true, true, true, true, true, true, true, true };
 	struct calib_data d = { 0 };
 	uint64_t s = 7;
 
@@ -87,7 +89,8 @@ static void recovers(void)
 
 	/* Held parameters keep their value; the rest absorb the difference
 	 * but stay non-negative. */
-	const bool some[P] = { true, false, false, false, false, true, false };
+	const bool some[P] = { true, false, false, false, false, true, true,
+	                       false };
 	CHECK(calib_fit(&d, some, start, 0, 1, &r) == 0);
 	for (size_t k = COST_VMAS; k <= COST_PT_PAGES; k++)
 		CHECK(r.beta[k] == start[k]);
@@ -101,9 +104,9 @@ static void recovers(void)
  * fork (a mean would move 25%). */
 static void same_shape(void)
 {
-	const double start[P] = { 55000, 1000, 0, 0, 400, 55, 1000 };
-	const bool all[P] = { true, true, true, true, true, true, true };
-	const double x[P] = { 1, 217, 100, 90, 26, 606, 0 };
+	const double start[P] = { 55000, 1000, 0, 0, 400, 55, 0, 1000 };
+	const bool all[P] = { true, true, true, true, true, true, true, true };
+	const double x[P] = { 1, 217, 100, 90, 26, 606, 606, 0 };
 	const double y[] = { 300e3, 310e3, 320e3, 330e3, 340e3, 350e3, 360e3,
 	                     370e3, 380e3, 390e3, 400e3, 1000e3 };
 	struct calib_data d = { 0 };
@@ -171,7 +174,10 @@ static void fork_counts(void)
 		"read P lib 2\n"
 		"mmap P data 2 file=data private\n"
 		"write P data 1\n"
-		"fork P C\n";
+		"fork P C\n"
+		"fork P D\n"
+		"write P heap 1\n"
+		"fork P E\n";
 	struct scn sc;
 	struct sim_config cfg;
 	struct sim_engine *e;
@@ -184,11 +190,19 @@ static void fork_counts(void)
 		CHECK(sim_apply(e, &sc.ev[i]) == 0);
 	size_t nf;
 	const struct sim_fork_rec *f = sim_forks(e, &nf);
-	CHECK_EQ(nf, 1);
+	CHECK_EQ(nf, 3);
 	CHECK_EQ(f[0].vmas, 4);
 	CHECK_EQ(f[0].vmas_copied, 2);   /* heap and data */
 	CHECK_EQ(f[0].vmas_file, 2);     /* lib and data */
 	CHECK_EQ(f[0].ptes, 4);
+	/* The first fork write-protects every written PTE in the parent; the
+	 * second finds them read-only; after a write (a COW copy, C and D
+	 * still map the old page) the third write-protects that one. */
+	CHECK_EQ(f[0].ptes_wp, 4);
+	CHECK_EQ(f[1].ptes, 4);
+	CHECK_EQ(f[1].ptes_wp, 0);
+	CHECK_EQ(f[2].ptes, 4);
+	CHECK_EQ(f[2].ptes_wp, 1);
 	sim_destroy(e);
 	scn_free(&sc);
 	cfg_release(&cfg);
