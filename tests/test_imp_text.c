@@ -459,7 +459,7 @@ static void exec_image(void)
 	unsigned long long bss = (zs + 4095) & ~4095ull;
 	unsigned long long end = (base + d->vaddr + d->memsz + 4095) & ~4095ull;
 	CHECK(bss < end && data < (zs & ~4095ull));
-	char t[4096], w[4][160];
+	char t[4096], w[4][sizeof(self) + 96];   /* the longest line names self */
 	snprintf(t, sizeof(t),
 	"cpus=2\n"
 	"          sh-700 [000]  10.000001: sys_enter_execve:     filename: 0x1000, argv: 0x2000, envp: 0x3000\n"
