@@ -56,6 +56,15 @@ _cowsim()
 		list=$("$cowsim" policies 2>/dev/null | awk '/^[a-z0-9]/ { print $1 }')
 		mapfile -t COMPREPLY < <(compgen -P "$head" -W "all $list" -- "${cur##*,}")
 		return
+	elif [[ $prev == --fork-mode ]]; then
+		# a comma-separated list of the designs `policies -v` names
+		local head=""
+		[[ $cur == *,* ]] && head=${cur%,*},
+		list=$("$cowsim" policies -v 2>/dev/null |
+			sed -n 's/.*\[switches\] fork_mode *fork design: //p' |
+			tr ',' '\n' | awk '{ print $1 }')
+		mapfile -t COMPREPLY < <(compgen -P "$head" -W "all $list" -- "${cur##*,}")
+		return
 	elif [[ $cur == -* ]] && ! $split; then
 		list=$(_cowsim_longopts "$cowsim" "$verb")
 	else

@@ -131,6 +131,8 @@ if [ -f "$BC" ]; then
 	expect_comp linux-6.12 cowsim replay -p linux-6
 	expect_comp linux-5.9,linux-6.12 cowsim replay --policy linux-5.9,linux-6
 	expect_comp all cowsim compare --policy a
+	expect_comp on-demand cowsim replay --fork-mode on
+	expect_comp copy,async cowsim replay --fork-mode copy,a
 	expect_comp trace-one.dat cowsim replay trace-
 	expect_comp compare cowsim help comp
 	[ "$(comp cowsim replay --pol | wc -l)" = 1 ] ||
