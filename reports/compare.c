@@ -57,7 +57,7 @@ static enum unit unit_of(const char *row)
 	}
 	if (!strcmp(row, "replay_seconds"))
 		return U_SECONDS;
-	if (!strcmp(row, "agree_pct"))
+	if (!strcmp(row, "agree_pct") || !strcmp(row, "cow_agree_pct"))
 		return U_PCT;
 	if (!strcmp(row, "memory_peak_bytes"))
 		return U_BYTES;

@@ -336,8 +336,12 @@ static const struct rep_row derived[] = {
 	{ "copies", "all COW copies: at fault (anon and file) and at fork" },
 	{ "unnecessary", "copies nothing could have observed a reuse of "
 	                 "(unnecessary_copies + unnecessary_fork_copies)" },
-	{ "agree_pct", "% of kernel-labelled faults whose outcome the policy "
-	               "predicted (agree / labelled)" },
+	{ "cow_agree_pct", "% of the kernel-labelled faults that matter for "
+	                   "copy-on-write whose outcome the policy predicted "
+	                   "(cow_agree / cow_labelled)" },
+	{ "agree_pct", "% of all kernel-labelled faults, first touches of fresh "
+	               "memory included, whose outcome the policy predicted "
+	               "(agree / labelled)" },
 };
 #define NDERIVED (sizeof(derived) / sizeof(derived[0]))
 
@@ -364,8 +368,10 @@ static struct rep_cell derived_cell(const struct rep_run *r, size_t k)
 		c.i = metric(r, "unnecessary_copies", &null) +
 		      metric(r, "unnecessary_fork_copies", &null);
 		break;
-	case 2: {
-		int64_t l = metric(r, "labelled", &null), a = metric(r, "agree", &null);
+	case 2:
+	case 3: {
+		int64_t l = metric(r, k == 2 ? "cow_labelled" : "labelled", &null);
+		int64_t a = metric(r, k == 2 ? "cow_agree" : "agree", &null);
 		if (l <= 0) {
 			c.kind = REP_NULL;
 		} else {
@@ -432,7 +438,7 @@ int rep_table_build(const struct rep_trace *t, int brief,
 				const struct rep_cell *cell = &out->cells[nr * nc + c];
 				any |= (cell->kind == REP_INT && cell->i) ||
 				       (cell->kind == REP_REAL &&
-				        (cell->d != 0 || !strcmp(row.name, "agree_pct")));
+				        (cell->d != 0 || strstr(row.name, "agree_pct")));
 			}
 			if (!any)
 				continue;

@@ -297,16 +297,25 @@ static const char views_sql[] =
 	 * the labelled subset the kernel's outcomes are known for. */
 	"CREATE VIEW agreement AS\n"
 	"  SELECT t.id AS trace_id, t.name AS trace, r.policy, r.id AS run_id,\n"
+	"         r.cow_labelled, r.cow_agree,\n"
+	"         CASE WHEN r.cow_labelled > 0\n"
+	"              THEN round(100.0 * r.cow_agree / r.cow_labelled, 2) END\n"
+	"           AS cow_agree_pct,\n"
 	"         r.labelled, r.agree, r.labelled - r.agree AS disagree,\n"
 	"         CASE WHEN r.labelled > 0\n"
 	"              THEN round(100.0 * r.agree / r.labelled, 2) END\n"
 	"           AS agree_pct,\n"
-	"         r.observed_copies, r.observed_reuses, r.observed_zero_fills\n"
+	"         r.observed_copies, r.observed_reuses, r.observed_zero_fills,\n"
+	"         r.observed_new\n"
 	"  FROM latest_runs r JOIN traces t ON t.id = r.trace_id\n"
 	"  ORDER BY t.id, r.policy_order, r.id;\n"
 	"CREATE VIEW agreement_by_policy AS\n"
-	"  SELECT policy, count(*) AS traces, sum(labelled) AS labelled,\n"
-	"         sum(agree) AS agree,\n"
+	"  SELECT policy, count(*) AS traces,\n"
+	"         sum(cow_labelled) AS cow_labelled, sum(cow_agree) AS cow_agree,\n"
+	"         CASE WHEN sum(cow_labelled) > 0\n"
+	"              THEN round(100.0 * sum(cow_agree) / sum(cow_labelled), 2)\n"
+	"           END AS cow_agree_pct,\n"
+	"         sum(labelled) AS labelled, sum(agree) AS agree,\n"
 	"         CASE WHEN sum(labelled) > 0\n"
 	"              THEN round(100.0 * sum(agree) / sum(labelled), 2) END\n"
 	"           AS agree_pct\n"
@@ -473,6 +482,13 @@ char *store_migration_sql(int from)
 		sb_add(&b, "%sUPDATE forks SET kind = ", schema_v4);
 		sb_fork_kind_case(&b);
 		sb_add(&b, ";\n");
+		break;
+	case 4:
+		/* Version 5 adds metrics only (cow_labelled, cow_agree,
+		 * observed_new: add_new_metrics() makes their columns) and the
+		 * agreement views that lead with them, recreated below; older
+		 * runs keep NULL there - that cowsim did not count them. */
+		sb_add(&b, "SELECT 1;\n");
 		break;
 	default:
 		return NULL;
@@ -747,6 +763,9 @@ static int migrate(struct store *s, int *from, char *err, size_t errlen)
 		if (v == 2 && (rc = migrate_v3(s, err, errlen)))
 			goto fail;
 	}
+	/* The metric columns first: the views name them. */
+	if ((rc = add_new_metrics(db, s->path, err, errlen)))
+		goto fail;
 	struct sbuf b = { 0 };
 	for (size_t i = 0; i < sizeof(view_names) / sizeof(view_names[0]); i++)
 		sb_add(&b, "DROP VIEW IF EXISTS %s;\n", view_names[i]);
@@ -766,8 +785,6 @@ static int migrate(struct store *s, int *from, char *err, size_t errlen)
 		rc = -EIO;
 		goto fail;
 	}
-	if ((rc = add_new_metrics(db, s->path, err, errlen)))
-		goto fail;
 	rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		rc = open_failure(rc, s->path, db, err, errlen);

@@ -60,7 +60,7 @@
 
 #include <sqlite3.h>
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 #define STORE_APP_ID 0x636f7773      /* "cows" */
 #define STORE_DEFAULT_DB "cowsim.db"
 /* How long a writer waits for another one's transaction (a big --faults

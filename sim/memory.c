@@ -433,15 +433,21 @@ static void ev_observed(struct sim_engine *e, uint32_t t, const struct cs_ev *ev
 	switch (ev->flags) {
 	case EV_OBS_COPY: e->m.observed_copies++; break;
 	case EV_OBS_REUSE: e->m.observed_reuses++; break;
-	case EV_OBS_ZERO:
-	case EV_OBS_NEW: e->m.observed_zero_fills++; break;
+	case EV_OBS_ZERO: e->m.observed_zero_fills++; break;
+	case EV_OBS_NEW: e->m.observed_new++; break;
 	default: return;
 	}
 	if ((tk->last_addr >> EV_PAGE_SHIFT) != (ev->addr >> EV_PAGE_SHIFT))
 		return;
+	bool ok = outcome_agrees(ev->flags, (enum sim_out)tk->last_out);
 	e->m.labelled++;
-	if (outcome_agrees(ev->flags, (enum sim_out)tk->last_out))
-		e->m.agree++;
+	e->m.agree += ok;
+	/* A first touch of fresh anonymous memory is new under every model:
+	 * counting it would only dilute the faults where policies differ. */
+	if (ev->flags != EV_OBS_NEW) {
+		e->m.cow_labelled++;
+		e->m.cow_agree += ok;
+	}
 	if (e->fault_hook && tk->last_hooked) {
 		/* The fault is at most 2^32 events back: its low bits say
 		 * which. */

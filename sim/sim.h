@@ -114,9 +114,12 @@ const char *sim_out_name(enum sim_out o);
 	X(unknown_handles, count, "GUP releases of unknown handles") \
 	X(labelled, count, "faults with a kernel-observed outcome") \
 	X(agree, count, "labelled faults whose predicted outcome matches the kernel's") \
+	X(cow_labelled, count, "labelled faults that matter for copy-on-write: the kernel copied (a written page, or a private file page at first touch), reused, or zero-filled a present page; first touches of fresh anonymous memory left out") \
+	X(cow_agree, count, "cow_labelled faults whose predicted outcome matches the kernel's") \
 	X(observed_copies, count, "faults the kernel resolved by copying") \
 	X(observed_reuses, count, "write-protect faults the kernel resolved by reuse") \
-	X(observed_zero_fills, count, "faults the kernel resolved with a zeroed page") \
+	X(observed_zero_fills, count, "write-protect faults the kernel resolved with a zeroed page (the shared zero page replaced)") \
+	X(observed_new, count, "first touches the kernel resolved with a fresh zeroed page") \
 	X(vforks, count, "vfork()s: clones with CLONE_VFORK, whose parent waits until the child execs or exits") \
 	X(vm_clones, count, "clones sharing the address space (CLONE_VM) with neither CLONE_VFORK nor CLONE_THREAD") \
 	X(fm_pt_deferred, count, "PTE tables forks did not copy: shared (fork_mode on-demand) or left to the child (async)") \
