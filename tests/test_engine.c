@@ -150,6 +150,42 @@ static void page_states(void)
 	scn_free(&s);
 }
 
+/* Replay ev[0..n) under every preset, every invariant checked after each
+ * event, and after event i call at(e, i) for the case's own checks. */
+static void replay_checked(struct cs_ev *ev, size_t n,
+                           void (*at)(struct sim_engine *e, size_t i))
+{
+	for (size_t p = 0; p < sizeof(presets) / sizeof(presets[0]); p++) {
+		struct sim_config cfg;
+		struct sim_engine *e;
+		char err[256];
+		CHECK(load(&cfg, presets[p]) == 0);
+		CHECK(sim_create(&cfg, &e) == 0);
+		for (size_t i = 0; i < n; i++) {
+			ev[i].ts = 1000 + i;
+			CHECK(sim_apply(e, &ev[i]) == 0);
+			int bad = sim_check(e, err, sizeof(err));
+			if (bad)
+				fprintf(stderr, "%s, event %zu: %s\n", presets[p], i, err);
+			CHECK(bad == 0);
+			at(e, i);
+		}
+		sim_destroy(e);
+		cfg_release(&cfg);
+	}
+}
+
+static void page_init_twice_at(struct sim_engine *e, size_t i)
+{
+	struct sim_page_state st;
+	if (i == 3) {    /* both addresses map one read-only frame */
+		CHECK(sim_page_state(e, 100, 0x10000000, &st) == 0);
+		CHECK(!st.writable && st.map == 2);
+		CHECK(sim_page_state(e, 100, 0x10010000, &st) == 0);
+		CHECK(!st.writable && st.map == 2);
+	}
+}
+
 /* A maps snapshot's pagemap naming one PFN at two addresses (of one
  * process or two): the frame is shared, and no PTE of it stays writable -
  * under every preset, with every invariant checked after each event.  The
@@ -169,29 +205,20 @@ static void page_init_twice(void)
 		{ .type = EV_FAULT, .tid = 100, .tgid = 100, .addr = 0x10000000,
 		  .flags = EV_PF_USER | EV_PF_WRITE | EV_PF_PROT },
 	};
-	for (size_t p = 0; p < sizeof(presets) / sizeof(presets[0]); p++) {
-		struct sim_config cfg;
-		struct sim_engine *e;
-		struct sim_page_state st;
-		char err[256];
-		CHECK(load(&cfg, presets[p]) == 0);
-		CHECK(sim_create(&cfg, &e) == 0);
-		for (size_t i = 0; i < sizeof(ev) / sizeof(ev[0]); i++) {
-			ev[i].ts = 1000 + i;
-			CHECK(sim_apply(e, &ev[i]) == 0);
-			if (sim_check(e, err, sizeof(err)))
-				fprintf(stderr, "%s, event %zu: %s\n", presets[p], i, err);
-			CHECK(sim_check(e, err, sizeof(err)) == 0);
-			if (i == 3) {    /* both addresses map one read-only frame */
-				CHECK(sim_page_state(e, 100, 0x10000000, &st) == 0);
-				CHECK(!st.writable && st.map == 2);
-				CHECK(sim_page_state(e, 100, 0x10010000, &st) == 0);
-				CHECK(!st.writable && st.map == 2);
-			}
-		}
-		sim_destroy(e);
-		cfg_release(&cfg);
-	}
+	replay_checked(ev, sizeof(ev) / sizeof(ev[0]), page_init_twice_at);
+}
+
+static void brk_over_mapping_at(struct sim_engine *e, size_t i)
+{
+	struct sim_page_state st;
+	int r = sim_page_state(e, 100, 0x20002000, &st);
+	if (i == 2)      /* shmem: a writable page-cache page */
+		CHECK(r == 0 && st.present && st.writable && !st.anon);
+	if (i == 3)      /* the heap replaced it */
+		CHECK(r == -ENOENT);
+	if (i == 4)      /* the heap's own, private page */
+		CHECK(r == 0 && st.present && st.writable && st.anon &&
+		      st.exclusive);
 }
 
 /* A brk() the trace shows succeeding over pages the model still maps
@@ -213,32 +240,7 @@ static void brk_over_mapping(void)
 		{ .type = EV_FAULT, .tid = 100, .tgid = 100, .addr = 0x20002000,
 		  .flags = EV_PF_USER | EV_PF_WRITE },
 	};
-	for (size_t p = 0; p < sizeof(presets) / sizeof(presets[0]); p++) {
-		struct sim_config cfg;
-		struct sim_engine *e;
-		struct sim_page_state st;
-		char err[256];
-		CHECK(load(&cfg, presets[p]) == 0);
-		CHECK(sim_create(&cfg, &e) == 0);
-		for (size_t i = 0; i < sizeof(ev) / sizeof(ev[0]); i++) {
-			ev[i].ts = 1000 + i;
-			CHECK(sim_apply(e, &ev[i]) == 0);
-			if (sim_check(e, err, sizeof(err)))
-				fprintf(stderr, "%s, event %zu: %s\n", presets[p], i, err);
-			CHECK(sim_check(e, err, sizeof(err)) == 0);
-			int r = sim_page_state(e, 100, 0x20002000, &st);
-			if (i == 2)      /* shmem: a writable page-cache page */
-				CHECK(r == 0 && st.present && st.writable &&
-				      !st.anon);
-			if (i == 3)      /* the heap replaced it */
-				CHECK(r == -ENOENT);
-			if (i == 4)      /* the heap's own, private page */
-				CHECK(r == 0 && st.present && st.writable &&
-				      st.anon && st.exclusive);
-		}
-		sim_destroy(e);
-		cfg_release(&cfg);
-	}
+	replay_checked(ev, sizeof(ev) / sizeof(ev[0]), brk_over_mapping_at);
 }
 
 static void steady_memory(const char *dir)
